@@ -1,0 +1,32 @@
+//! The command line: one file per command; this file only parses and dispatches.
+//!
+//! Exit codes: 0 ok, 1 the work failed (records failed, target refused), 2 the
+//! configuration is invalid.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit code: the work failed (records failed, target refused).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code: the configuration is invalid.
+pub const EXIT_INVALID: u8 = 2;
+
+/// Keeps Exact Online and Exact Globe in step with declarative pipelines.
+#[derive(Debug, Parser)]
+#[command(name = "exflow", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {}
+}
