@@ -1,1 +1,252 @@
-//! state
+//! The state store: what exflow remembers between runs.
+//!
+//! Runs, the activity log (per record: what came in, what was sent, the answer), the id map
+//! (source key <-> target key), cursors per pipeline and the create journal that makes a
+//! crash harmless. [`StateStore`] is the small trait the engine uses, so that a server
+//! database can replace the embedded SQLite file ([`SqliteStore`]) later.
+//! May use: nothing of exflow but plain data types (no connectors, no engine).
+
+mod migrations;
+mod redact;
+mod sqlite;
+
+pub use redact::redact;
+pub use sqlite::SqliteStore;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::path::Path;
+
+/// Where the state lives when the project says nothing else.
+pub const DEFAULT_PATH: &str = ".exflow/state.db";
+
+/// What went wrong in the state store.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The database refused or failed.
+    #[error("state store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The folder for the database could not be made.
+    #[error("state store: cannot create {path}: {source}")]
+    Io {
+        /// The folder.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A stored value could not be read back.
+    #[error("state store: corrupt value: {0}")]
+    Corrupt(String),
+    /// The database was written by a newer exflow.
+    #[error("state store: schema version {found} is newer than this exflow knows ({known})")]
+    TooNew {
+        /// The version in the file.
+        found: i64,
+        /// The newest version this build knows.
+        known: i64,
+    },
+}
+
+/// Identifies one run of one pipeline.
+pub type RunId = i64;
+
+/// How a run ended (or that it has not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Still going, or killed before it could say otherwise.
+    Running,
+    /// Every record handled without failure.
+    Succeeded,
+    /// Finished, but some records failed.
+    Failed,
+    /// Stopped early (connection lost, budget reached).
+    Aborted,
+}
+
+impl RunStatus {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::Aborted => "aborted",
+        }
+    }
+
+    fn parse(s: &str) -> RunStatus {
+        match s {
+            "succeeded" => RunStatus::Succeeded,
+            "failed" => RunStatus::Failed,
+            "aborted" => RunStatus::Aborted,
+            _ => RunStatus::Running,
+        }
+    }
+}
+
+/// One stored run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunRecord {
+    /// Its id.
+    pub id: RunId,
+    /// The pipeline's name.
+    pub pipeline: String,
+    /// When it began.
+    pub started: DateTime<Utc>,
+    /// When it ended, if it did.
+    pub finished: Option<DateTime<Utc>>,
+    /// How it ended.
+    pub status: RunStatus,
+    /// The counts of the run (the report), as JSON.
+    pub counts: Value,
+}
+
+/// What happened to one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Created on the target.
+    Create,
+    /// Changed fields written to the target.
+    Update,
+    /// Left alone (exists, unchanged, or filtered out).
+    Skip,
+    /// Could not be handled; `error` says why.
+    Fail,
+}
+
+impl Outcome {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Create => "create",
+            Outcome::Update => "update",
+            Outcome::Skip => "skip",
+            Outcome::Fail => "fail",
+        }
+    }
+
+    fn parse(s: &str) -> Outcome {
+        match s {
+            "create" => Outcome::Create,
+            "update" => Outcome::Update,
+            "skip" => Outcome::Skip,
+            _ => Outcome::Fail,
+        }
+    }
+}
+
+/// One line of the activity log: what came from the source, what was sent, the answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Activity {
+    /// The run it belongs to.
+    pub run: RunId,
+    /// The pipeline.
+    pub pipeline: String,
+    /// The target entity written (or checked).
+    pub entity: String,
+    /// The source record's key, when it has one.
+    pub source_key: Option<String>,
+    /// The record as the source gave it.
+    pub source_payload: Option<Value>,
+    /// What was sent to the target (the full record on create, the changes on update).
+    pub sent_payload: Option<Value>,
+    /// The target's answer.
+    pub target_response: Option<Value>,
+    /// What happened.
+    pub outcome: Outcome,
+    /// Why it failed or was skipped.
+    pub error: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// One unresolved create: written before the create, committed after it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JournalEntry {
+    /// Its id.
+    pub id: i64,
+    /// The pipeline that began it.
+    pub pipeline: String,
+    /// The target entity.
+    pub entity: String,
+    /// The property that identifies the created record on the target.
+    pub match_field: String,
+    /// Its value.
+    pub match_value: Value,
+    /// What was about to be sent.
+    pub payload: Value,
+    /// When it was begun.
+    pub at: DateTime<Utc>,
+}
+
+/// The store the engine keeps its memory in. Every method is one short transaction.
+pub trait StateStore: Send + Sync {
+    /// Records the start of a run.
+    fn begin_run(&self, pipeline: &str) -> Result<RunId, StateError>;
+    /// Records the end of a run with its counts.
+    fn finish_run(&self, run: RunId, status: RunStatus, counts: &Value) -> Result<(), StateError>;
+    /// The latest runs, newest first, of one pipeline or of all.
+    fn runs(&self, pipeline: Option<&str>, limit: usize) -> Result<Vec<RunRecord>, StateError>;
+
+    /// Appends one record's story to the activity log (redacted when the store is set so).
+    fn log_activity(&self, activity: &Activity) -> Result<(), StateError>;
+    /// The activity of one run, in order.
+    fn activity(&self, run: RunId) -> Result<Vec<Activity>, StateError>;
+    /// Deletes activity older than `older_than_days`; returns how many lines went.
+    fn purge_activity(&self, older_than_days: u32) -> Result<usize, StateError>;
+
+    /// The target key of a source record, if it was written before.
+    fn id_map_get(
+        &self,
+        system: &str,
+        entity: &str,
+        source_key: &str,
+    ) -> Result<Option<String>, StateError>;
+    /// The source key that a target record came from.
+    fn id_map_source(
+        &self,
+        system: &str,
+        entity: &str,
+        target_key: &str,
+    ) -> Result<Option<String>, StateError>;
+    /// Remembers (or replaces) the target key of a source record.
+    fn id_map_put(
+        &self,
+        system: &str,
+        entity: &str,
+        source_key: &str,
+        target_key: &str,
+    ) -> Result<(), StateError>;
+
+    /// Where the pipeline's incremental read stands.
+    fn cursor_get(&self, pipeline: &str) -> Result<Option<String>, StateError>;
+    /// Stores the cursor once a page is fully handled.
+    fn cursor_put(&self, pipeline: &str, cursor: &str) -> Result<(), StateError>;
+    /// Forgets the cursor (the next run starts over).
+    fn cursor_clear(&self, pipeline: &str) -> Result<(), StateError>;
+
+    /// Writes a journal entry BEFORE a create; returns its id.
+    fn journal_begin(
+        &self,
+        pipeline: &str,
+        entity: &str,
+        match_field: &str,
+        match_value: &Value,
+        payload: &Value,
+    ) -> Result<i64, StateError>;
+    /// Marks the create done, with the key the target gave.
+    fn journal_commit(&self, id: i64, target_key: &str) -> Result<(), StateError>;
+    /// Marks the create as not done (the target refused it): nothing to resolve later.
+    fn journal_abandon(&self, id: i64, reason: &str) -> Result<(), StateError>;
+    /// The entries of a pipeline that were begun and never committed nor abandoned.
+    fn journal_open(&self, pipeline: &str) -> Result<Vec<JournalEntry>, StateError>;
+}
+
+/// Opens (creating when needed) the SQLite store at `path`.
+pub fn open(path: &Path, redact_payloads: bool) -> Result<SqliteStore, StateError> {
+    SqliteStore::open(path, redact_payloads)
+}

@@ -1,0 +1,560 @@
+//! [`StateStore`] over one SQLite file (rusqlite, bundled): WAL mode so readers never block
+//! the run, a busy timeout so two processes wait for each other instead of failing.
+
+use super::{
+    migrations, redact, Activity, JournalEntry, Outcome, RunId, RunRecord, RunStatus, StateError,
+    StateStore,
+};
+use chrono::{DateTime, Duration, Utc};
+use parking_lot::Mutex;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::Value;
+use std::path::Path;
+
+/// The embedded state store: one SQLite file.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    redact_payloads: bool,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("redact_payloads", &self.redact_payloads)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339()
+}
+
+fn time(s: &str) -> Result<DateTime<Utc>, StateError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StateError::Corrupt(format!("time {s:?}: {e}")))
+}
+
+fn json(s: &str) -> Result<Value, StateError> {
+    serde_json::from_str(s).map_err(|e| StateError::Corrupt(format!("json: {e}")))
+}
+
+fn opt_json(s: Option<String>) -> Result<Option<Value>, StateError> {
+    s.as_deref().map(json).transpose()
+}
+
+impl SqliteStore {
+    /// Opens (creating the folder and file when needed) and migrates the store at `path`.
+    pub fn open(path: &Path, redact_payloads: bool) -> Result<SqliteStore, StateError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StateError::Io {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path)?;
+        Self::setup(conn, redact_payloads)
+    }
+
+    /// A store that lives in memory only (tests, `exflow plan` without state).
+    pub fn in_memory(redact_payloads: bool) -> Result<SqliteStore, StateError> {
+        Self::setup(Connection::open_in_memory()?, redact_payloads)
+    }
+
+    fn setup(mut conn: Connection, redact_payloads: bool) -> Result<SqliteStore, StateError> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // journal_mode answers with a row, so it is read rather than executed.
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+        migrations::migrate(&mut conn)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            redact_payloads,
+        })
+    }
+
+    /// Whether payloads are stored redacted.
+    pub fn redacts(&self) -> bool {
+        self.redact_payloads
+    }
+
+    /// Runs `f` with the connection: for parts of exflow that keep their own tables here
+    /// (OAuth tokens).
+    pub fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        f(&self.conn.lock())
+    }
+
+    fn payload(&self, v: &Option<Value>) -> Option<String> {
+        v.as_ref().map(|v| {
+            if self.redact_payloads {
+                redact(v).to_string()
+            } else {
+                v.to_string()
+            }
+        })
+    }
+}
+
+impl StateStore for SqliteStore {
+    fn begin_run(&self, pipeline: &str) -> Result<RunId, StateError> {
+        let conn = self.conn.lock();
+        conn.execute(
+            "INSERT INTO runs (pipeline, started, status) VALUES (?1, ?2, 'running')",
+            params![pipeline, now()],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    fn finish_run(&self, run: RunId, status: RunStatus, counts: &Value) -> Result<(), StateError> {
+        self.conn.lock().execute(
+            "UPDATE runs SET finished = ?2, status = ?3, counts = ?4 WHERE id = ?1",
+            params![run, now(), status.as_str(), counts.to_string()],
+        )?;
+        Ok(())
+    }
+
+    fn runs(&self, pipeline: Option<&str>, limit: usize) -> Result<Vec<RunRecord>, StateError> {
+        let conn = self.conn.lock();
+        let mut stmt = conn.prepare(
+            "SELECT id, pipeline, started, finished, status, counts FROM runs
+             WHERE (?1 IS NULL OR pipeline = ?1) ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![pipeline, limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, pipeline, started, finished, status, counts) = row?;
+            out.push(RunRecord {
+                id,
+                pipeline,
+                started: time(&started)?,
+                finished: finished.as_deref().map(time).transpose()?,
+                status: RunStatus::parse(&status),
+                counts: json(&counts)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn log_activity(&self, a: &Activity) -> Result<(), StateError> {
+        self.conn.lock().execute(
+            "INSERT INTO activity (run_id, pipeline, entity, source_key, source_payload,
+                 sent_payload, target_response, outcome, error, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                a.run,
+                a.pipeline,
+                a.entity,
+                a.source_key,
+                self.payload(&a.source_payload),
+                self.payload(&a.sent_payload),
+                self.payload(&a.target_response),
+                a.outcome.as_str(),
+                a.error,
+                a.at.to_rfc3339(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn activity(&self, run: RunId) -> Result<Vec<Activity>, StateError> {
+        let conn = self.conn.lock();
+        let mut stmt = conn.prepare(
+            "SELECT run_id, pipeline, entity, source_key, source_payload, sent_payload,
+                    target_response, outcome, error, at
+             FROM activity WHERE run_id = ?1 ORDER BY id",
+        )?;
+        type Row = (
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+            Option<String>,
+            String,
+        );
+        let rows = stmt.query_map(params![run], |r| {
+            Ok::<Row, rusqlite::Error>((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (run, pipeline, entity, source_key, src, sent, resp, outcome, error, at) = row?;
+            out.push(Activity {
+                run,
+                pipeline,
+                entity,
+                source_key,
+                source_payload: opt_json(src)?,
+                sent_payload: opt_json(sent)?,
+                target_response: opt_json(resp)?,
+                outcome: Outcome::parse(&outcome),
+                error,
+                at: time(&at)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn purge_activity(&self, older_than_days: u32) -> Result<usize, StateError> {
+        let limit = Utc::now() - Duration::days(i64::from(older_than_days));
+        // RFC 3339 in UTC with the same offset spelling sorts as text in time order.
+        let n = self.conn.lock().execute(
+            "DELETE FROM activity WHERE at < ?1",
+            params![limit.to_rfc3339()],
+        )?;
+        Ok(n)
+    }
+
+    fn id_map_get(
+        &self,
+        system: &str,
+        entity: &str,
+        source_key: &str,
+    ) -> Result<Option<String>, StateError> {
+        Ok(self
+            .conn
+            .lock()
+            .query_row(
+                "SELECT target_key FROM id_map WHERE system = ?1 AND entity = ?2 AND source_key = ?3",
+                params![system, entity, source_key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn id_map_source(
+        &self,
+        system: &str,
+        entity: &str,
+        target_key: &str,
+    ) -> Result<Option<String>, StateError> {
+        Ok(self
+            .conn
+            .lock()
+            .query_row(
+                "SELECT source_key FROM id_map WHERE system = ?1 AND entity = ?2 AND target_key = ?3
+                 ORDER BY updated DESC LIMIT 1",
+                params![system, entity, target_key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn id_map_put(
+        &self,
+        system: &str,
+        entity: &str,
+        source_key: &str,
+        target_key: &str,
+    ) -> Result<(), StateError> {
+        self.conn.lock().execute(
+            "INSERT INTO id_map (system, entity, source_key, target_key, updated)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (system, entity, source_key)
+             DO UPDATE SET target_key = excluded.target_key, updated = excluded.updated",
+            params![system, entity, source_key, target_key, now()],
+        )?;
+        Ok(())
+    }
+
+    fn cursor_get(&self, pipeline: &str) -> Result<Option<String>, StateError> {
+        Ok(self
+            .conn
+            .lock()
+            .query_row(
+                "SELECT cursor FROM cursors WHERE pipeline = ?1",
+                params![pipeline],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn cursor_put(&self, pipeline: &str, cursor: &str) -> Result<(), StateError> {
+        self.conn.lock().execute(
+            "INSERT INTO cursors (pipeline, cursor, updated) VALUES (?1, ?2, ?3)
+             ON CONFLICT (pipeline) DO UPDATE SET cursor = excluded.cursor, updated = excluded.updated",
+            params![pipeline, cursor, now()],
+        )?;
+        Ok(())
+    }
+
+    fn cursor_clear(&self, pipeline: &str) -> Result<(), StateError> {
+        self.conn
+            .lock()
+            .execute("DELETE FROM cursors WHERE pipeline = ?1", params![pipeline])?;
+        Ok(())
+    }
+
+    fn journal_begin(
+        &self,
+        pipeline: &str,
+        entity: &str,
+        match_field: &str,
+        match_value: &Value,
+        payload: &Value,
+    ) -> Result<i64, StateError> {
+        let conn = self.conn.lock();
+        // The payload is kept only until the entry resolves; it is redacted like the log.
+        let payload = if self.redact_payloads {
+            redact(payload)
+        } else {
+            payload.clone()
+        };
+        conn.execute(
+            "INSERT INTO journal (pipeline, entity, match_field, match_value, payload, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                pipeline,
+                entity,
+                match_field,
+                match_value.to_string(),
+                payload.to_string(),
+                now()
+            ],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    fn journal_commit(&self, id: i64, target_key: &str) -> Result<(), StateError> {
+        self.conn.lock().execute(
+            "UPDATE journal SET state = 'committed', target_key = ?2, resolved = ?3, payload = '{}'
+             WHERE id = ?1",
+            params![id, target_key, now()],
+        )?;
+        Ok(())
+    }
+
+    fn journal_abandon(&self, id: i64, reason: &str) -> Result<(), StateError> {
+        self.conn.lock().execute(
+            "UPDATE journal SET state = 'abandoned', note = ?2, resolved = ?3, payload = '{}'
+             WHERE id = ?1",
+            params![id, reason, now()],
+        )?;
+        Ok(())
+    }
+
+    fn journal_open(&self, pipeline: &str) -> Result<Vec<JournalEntry>, StateError> {
+        let conn = self.conn.lock();
+        let mut stmt = conn.prepare(
+            "SELECT id, pipeline, entity, match_field, match_value, payload, at FROM journal
+             WHERE pipeline = ?1 AND state = 'open' ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![pipeline], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, pipeline, entity, match_field, value, payload, at) = row?;
+            out.push(JournalEntry {
+                id,
+                pipeline,
+                entity,
+                match_field,
+                match_value: json(&value)?,
+                payload: json(&payload)?,
+                at: time(&at)?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn store() -> SqliteStore {
+        SqliteStore::in_memory(false).unwrap()
+    }
+
+    fn activity(run: RunId, at: DateTime<Utc>) -> Activity {
+        Activity {
+            run,
+            pipeline: "orders".into(),
+            entity: "SalesOrder".into(),
+            source_key: Some("o-1".into()),
+            source_payload: Some(json!({"OrderNumber": 1, "Email": "a@b.nl"})),
+            sent_payload: Some(json!({"YourReference": "1", "DeliveryName": "Jan"})),
+            target_response: Some(json!({"SalesOrderNumber": "100"})),
+            outcome: Outcome::Create,
+            error: None,
+            at,
+        }
+    }
+
+    #[test]
+    fn runs_begin_and_finish() {
+        let s = store();
+        let a = s.begin_run("orders").unwrap();
+        let b = s.begin_run("customers").unwrap();
+        s.finish_run(a, RunStatus::Failed, &json!({"failed": 1}))
+            .unwrap();
+        let all = s.runs(None, 10).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].id, b);
+        assert_eq!(all[0].status, RunStatus::Running);
+        let orders = s.runs(Some("orders"), 10).unwrap();
+        assert_eq!(orders.len(), 1);
+        assert_eq!(orders[0].status, RunStatus::Failed);
+        assert_eq!(orders[0].counts["failed"], 1);
+        assert!(orders[0].finished.is_some());
+    }
+
+    #[test]
+    fn activity_is_logged_and_purged_by_age() {
+        let s = store();
+        let run = s.begin_run("orders").unwrap();
+        s.log_activity(&activity(run, Utc::now() - Duration::days(40)))
+            .unwrap();
+        s.log_activity(&activity(run, Utc::now())).unwrap();
+        let got = s.activity(run).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1].outcome, Outcome::Create);
+        assert_eq!(got[1].sent_payload.as_ref().unwrap()["DeliveryName"], "Jan");
+        assert_eq!(s.purge_activity(30).unwrap(), 1);
+        assert_eq!(s.activity(run).unwrap().len(), 1);
+        assert_eq!(s.purge_activity(30).unwrap(), 0);
+    }
+
+    #[test]
+    fn activity_payloads_are_redacted_when_asked() {
+        let s = SqliteStore::in_memory(true).unwrap();
+        let run = s.begin_run("orders").unwrap();
+        s.log_activity(&activity(run, Utc::now())).unwrap();
+        let got = &s.activity(run).unwrap()[0];
+        let src = got.source_payload.as_ref().unwrap();
+        assert_eq!(src["Email"], "[redacted]");
+        assert_eq!(src["OrderNumber"], 1);
+        assert_eq!(
+            got.sent_payload.as_ref().unwrap()["DeliveryName"],
+            "[redacted]"
+        );
+    }
+
+    #[test]
+    fn id_map_both_ways_and_replace() {
+        let s = store();
+        assert_eq!(s.id_map_get("exact_globe", "Account", "g1").unwrap(), None);
+        s.id_map_put("exact_globe", "Account", "g1", "t1").unwrap();
+        s.id_map_put("exact_globe", "Account", "g1", "t2").unwrap();
+        assert_eq!(
+            s.id_map_get("exact_globe", "Account", "g1")
+                .unwrap()
+                .as_deref(),
+            Some("t2")
+        );
+        assert_eq!(
+            s.id_map_source("exact_globe", "Account", "t2")
+                .unwrap()
+                .as_deref(),
+            Some("g1")
+        );
+        assert_eq!(s.id_map_get("exact_online", "Account", "g1").unwrap(), None);
+    }
+
+    #[test]
+    fn cursors_per_pipeline() {
+        let s = store();
+        assert_eq!(s.cursor_get("orders").unwrap(), None);
+        s.cursor_put("orders", "10").unwrap();
+        s.cursor_put("orders", "20").unwrap();
+        s.cursor_put("products", "5").unwrap();
+        assert_eq!(s.cursor_get("orders").unwrap().as_deref(), Some("20"));
+        s.cursor_clear("orders").unwrap();
+        assert_eq!(s.cursor_get("orders").unwrap(), None);
+        assert_eq!(s.cursor_get("products").unwrap().as_deref(), Some("5"));
+    }
+
+    #[test]
+    fn journal_lists_only_unresolved_entries() {
+        let s = store();
+        let a = s
+            .journal_begin(
+                "orders",
+                "SalesOrder",
+                "YourReference",
+                &json!("1"),
+                &json!({"x": 1}),
+            )
+            .unwrap();
+        let b = s
+            .journal_begin(
+                "orders",
+                "SalesOrder",
+                "YourReference",
+                &json!("2"),
+                &json!({"x": 2}),
+            )
+            .unwrap();
+        let c = s
+            .journal_begin(
+                "orders",
+                "SalesOrder",
+                "YourReference",
+                &json!("3"),
+                &json!({}),
+            )
+            .unwrap();
+        s.journal_begin("products", "Item", "ItemCode", &json!("A"), &json!({}))
+            .unwrap();
+        s.journal_commit(a, "100").unwrap();
+        s.journal_abandon(c, "refused").unwrap();
+        let open = s.journal_open("orders").unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].id, b);
+        assert_eq!(open[0].match_value, json!("2"));
+        assert_eq!(open[0].payload, json!({"x": 2}));
+    }
+
+    #[test]
+    fn file_store_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".exflow/state.db");
+        {
+            let s = SqliteStore::open(&path, false).unwrap();
+            s.cursor_put("orders", "42").unwrap();
+            s.journal_begin(
+                "orders",
+                "SalesOrder",
+                "YourReference",
+                &json!("9"),
+                &json!({}),
+            )
+            .unwrap();
+        }
+        let s = SqliteStore::open(&path, false).unwrap();
+        assert_eq!(s.cursor_get("orders").unwrap().as_deref(), Some("42"));
+        assert_eq!(s.journal_open("orders").unwrap().len(), 1);
+    }
+}
