@@ -1,0 +1,52 @@
+//! Journal recovery at the start of a run: every create a crashed run began but never
+//! confirmed is looked up on the target by its match key (batched per entity and field).
+//! Found: the entry is committed. Not found: the create never happened; the entry is closed
+//! and the record, whose page cursor was never stored, is read and created again.
+
+use super::batch::resolve;
+use super::keys::record_key;
+use super::EngineError;
+use crate::connectors::Connector;
+use crate::state::{JournalEntry, StateStore};
+use std::collections::BTreeMap;
+
+/// Resolves the open journal entries of `pipeline`; returns how many there were.
+pub(super) async fn recover(
+    target: &dyn Connector,
+    store: &dyn StateStore,
+    pipeline: &str,
+) -> Result<u64, EngineError> {
+    let open = store.journal_open(pipeline)?;
+    let count = open.len() as u64;
+    let mut groups: BTreeMap<(String, String), Vec<JournalEntry>> = BTreeMap::new();
+    for e in open {
+        groups
+            .entry((e.entity.clone(), e.match_field.clone()))
+            .or_default()
+            .push(e);
+    }
+    for ((entity, field), entries) in groups {
+        let index = resolve(
+            target,
+            &entity,
+            &field,
+            entries.iter().map(|e| e.match_value.clone()),
+        )
+        .await?;
+        for e in entries {
+            match index.get(&e.match_value) {
+                Some(found) => {
+                    let key = record_key(target.system(), &entity, found)
+                        .or_else(|| super::keys::key_text(&e.match_value))
+                        .unwrap_or_default();
+                    store.journal_commit(e.id, &key)?;
+                }
+                None => store.journal_abandon(
+                    e.id,
+                    "not on the target after an interrupted run; created again from the source",
+                )?,
+            }
+        }
+    }
+    Ok(count)
+}

@@ -1,0 +1,152 @@
+//! What a run did: counts per entity, API calls per system, time, and (in a dry run) every
+//! record's decision.
+
+use super::decide::Decision;
+use crate::connectors::System;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::time::Duration;
+
+/// Counts of one entity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct EntityCounts {
+    /// Records created.
+    pub created: u64,
+    /// Records updated.
+    pub updated: u64,
+    /// Records skipped.
+    pub skipped: u64,
+    /// Records failed.
+    pub failed: u64,
+}
+
+/// One record's decision, kept for `exflow plan`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordPlan {
+    /// The entity decided on (the target entity, or a required one).
+    pub entity: String,
+    /// The source record's key.
+    pub source_key: Option<String>,
+    /// The match value on the target.
+    pub match_value: Value,
+    /// What happens.
+    #[serde(flatten)]
+    pub decision: Decision,
+}
+
+/// The summary of one pipeline run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunReport {
+    /// The pipeline.
+    pub pipeline: String,
+    /// The main target entity (its counts are the headline numbers).
+    pub entity: String,
+    /// Whether nothing was written.
+    pub dry_run: bool,
+    /// The run's id in the state store (none in a dry run).
+    pub run_id: Option<i64>,
+    /// Counts per entity (the target entity and the required ones).
+    pub entities: BTreeMap<String, EntityCounts>,
+    /// API calls per system (in a dry run: the reads done plus the writes a run would do).
+    pub api_calls: HashMap<System, u64>,
+    /// Source records read.
+    pub records_read: u64,
+    /// Pages read.
+    pub pages: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Journal entries resolved at the start (creates a crashed run left unconfirmed).
+    pub journal_resolved: u64,
+    /// Every record's decision (dry runs, or when asked).
+    pub decisions: Vec<RecordPlan>,
+}
+
+impl RunReport {
+    /// Counts of the main target entity.
+    pub fn main_counts(&self) -> EntityCounts {
+        self.entities.get(&self.entity).copied().unwrap_or_default()
+    }
+
+    /// Records failed over every entity.
+    pub fn total_failed(&self) -> u64 {
+        self.entities.values().map(|c| c.failed).sum()
+    }
+
+    /// The calls spent on `system`.
+    pub fn calls(&self, system: System) -> u64 {
+        self.api_calls.get(&system).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn count(&mut self, entity: &str, decision: &Decision) {
+        let c = self.entities.entry(entity.to_string()).or_default();
+        match decision {
+            Decision::Create { .. } => c.created += 1,
+            Decision::Update { .. } => c.updated += 1,
+            Decision::Skip { .. } => c.skipped += 1,
+            Decision::Fail { .. } => c.failed += 1,
+        }
+    }
+
+    /// The machine-readable summary:
+    /// `{"pipeline","created","updated","skipped","failed","api_calls":{"exact_online","exact_globe"}}`
+    /// with the counts of the main target entity.
+    pub fn to_json(&self) -> Value {
+        let c = self.main_counts();
+        json!({
+            "pipeline": self.pipeline,
+            "created": c.created,
+            "updated": c.updated,
+            "skipped": c.skipped,
+            "failed": c.failed,
+            "api_calls": {
+                "exact_online": self.calls(System::ExactOnline),
+                "exact_globe": self.calls(System::ExactGlobe),
+            },
+        })
+    }
+}
+
+impl fmt::Display for RunReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verb = if self.dry_run { "plan" } else { "run" };
+        writeln!(
+            f,
+            "{verb} {}: {} records read in {} pages, {:.1}s",
+            self.pipeline,
+            self.records_read,
+            self.pages,
+            self.elapsed.as_secs_f64()
+        )?;
+        for (entity, c) in &self.entities {
+            writeln!(
+                f,
+                "  {entity:<20} created {:>5}  updated {:>5}  skipped {:>5}  failed {:>5}",
+                c.created, c.updated, c.skipped, c.failed
+            )?;
+        }
+        let per = if self.records_read > 0 {
+            |n: u64, r: u64| format!(" ({:.3} per record)", n as f64 / r as f64)
+        } else {
+            |_: u64, _: u64| String::new()
+        };
+        let wording = if self.dry_run { "API calls a run would spend" } else { "API calls" };
+        write!(
+            f,
+            "  {wording}: exact_online {}{}, exact_globe {}{}",
+            self.calls(System::ExactOnline),
+            per(self.calls(System::ExactOnline), self.records_read),
+            self.calls(System::ExactGlobe),
+            per(self.calls(System::ExactGlobe), self.records_read),
+        )?;
+        if self.journal_resolved > 0 {
+            write!(
+                f,
+                "\n  resolved {} unconfirmed creates of an interrupted run",
+                self.journal_resolved
+            )?;
+        }
+        Ok(())
+    }
+}
