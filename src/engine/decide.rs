@@ -83,9 +83,7 @@ fn same(old: &Value, new: &Value) -> bool {
             _ => a == b,
         },
         (Value::Object(a), Value::Object(b)) => {
-            a.len() == b.len()
-                && a.iter()
-                    .all(|(k, v)| b.get(k).is_some_and(|w| same(v, w)))
+            a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| same(v, w)))
         }
         (Value::Array(a), Value::Array(b)) => {
             a.len() == b.len() && a.iter().zip(b).all(|(v, w)| same(v, w))
@@ -158,7 +156,8 @@ mod tests {
     #[test]
     fn diff_keeps_changed_writable_fields_only() {
         let old = rec(json!({"Code": "   A1", "Name": "Old", "Price": "10.5", "Note": "kept"}));
-        let new = rec(json!({"Code": "A1", "Name": "New", "Price": 10.5, "Note": "mine", "Lines": []}));
+        let new =
+            rec(json!({"Code": "A1", "Name": "New", "Price": 10.5, "Note": "mine", "Lines": []}));
         let d = diff(&old, &new, &["Note".to_string()], &["Lines"], true);
         assert_eq!(
             d,
@@ -179,19 +178,47 @@ mod tests {
             Decision::Create { .. }
         ));
         assert_eq!(
-            decide(Some((&existing, json!(7))), desired.clone(), OnMatch::Skip, &[], &[], true),
+            decide(
+                Some((&existing, json!(7))),
+                desired.clone(),
+                OnMatch::Skip,
+                &[],
+                &[],
+                true
+            ),
             Decision::skip("exists on the target")
         );
         assert!(matches!(
-            decide(Some((&existing, json!(7))), desired.clone(), OnMatch::Fail, &[], &[], true),
+            decide(
+                Some((&existing, json!(7))),
+                desired.clone(),
+                OnMatch::Fail,
+                &[],
+                &[],
+                true
+            ),
             Decision::Fail { .. }
         ));
         assert_eq!(
-            decide(Some((&existing, json!(7))), desired.clone(), OnMatch::Update, &[], &[], true),
+            decide(
+                Some((&existing, json!(7))),
+                desired.clone(),
+                OnMatch::Update,
+                &[],
+                &[],
+                true
+            ),
             Decision::skip("unchanged")
         );
         let changed = rec(json!({"Name": "M"}));
-        match decide(Some((&existing, json!(7))), changed, OnMatch::Update, &[], &[], true) {
+        match decide(
+            Some((&existing, json!(7))),
+            changed,
+            OnMatch::Update,
+            &[],
+            &[],
+            true,
+        ) {
             Decision::Update { key, diff } => {
                 assert_eq!(key, json!(7));
                 assert_eq!(diff.len(), 1);

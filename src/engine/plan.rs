@@ -178,7 +178,10 @@ impl fmt::Display for Step {
                 name,
                 entity,
                 key_field,
-            } => write!(f, "join     {name} = {entity} by {key_field} (one lookup per page)"),
+            } => write!(
+                f,
+                "join     {name} = {entity} by {key_field} (one lookup per page)"
+            ),
             Step::Require {
                 name,
                 entity,

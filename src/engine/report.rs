@@ -131,7 +131,11 @@ impl fmt::Display for RunReport {
         } else {
             |_: u64, _: u64| String::new()
         };
-        let wording = if self.dry_run { "API calls a run would spend" } else { "API calls" };
+        let wording = if self.dry_run {
+            "API calls a run would spend"
+        } else {
+            "API calls"
+        };
         write!(
             f,
             "  {wording}: exact_online {}{}, exact_globe {}{}",

@@ -38,7 +38,11 @@ fn describe(v: &Value) -> String {
 }
 
 /// The elements of one record, `None` when the require does not apply (`when` false).
-fn elements(runner: &Runner<'_>, req: &Require, item: &Item) -> Result<Option<Vec<Element>>, String> {
+fn elements(
+    runner: &Runner<'_>,
+    req: &Require,
+    item: &Item,
+) -> Result<Option<Vec<Element>>, String> {
     if let Some(when) = &req.when {
         match runner.eval(when, item, &[]) {
             Ok(Value::Bool(true)) => {}

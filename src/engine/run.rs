@@ -68,11 +68,8 @@ impl<'a> Runner<'a> {
         item: &Item,
         extra: &[(&str, &Value)],
     ) -> Result<Value, lang::EvalError> {
-        let mut bindings: Vec<(&str, &Value)> = item
-            .bindings
-            .iter()
-            .map(|(n, v)| (n.as_str(), v))
-            .collect();
+        let mut bindings: Vec<(&str, &Value)> =
+            item.bindings.iter().map(|(n, v)| (n.as_str(), v)).collect();
         bindings.extend_from_slice(extra);
         let ctx = lang::Context {
             record: &item.source,
@@ -145,7 +142,11 @@ impl<'a> Runner<'a> {
     }
 
     /// Handles one fetched page.
-    async fn page(&mut self, source: &dyn Connector, records: Vec<Record>) -> Result<(), EngineError> {
+    async fn page(
+        &mut self,
+        source: &dyn Connector,
+        records: Vec<Record>,
+    ) -> Result<(), EngineError> {
         let src = &self.pipeline.source;
         let source_key_field = key_field(src.system, &src.entity);
         let mut items: Vec<Item> = records
@@ -174,7 +175,11 @@ impl<'a> Runner<'a> {
     }
 
     /// One lookup per join per page, bound under the join's name.
-    async fn joins(&mut self, source: &dyn Connector, items: &mut [Item]) -> Result<(), EngineError> {
+    async fn joins(
+        &mut self,
+        source: &dyn Connector,
+        items: &mut [Item],
+    ) -> Result<(), EngineError> {
         for join in &self.pipeline.source.joins {
             let mut values = Vec::with_capacity(items.len());
             for item in items.iter_mut().filter(|i| i.active()) {
@@ -208,15 +213,17 @@ impl<'a> Runner<'a> {
                 prepared.push(None);
                 continue;
             }
-            let out = self.eval_map(&self.pipeline.map, item, &[]).and_then(|out| {
-                let mv = self
-                    .eval(&target.match_.value, item, &[])
-                    .map_err(|e| format!("match {}: {e}", target.match_.field))?;
-                if key_string(&mv).is_none() {
-                    return Err(format!("match {}: the value is empty", target.match_.field));
-                }
-                Ok((out, mv))
-            });
+            let out = self
+                .eval_map(&self.pipeline.map, item, &[])
+                .and_then(|out| {
+                    let mv = self
+                        .eval(&target.match_.value, item, &[])
+                        .map_err(|e| format!("match {}: {e}", target.match_.field))?;
+                    if key_string(&mv).is_none() {
+                        return Err(format!("match {}: the value is empty", target.match_.field));
+                    }
+                    Ok((out, mv))
+                });
             match out {
                 Ok(p) => prepared.push(Some(p)),
                 Err(reason) => {
@@ -247,7 +254,10 @@ impl<'a> Runner<'a> {
 
         for (item, p) in items.iter_mut().zip(prepared) {
             let Some((out, mv)) = p else {
-                let decision = item.done.take().unwrap_or_else(|| Decision::skip("not handled"));
+                let decision = item
+                    .done
+                    .take()
+                    .unwrap_or_else(|| Decision::skip("not handled"));
                 let entity = self.pipeline.target.entity.clone();
                 self.record_outcome(&entity, item, Value::Null, decision, None, None, true)?;
                 continue;
@@ -261,7 +271,8 @@ impl<'a> Runner<'a> {
                     .flatten()?;
                 by_key.get(&Value::String(k))
             });
-            self.decide_and_write(item, out, mv, existing.cloned()).await?;
+            self.decide_and_write(item, out, mv, existing.cloned())
+                .await?;
         }
         Ok(())
     }
@@ -311,8 +322,10 @@ impl<'a> Runner<'a> {
                                 match l {
                                     Value::Object(r) => records.push(r),
                                     _ => {
-                                        let d = Decision::fail(format!("{f}: a line is not a record"));
-                                        return self.record_outcome(entity, item, mv, d, None, None, true);
+                                        let d =
+                                            Decision::fail(format!("{f}: a line is not a record"));
+                                        return self
+                                            .record_outcome(entity, item, mv, d, None, None, true);
                                     }
                                 }
                             }
@@ -331,37 +344,77 @@ impl<'a> Runner<'a> {
                     value: mv.clone(),
                 };
                 let doc = lines.map(|records| DocumentLines {
-                    entity: target.lines.as_ref().map(|l| l.entity.as_str()).unwrap_or_default(),
+                    entity: target
+                        .lines
+                        .as_ref()
+                        .map(|l| l.entity.as_str())
+                        .unwrap_or_default(),
                     records,
                 });
                 match self.writer.create(entity, header, doc, &key).await {
                     Ok(stored) => {
                         if let (Some(sk), false) = (&item.source_key, self.options.dry_run) {
                             if let Some(tk) = record_key(target.system, entity, &stored) {
-                                self.store.id_map_put(target.system.as_str(), entity, sk, &tk)?;
+                                self.store
+                                    .id_map_put(target.system.as_str(), entity, sk, &tk)?;
                             }
                         }
                         let sent = Value::Object(payload.clone());
                         let d = Decision::Create { payload };
-                        self.record_outcome(entity, item, mv, d, Some(sent), Some(Value::Object(stored)), true)
+                        self.record_outcome(
+                            entity,
+                            item,
+                            mv,
+                            d,
+                            Some(sent),
+                            Some(Value::Object(stored)),
+                            true,
+                        )
                     }
                     Err(WriteError::Record(reason)) => {
                         let d = Decision::fail(format!("create refused: {reason}"));
-                        self.record_outcome(entity, item, mv, d, Some(Value::Object(payload)), None, true)
+                        self.record_outcome(
+                            entity,
+                            item,
+                            mv,
+                            d,
+                            Some(Value::Object(payload)),
+                            None,
+                            true,
+                        )
                     }
                     Err(WriteError::Fatal(e)) => Err(e),
                 }
             }
             Decision::Update { key, diff } => {
-                let changes: Record = diff.iter().map(|c| (c.field.clone(), c.new.clone())).collect();
+                let changes: Record = diff
+                    .iter()
+                    .map(|c| (c.field.clone(), c.new.clone()))
+                    .collect();
                 match self.writer.update(entity, &key, &changes).await {
                     Ok(()) => {
                         let d = Decision::Update { key, diff };
-                        self.record_outcome(entity, item, mv, d, Some(Value::Object(changes)), None, true)
+                        self.record_outcome(
+                            entity,
+                            item,
+                            mv,
+                            d,
+                            Some(Value::Object(changes)),
+                            None,
+                            true,
+                        )
                     }
                     Err(WriteError::Record(reason)) => {
                         let d = Decision::fail(format!("update refused: {reason}"));
-                        self.record_outcome(entity, item, mv, d, Some(Value::Object(changes)), None, true)
+                        self.record_outcome(
+                            entity,
+                            item,
+                            mv,
+                            d,
+                            Some(Value::Object(changes)),
+                            None,
+                            true,
+                        )
                     }
                     Err(WriteError::Fatal(e)) => Err(e),
                 }
@@ -452,7 +505,11 @@ async fn run_pages(runner: &mut Runner<'_>, source: &dyn Connector) -> Result<()
         filter: pipeline.source.filter.clone(),
         select: Vec::new(),
         expand: pipeline.source.expand.clone(),
-        since: if cursor.is_none() { runner.options.since } else { None },
+        since: if cursor.is_none() {
+            runner.options.since
+        } else {
+            None
+        },
         cursor,
     };
     loop {

@@ -92,9 +92,8 @@ impl<'a> Writer<'a> {
         }
         let mut journalled = Value::Object(payload.clone());
         if let Some(l) = &lines {
-            journalled["__lines"] = Value::Array(
-                l.records.iter().cloned().map(Value::Object).collect(),
-            );
+            journalled["__lines"] =
+                Value::Array(l.records.iter().cloned().map(Value::Object).collect());
         }
         let id = self.store.journal_begin(
             self.pipeline,
