@@ -526,7 +526,12 @@ fn unescape(raw: &str) -> String {
             Some('t') => out.push('\t'),
             Some('r') => out.push('\r'),
             Some('0') => out.push('\0'),
-            Some(other) => out.push(other),
+            Some(q @ ('\\' | '\'' | '"' | '{' | '}')) => out.push(q),
+            // Unknown escapes keep their backslash, so regexes like '\d+' read naturally.
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
             None => out.push('\\'),
         }
     }

@@ -17,7 +17,7 @@ pub(super) static LIST: &[Builtin] = &[
     builtin!("reverse", "reverse(list|text) -> list|text", "The items (or characters) in reverse order.", "reverse([1, 2]) == [2, 1] and reverse('ab') == 'ba'", 1..=1, [Any], Arg0, Kind::Plain(reverse)),
     builtin!("flatten", "flatten(list) -> list", "Splices nested lists one level deep.", "flatten([[1], [2, [3]], 4]) == [1, 2, [3], 4]", 1..=1, [List], List, Kind::Plain(flatten)),
     builtin!("map", "map(list, x => expr) -> list", "The lambda's result for every item.", "map([1, 2], x => x * 10) == [10, 20]", 2..=2, [List, Lambda], ListOfLambda, Kind::Hof(Hof::Map)),
-    builtin!("filter", "filter(list, x => condition) -> list", "The items for which the condition is true.", "[1, 2, 3] | filter(x => x > 1) == [2, 3]", 2..=2, [List, Lambda], Arg0, Kind::Hof(Hof::Filter)),
+    builtin!("filter", "filter(list, x => condition) -> list", "The items for which the condition is true.", "filter([1, 2, 3], x => x > 1) == [2, 3]", 2..=2, [List, Lambda], Arg0, Kind::Hof(Hof::Filter)),
     builtin!("any", "any(list, x => condition) -> bool", "Whether the condition holds for some item (false for an empty list).", "any([1, 2], x => x > 1)", 2..=2, [List, Lambda], Bool, Kind::Hof(Hof::Any)),
     builtin!("all", "all(list, x => condition) -> bool", "Whether the condition holds for every item (true for an empty list).", "all([1, 2], x => x > 0)", 2..=2, [List, Lambda], Bool, Kind::Hof(Hof::All)),
     builtin!("find", "find(list, x => condition) -> value", "The first item for which the condition is true, else null.", "find([1, 2, 3], x => x > 1) == 2", 2..=2, [List, Lambda], Elem0, Kind::Hof(Hof::Find)),
