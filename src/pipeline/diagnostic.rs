@@ -30,7 +30,6 @@ pub const CODES: &[(&str, &str, &str)] = &[
     ("E108", "read-only field mapped", "The target system does not accept this field on create or update; remove it from the map."),
     ("E109", "type mismatch", "The expression gives a value of a type the target field cannot hold, such as text into a number field. Convert it (`number(x)`, `text(x)`)."),
     ("E110", "value too long", "The value can be longer than the target field allows; the target would refuse or cut it. Use `substr`/`left` to shorten it."),
-    ("E111", "unknown table", "`table(name, key)` names a mapping table that is not in the project's `tables/` folder (or `pipelines/tables/`)."),
     ("E112", "unknown field in a list", "`create_only`, `match` or `lines` names a field the entity does not have."),
     ("E113", "invalid choice", "The value must be one of a fixed set, such as `on_match: skip | update | fail` or `on_missing: create | fail | skip_record`."),
     ("E114", "duplicate pipeline", "Two pipeline files use the same `pipeline:` name; names identify cursors and state, so they must be unique."),

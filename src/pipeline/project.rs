@@ -483,3 +483,14 @@ pub fn load_project(dir: &Path) -> Result<Project, Diagnostics> {
         (None, d) => Err(d),
     }
 }
+
+/// Checks one pipeline text on its own (no files touched): for editors, tests and fuzzing.
+pub fn check_source(file: &Arc<SourceFile>, scope: &Scope) -> (Option<Pipeline>, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let pipeline = def::read(file, &mut diags).and_then(|d| {
+        let mut scope = scope.clone();
+        scope.vars.extend(d.vars.keys().cloned());
+        compile(&d, &scope, &mut diags)
+    });
+    (pipeline, diags)
+}
