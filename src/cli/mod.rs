@@ -3,6 +3,12 @@
 //! Exit codes: 0 ok, 1 the work failed (records failed, target refused), 2 the
 //! configuration is invalid.
 
+pub mod explain;
+pub mod map;
+pub mod output;
+pub mod schema;
+pub mod validate;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -22,10 +28,36 @@ pub struct Cli {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Check pipelines, tables, scripts and exflow.yaml; exit 2 on any error.
+    Validate(validate::ValidateArgs),
+    /// Show the entity catalogue of a system.
+    Schema(schema::SchemaArgs),
+    /// Explain a diagnostic code.
+    Explain(explain::ExplainArgs),
+    /// Apply a pipeline's map to exported records (JSON or JSON lines).
+    Map(map::MapArgs),
+}
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    init_tracing();
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Validate(a) => validate::run(a),
+        Command::Schema(a) => schema::run(a),
+        Command::Explain(a) => explain::run(a),
+        Command::Map(a) => map::run(a),
+    }
+}
+
+/// Logs to stderr, `EXFLOW_LOG` (or `RUST_LOG`) picks the level; quiet by default.
+fn init_tracing() {
+    let filter = std::env::var("EXFLOW_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "warn".to_string());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .try_init();
 }

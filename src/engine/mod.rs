@@ -14,6 +14,7 @@ mod recover;
 mod report;
 mod require;
 mod run;
+pub mod spec;
 mod write;
 
 #[cfg(test)]
@@ -26,7 +27,7 @@ pub use decide::{decide, diff, Decision, FieldChange};
 pub use keys::key_field;
 pub use plan::{Plan, Step};
 pub use report::{EntityCounts, RecordPlan, RunReport};
-pub use run::run_pipeline;
+pub use run::{run_pipeline, run_with_env, RunEnv};
 
 use crate::connectors::{CallCount, Connector, ConnectorError, System};
 use crate::state::StateError;

@@ -23,7 +23,7 @@ pub enum Step {
     },
     /// Keep only records for which the `where` expression holds.
     Filter {
-        /// The expression.
+        /// What filters (the pipeline's `where`).
         expression: String,
     },
     /// One lookup per page on the source, bound under `name`.
@@ -41,7 +41,7 @@ pub enum Step {
         name: String,
         /// Target entity.
         entity: String,
-        /// Per element of this list, when it is a list.
+        /// Per element of a list, bound under this name.
         each: Option<String>,
         /// Target property matched.
         match_field: String,
@@ -114,9 +114,9 @@ impl Plan {
             filter: src.filter.clone(),
             expand: src.expand.clone(),
         }];
-        if let Some(w) = &src.where_ {
+        if src.where_.is_some() {
             steps.push(Step::Filter {
-                expression: w.source().to_string(),
+                expression: "where".to_string(),
             });
         }
         for j in &src.joins {
@@ -130,7 +130,7 @@ impl Plan {
             steps.push(Step::Require {
                 name: r.name.clone(),
                 entity: r.entity.clone(),
-                each: r.each.as_ref().map(|e| e.list.source().to_string()),
+                each: r.each.as_ref().map(|e| e.binding.clone()),
                 match_field: r.match_.field.clone(),
                 on_missing: on_missing(r.on_missing),
                 on_match: on_match(r.on_match),
@@ -173,7 +173,7 @@ impl fmt::Display for Step {
                 }
                 Ok(())
             }
-            Step::Filter { expression } => write!(f, "filter   {expression}"),
+            Step::Filter { expression } => write!(f, "filter   {expression} (per record)"),
             Step::Join {
                 name,
                 entity,
@@ -192,7 +192,7 @@ impl fmt::Display for Step {
             } => {
                 write!(f, "require  {name} = {entity} by {match_field}")?;
                 if let Some(e) = each {
-                    write!(f, " for each of {e}")?;
+                    write!(f, " for each {e}")?;
                 }
                 write!(f, " (missing: {on_missing}, exists: {on_match})")
             }

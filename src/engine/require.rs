@@ -12,6 +12,7 @@ use super::run::{Item, Runner};
 use super::write::WriteError;
 use super::EngineError;
 use crate::connectors::{MatchKey, Record};
+use crate::pipeline::apply::truthy;
 use crate::pipeline::{OnMatch, OnMissing, Require};
 use serde_json::Value;
 
@@ -45,9 +46,8 @@ fn elements(
 ) -> Result<Option<Vec<Element>>, String> {
     if let Some(when) = &req.when {
         match runner.eval(when, item, &[]) {
-            Ok(Value::Bool(true)) => {}
-            Ok(Value::Null) | Ok(Value::Bool(false)) => return Ok(None),
-            Ok(_) => {}
+            Ok(v) if truthy(&v) => {}
+            Ok(_) => return Ok(None),
             Err(e) => return Err(format!("{} when: {e}", req.name)),
         }
     }

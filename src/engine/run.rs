@@ -11,7 +11,8 @@ use super::require::resolve_requires;
 use super::write::{DocumentLines, WriteError, Writer};
 use super::{Connectors, EngineError, RunOptions};
 use crate::connectors::{Connector, Cursor, FetchQuery, MatchKey, Record, System};
-use crate::lang::{self, Program};
+use crate::lang::{self, Program, ScriptHost, Tables};
+use crate::pipeline::apply::truthy;
 use crate::pipeline::{Pipeline, Project};
 use crate::state::{Activity, Outcome, RunStatus, StateStore};
 use serde_json::Value;
@@ -39,7 +40,7 @@ impl Item {
 
 /// What a whole run shares: the project, the pipeline, the connectors, the store.
 pub(super) struct Runner<'a> {
-    pub project: &'a Project,
+    pub env: &'a RunEnv<'a>,
     pub pipeline: &'a Pipeline,
     pub store: &'a dyn StateStore,
     pub options: &'a RunOptions,
@@ -49,15 +50,6 @@ pub(super) struct Runner<'a> {
     /// Required records created (or found) by this run, per entity and match field: a new
     /// customer with two orders in the run is created once.
     pub seen: BTreeMap<(String, String), super::batch::KeyIndex>,
-}
-
-/// Whether a filter value lets the record through.
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Bool(b) => *b,
-        Value::Null => false,
-        _ => true,
-    }
 }
 
 impl<'a> Runner<'a> {
@@ -73,15 +65,16 @@ impl<'a> Runner<'a> {
         bindings.extend_from_slice(extra);
         let ctx = lang::Context {
             record: &item.source,
-            vars: &self.project.vars,
-            tables: &self.project.tables,
-            scripts: self.project.scripts.as_ref(),
+            vars: &self.env.vars,
+            tables: self.env.tables,
+            scripts: self.env.scripts,
             bindings: &bindings,
         };
         program.eval(&ctx)
     }
 
-    /// Evaluates a map into a record; the first failing field fails the whole record.
+    /// Evaluates a map into a record (null results left out); the first failing field
+    /// fails the whole record.
     pub fn eval_map(
         &self,
         map: &[(String, Program)],
@@ -93,7 +86,10 @@ impl<'a> Runner<'a> {
             let v = self
                 .eval(program, item, extra)
                 .map_err(|e| format!("map {field}: {e}"))?;
-            out.insert(field.clone(), v);
+            // A field the record has no value for is not sent (as `pipeline::apply`).
+            if !v.is_null() {
+                out.insert(field.clone(), v);
+            }
         }
         Ok(out)
     }
@@ -289,7 +285,8 @@ impl<'a> Runner<'a> {
         let entity = target.entity.as_str();
         let lines_field = target.lines.as_ref().map(|l| l.field.as_str());
         let tkey = key_field(target.system, entity);
-        let mut excluded = vec![tkey];
+        // The match field is equal by definition (up to case): never an update of its own.
+        let mut excluded = vec![tkey, target.match_.field.as_str()];
         excluded.extend(lines_field);
         let existing_key = existing
             .as_ref()
@@ -424,13 +421,51 @@ impl<'a> Runner<'a> {
     }
 }
 
-/// Runs (or, with `options.dry_run`, plans) one pipeline to the end of its source.
+/// What expressions see besides the record, and the project settings a run needs: taken
+/// from a [`Project`] by [`run_pipeline`], or built by hand (tests, embedding).
+pub struct RunEnv<'a> {
+    /// The pipeline's vars (project vars overridden by the pipeline's own).
+    pub vars: Value,
+    /// Mapping tables.
+    pub tables: &'a Tables,
+    /// rhai functions.
+    pub scripts: Option<&'a ScriptHost>,
+    /// Activity older than this many days is purged at the start of a run (0: never).
+    pub retention_days: u32,
+}
+
+impl<'a> RunEnv<'a> {
+    /// The environment of `pipeline` in `project`.
+    pub fn new(project: &'a Project, pipeline: &Pipeline) -> RunEnv<'a> {
+        RunEnv {
+            vars: project.vars_for(&pipeline.name),
+            tables: &project.tables,
+            scripts: project.scripts.as_ref(),
+            retention_days: project.config.retention_days,
+        }
+    }
+}
+
+/// Runs (or, with `options.dry_run`, plans) one pipeline of `project` to the end of its
+/// source.
 ///
 /// Problems of single records are counted and logged and the run goes on; a system that
 /// fails as a whole (down, auth, budget) stops the run with an error after marking it
 /// aborted, its cursor standing at the last fully handled page.
 pub async fn run_pipeline(
     project: &Project,
+    pipeline: &Pipeline,
+    connectors: &Connectors,
+    store: &dyn StateStore,
+    options: RunOptions,
+) -> Result<RunReport, EngineError> {
+    let env = RunEnv::new(project, pipeline);
+    run_with_env(&env, pipeline, connectors, store, options).await
+}
+
+/// [`run_pipeline`] with the environment given directly.
+pub async fn run_with_env(
+    env: &RunEnv<'_>,
     pipeline: &Pipeline,
     connectors: &Connectors,
     store: &dyn StateStore,
@@ -447,7 +482,7 @@ pub async fn run_pipeline(
         options.dry_run,
     )?;
     let mut runner = Runner {
-        project,
+        env,
         pipeline,
         store,
         options: &options,
@@ -462,8 +497,8 @@ pub async fn run_pipeline(
         seen: BTreeMap::new(),
     };
     if !options.dry_run {
-        if project.config.retention_days > 0 {
-            store.purge_activity(project.config.retention_days)?;
+        if env.retention_days > 0 {
+            store.purge_activity(env.retention_days)?;
         }
         runner.run_id = Some(store.begin_run(&pipeline.name)?);
     }

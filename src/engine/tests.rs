@@ -4,31 +4,26 @@
 use super::fake::FakeConnector;
 use super::*;
 use crate::connectors::System;
-use crate::lang::Program;
+use crate::lang::{compile, parse, Program, Tables};
 use crate::pipeline::{
-    Each, Lines, MatchSpec, OnMatch, OnMissing, Pipeline, Project, ProjectConfig, Require, Source,
-    Target,
+    Each, Lines, MatchSpec, OnMatch, OnMissing, Pipeline, Require, Source, Target,
 };
 use crate::state::{SqliteStore, StateStore};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
 fn prog(src: &str) -> Program {
-    Program::parse(src).unwrap()
+    compile(&parse(src).unwrap()).unwrap()
 }
 
-fn project() -> Project {
-    Project {
-        root: ".".into(),
-        config: ProjectConfig {
-            state: ".exflow/state.db".into(),
-            retention_days: 30,
-            redact_payloads: false,
-        },
-        pipelines: Vec::new(),
-        tables: Default::default(),
-        scripts: None,
+static TABLES: std::sync::LazyLock<Tables> = std::sync::LazyLock::new(Tables::new);
+
+fn env() -> RunEnv<'static> {
+    RunEnv {
         vars: json!({}),
+        tables: &TABLES,
+        scripts: None,
+        retention_days: 30,
     }
 }
 
@@ -103,7 +98,10 @@ fn orders() -> Pipeline {
         map: map(&[
             ("YourReference", "text(OrderNumber)"),
             ("OrderDebtor", "customer.ID"),
-            ("Lines", "SalesOrderLines"),
+            (
+                "Lines",
+                "SalesOrderLines | map(l => {ItemCode: l.ItemCode, Quantity: l.Quantity})",
+            ),
         ]),
         create_only: Vec::new(),
         update_only_if_changed: true,
@@ -155,7 +153,7 @@ async fn run(w: &World, p: &Pipeline, dry_run: bool) -> Result<RunReport, Engine
         dry_run,
         ..RunOptions::default()
     };
-    run_pipeline(&project(), p, &w.connectors, &w.store, options).await
+    run_with_env(&env(), p, &w.connectors, &w.store, options).await
 }
 
 fn seed_orders(w: &World) {
