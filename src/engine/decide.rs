@@ -93,8 +93,8 @@ fn same(old: &Value, new: &Value) -> bool {
 }
 
 /// The fields of `desired` that differ from `existing`, leaving out `create_only` fields and
-/// `excluded` ones (the key, the lines of a document). With `only_if_changed` false every
-/// writable field is written, changed or not.
+/// `excluded` ones (the key, the lines of a document) and fields `existing` does not hold.
+/// With `only_if_changed` false every mapped field is written, changed or not.
 pub fn diff(
     existing: &Record,
     desired: &Record,
@@ -108,7 +108,13 @@ pub fn diff(
             !create_only.iter().any(|c| c == *field) && !excluded.contains(&field.as_str())
         })
         .filter_map(|(field, new)| {
-            let old = existing.get(field).cloned().unwrap_or(Value::Null);
+            // A field the target did not return cannot be compared: writing it on every
+            // run would make every record look changed.
+            let old = match existing.get(field) {
+                Some(old) => old.clone(),
+                None if only_if_changed => return None,
+                None => Value::Null,
+            };
             (!only_if_changed || !same(&old, new)).then(|| FieldChange {
                 field: field.clone(),
                 old,
@@ -243,6 +249,13 @@ mod tests {
             ),
             Decision::skip("unchanged")
         );
+    }
+
+    #[test]
+    fn fields_the_target_did_not_return_are_not_compared() {
+        let existing = rec(json!({"Name": "N"}));
+        let desired = rec(json!({"Name": "N", "Phone": "06"}));
+        assert!(diff(&existing, &desired, &[], &[], true).is_empty());
     }
 
     #[test]
