@@ -21,12 +21,13 @@ pub fn is_padded(prop: &PropertyDef) -> bool {
 }
 
 /// `code` right-aligned in `length` characters: surrounding spaces removed, then left-padded.
-/// A value longer than `length` is returned trimmed and unpadded; the service refuses it.
+/// An empty code stays empty; a value longer than `length` is returned trimmed and unpadded
+/// (the service refuses it).
 pub fn pad_code(code: &str, length: u32) -> String {
     let trimmed = code.trim();
     let width = length as usize;
     let chars = trimmed.chars().count();
-    if chars >= width {
+    if chars >= width || chars == 0 {
         return trimmed.to_string();
     }
     let mut out = String::with_capacity(width);
@@ -76,7 +77,7 @@ mod tests {
         assert_eq!(pad_code("  1234 ", 6), "  1234");
         assert_eq!(pad_code("123456", 6), "123456");
         assert_eq!(pad_code("1234567", 6), "1234567");
-        assert_eq!(pad_code("", 3), "   ");
+        assert_eq!(pad_code("  ", 3), "");
     }
 
     #[test]
