@@ -136,7 +136,11 @@ impl ExactGlobeClient {
                 "{entity:?} is not a Globe entity name"
             )));
         }
-        let def = Catalogue::get()?.entity(name);
+        let catalogue = Catalogue::get()?;
+        // Pipelines may name a document by its header's stem: `SalesOrder`, `Invoice`.
+        let def = catalogue
+            .entity(name)
+            .or_else(|| catalogue.entity(&format!("{name}Header")));
         Ok((
             def.map_or_else(|| name.to_string(), |d| d.name.clone()),
             def,
@@ -257,12 +261,14 @@ impl ExactGlobeClient {
         let (name, def) = Self::resolve(entity)?;
         let url = self.key_url(&name, def, key)?;
         let body = Value::Object(padding::prepare_record(def, changes));
-        let method = if self.inner.config.merge_via_post {
-            Method::POST
+        if self.inner.config.merge_via_post {
+            self.send_tunnelled(Method::POST, &url, Some(&body), Repeat::Safe, Some("MERGE"))
+                .await?;
         } else {
-            Method::from_bytes(b"MERGE").map_err(|e| ConnectorError::Config(e.to_string()))?
-        };
-        self.send(method, &url, Some(&body), Repeat::Safe).await?;
+            let merge =
+                Method::from_bytes(b"MERGE").map_err(|e| ConnectorError::Config(e.to_string()))?;
+            self.send(merge, &url, Some(&body), Repeat::Safe).await?;
+        }
         Ok(())
     }
 
@@ -286,10 +292,22 @@ impl ExactGlobeClient {
         body: Option<&Value>,
         repeat: Repeat,
     ) -> Result<Value, CallError> {
+        self.send_tunnelled(method, url, body, repeat, None).await
+    }
+
+    /// [`send`](Self::send) with the verb tunnelled in `X-HTTP-Method` when given.
+    async fn send_tunnelled(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        repeat: Repeat,
+        tunnel: Option<&str>,
+    ) -> Result<Value, CallError> {
         let config = &self.inner.config;
         let mut attempt = 0u32;
         loop {
-            let outcome = self.attempt(&method, url, body).await;
+            let outcome = self.attempt(&method, url, body, tunnel).await;
             let retry_after = match outcome {
                 Attempt::Answer(status, bytes, retry_after) => {
                     match self.judge(status, &bytes, repeat) {
@@ -328,7 +346,13 @@ impl ExactGlobeClient {
         }
     }
 
-    async fn attempt(&self, method: &Method, url: &str, body: Option<&Value>) -> Attempt {
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<&Value>,
+        tunnel: Option<&str>,
+    ) -> Attempt {
         let config = &self.inner.config;
         let counter = if *method == Method::GET {
             &self.inner.reads
@@ -345,8 +369,8 @@ impl ExactGlobeClient {
             .header("Accept", "application/json")
             .header("MaxDataServiceVersion", "2.0")
             .basic_auth(&config.user, Some(&config.password));
-        if config.merge_via_post && *method == Method::POST && url.ends_with(')') {
-            request = request.header("X-HTTP-Method", "MERGE");
+        if let Some(verb) = tunnel {
+            request = request.header("X-HTTP-Method", verb);
         }
         if let Some(body) = body {
             request = request.json(body);
@@ -484,6 +508,14 @@ mod tests {
             .unwrap()
             .ends_with("Account(guid'6f9619ff-8b86-d011-b42d-00c04fc964ff')"));
         assert!(ExactGlobeClient::resolve("Account?x=1").is_err());
+        assert_eq!(
+            ExactGlobeClient::resolve("SalesOrder").unwrap().0,
+            "SalesOrderHeader"
+        );
+        assert_eq!(
+            ExactGlobeClient::resolve("BrowserData_Items").unwrap().0,
+            "BrowserData_Items"
+        );
     }
 
     #[test]

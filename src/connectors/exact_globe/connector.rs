@@ -72,7 +72,11 @@ impl ExactGlobeClient {
         if literals.is_empty() {
             return Ok(Vec::new());
         }
-        let select = canonical_names(def, select);
+        let mut select = canonical_names(def, select);
+        if !select.is_empty() && !select.contains(&field) {
+            // The caller maps the answers back to its keys through this field.
+            select.push(field.clone());
+        }
         // Budget what the rest of the URL leaves for the filter.
         let rest = format!(
             "{}?$filter=&$select={}&$top={}",
