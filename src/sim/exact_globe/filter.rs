@@ -254,7 +254,8 @@ impl Parser<'_> {
         self.pos += 1;
         let right = self.primary()?;
         check_operands(self.entity, op, &left, &right, op_at.max(left_at))?;
-        let (left, right) = (self.as_date(&right, left), self.as_date(&left, right));
+        let (l2, r2) = (left.clone(), right.clone());
+        let (left, right) = (self.as_date(&r2, left), self.as_date(&l2, right));
         Ok(Expr::Cmp(op, Box::new(left), Box::new(right)))
     }
 
