@@ -4,8 +4,12 @@
 //! configuration is invalid.
 
 pub mod explain;
+pub mod connect;
+pub mod load;
 pub mod map;
 pub mod output;
+pub mod plan;
+pub mod run;
 pub mod schema;
 pub mod validate;
 
@@ -37,6 +41,10 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Apply a pipeline's map to exported records (JSON or JSON lines).
     Map(map::MapArgs),
+    /// Dry run: show per record what a run would create, update, skip or fail.
+    Plan(plan::PlanArgs),
+    /// Run pipelines: create and update records on the target.
+    Run(run::RunArgs),
 }
 
 /// Entry point of the binary.
@@ -48,6 +56,8 @@ pub fn main() -> ExitCode {
         Command::Schema(a) => schema::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Map(a) => map::run(a),
+        Command::Plan(a) => plan::run(a),
+        Command::Run(a) => run::run(a),
     }
 }
 

@@ -1,0 +1,89 @@
+//! Building the connectors and the state store a project's `exflow.yaml` describes: shared by
+//! `plan`, `run` and `demo`.
+
+use crate::connectors::exact_globe::{ExactGlobeClient, GlobeConfig};
+use crate::connectors::System;
+use crate::engine::Connectors;
+use crate::pipeline::{Pipeline, Project};
+use crate::state::{SqliteStore, StateError};
+use std::sync::Arc;
+
+/// Why the connectors could not be built: the configuration's fault (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// A pipeline needs a system that `exflow.yaml` does not connect.
+    #[error("pipeline `{pipeline}` uses {system}, but exflow.yaml has no `connections.{system}`")]
+    Missing {
+        /// The pipeline.
+        pipeline: String,
+        /// The system.
+        system: System,
+    },
+    /// The connection settings were refused by the client.
+    #[error("{system}: {message}")]
+    Invalid {
+        /// The system.
+        system: System,
+        /// Why.
+        message: String,
+    },
+    /// The state store could not be opened.
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// The connectors `pipelines` need, built from the project's connections.
+pub fn connectors(project: &Project, pipelines: &[&Pipeline]) -> Result<Connectors, ConnectError> {
+    let mut out = Connectors::default();
+    for p in pipelines {
+        for system in [p.source.system, p.target.system] {
+            match system {
+                System::ExactGlobe if out.exact_globe.is_none() => {
+                    let c = project.config.exact_globe.as_ref().ok_or_else(|| {
+                        ConnectError::Missing {
+                            pipeline: p.name.clone(),
+                            system,
+                        }
+                    })?;
+                    let config = GlobeConfig::new(
+                        c.base_url.clone(),
+                        c.server_name.clone(),
+                        c.database_name.clone(),
+                        c.user.clone(),
+                        c.password.clone(),
+                    );
+                    let client =
+                        ExactGlobeClient::new(config).map_err(|e| ConnectError::Invalid {
+                            system,
+                            message: e.to_string(),
+                        })?;
+                    out.exact_globe = Some(Arc::new(client));
+                }
+                System::ExactOnline if out.exact_online.is_none() => {
+                    if project.config.exact_online.is_none() {
+                        return Err(ConnectError::Missing {
+                            pipeline: p.name.clone(),
+                            system,
+                        });
+                    }
+                    return Err(ConnectError::Invalid {
+                        system,
+                        message: "the Exact Online client is not wired into `plan`/`run` in \
+                                  this build yet"
+                            .to_string(),
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The project's state store (created on first use).
+pub fn state_store(project: &Project) -> Result<SqliteStore, ConnectError> {
+    Ok(SqliteStore::open(
+        &project.state_path(),
+        project.config.redact_payloads,
+    )?)
+}

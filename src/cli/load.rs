@@ -1,0 +1,68 @@
+//! Loading the project and choosing pipelines for `plan` and `run`: every problem here is
+//! the configuration's (exit code 2), reported with its diagnostics.
+
+use super::output::{print_diagnostics, Format};
+use crate::pipeline::{self, Pipeline, Project};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::path::Path;
+
+/// Loads the project in `dir` strictly (environment variables must be set), printing its
+/// diagnostics on failure.
+pub fn project(dir: &Path, format: Format) -> Option<Project> {
+    if !dir.exists() {
+        eprintln!("error: {} does not exist", dir.display());
+        return None;
+    }
+    let (project, diags) = pipeline::load(&[dir.to_path_buf()], true);
+    if diags.has_errors() || project.is_none() {
+        print_diagnostics(&diags, format);
+        return None;
+    }
+    project
+}
+
+/// The pipelines called `names` (all of them when `names` is empty), in the order asked.
+pub fn pick<'p>(project: &'p Project, names: &[String]) -> Result<Vec<&'p Pipeline>, String> {
+    if names.is_empty() {
+        return Ok(project.pipelines.iter().collect());
+    }
+    names
+        .iter()
+        .map(|n| {
+            project.pipeline(n).ok_or_else(|| {
+                let known: Vec<&str> = project.pipelines.iter().map(|p| p.name.as_str()).collect();
+                format!("no pipeline `{n}` (the project has: {})", known.join(", "))
+            })
+        })
+        .collect()
+}
+
+/// Parses `--since`: a date (`2026-01-31`, midnight UTC) or an RFC 3339 moment.
+pub fn since(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| format!("--since {text:?}: expected a date like 2026-01-31"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_takes_dates_and_moments() {
+        assert_eq!(
+            since("2026-01-31").unwrap().to_rfc3339(),
+            "2026-01-31T00:00:00+00:00"
+        );
+        assert_eq!(
+            since("2026-01-31T10:00:00+01:00").unwrap().to_rfc3339(),
+            "2026-01-31T09:00:00+00:00"
+        );
+        assert!(since("yesterday").is_err());
+    }
+}

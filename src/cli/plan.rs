@@ -1,0 +1,137 @@
+//! `exflow plan PIPELINE`: the dry run. Reads both systems, writes to neither (nor to the
+//! state store), and prints per record create / update (field diff) / skip / fail with the
+//! API calls a real run would spend.
+
+use super::connect::{connectors, state_store};
+use super::load;
+use super::output::Format;
+use super::{EXIT_FAILED, EXIT_INVALID};
+use crate::engine::{run_pipeline, Decision, Plan, RecordPlan, RunOptions, RunReport};
+use clap::Args;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Show what a run would do, writing nothing.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The pipeline to plan.
+    pub pipeline: String,
+    /// The project folder (holding exflow.yaml).
+    #[arg(long, default_value = ".")]
+    pub project: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// First run only: source records modified on or after this date (2026-01-31).
+    #[arg(long)]
+    pub since: Option<String>,
+}
+
+/// Runs the command.
+pub fn run(args: PlanArgs) -> ExitCode {
+    let Some(project) = load::project(&args.project, args.format) else {
+        return ExitCode::from(EXIT_INVALID);
+    };
+    let since = match args.since.as_deref().map(load::since).transpose() {
+        Ok(s) => s,
+        Err(e) => return invalid(&e),
+    };
+    let pipeline = match load::pick(&project, std::slice::from_ref(&args.pipeline)) {
+        Ok(p) => p[0],
+        Err(e) => return invalid(&e),
+    };
+    let conns = match connectors(&project, &[pipeline]) {
+        Ok(c) => c,
+        Err(e) => return invalid(&e.to_string()),
+    };
+    let store = match state_store(&project) {
+        Ok(s) => s,
+        Err(e) => return invalid(&e.to_string()),
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let options = RunOptions {
+        dry_run: true,
+        since,
+        ..RunOptions::default()
+    };
+    let report = match runtime.block_on(run_pipeline(&project, pipeline, &conns, &store, options)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: plan {} stopped: {e}", pipeline.name);
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let plan = Plan::compile(pipeline);
+    match args.format {
+        Format::Json => {
+            let mut doc = report.to_json();
+            doc["steps"] = serde_json::to_value(&plan.steps).unwrap_or(Value::Null);
+            doc["records"] = serde_json::to_value(&report.decisions).unwrap_or(Value::Null);
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+        Format::Text => print_text(&plan, &report),
+    }
+    if report.total_failed() > 0 {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn invalid(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_INVALID)
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{:?}", s.trim()),
+        other => other.to_string(),
+    }
+}
+
+fn line(r: &RecordPlan) -> String {
+    let what = format!("{} {}", r.entity, show(&r.match_value));
+    let from = r
+        .source_key
+        .as_deref()
+        .map(|k| format!(" (source {k})"))
+        .unwrap_or_default();
+    match &r.decision {
+        Decision::Create { payload } => {
+            format!("  create  {what}{from}: {} fields", payload.len())
+        }
+        Decision::Update { diff, .. } => {
+            let mut s = format!("  update  {what}{from}");
+            for c in diff {
+                s.push_str(&format!(
+                    "\n            {}: {} -> {}",
+                    c.field,
+                    show(&c.old),
+                    show(&c.new)
+                ));
+            }
+            s
+        }
+        Decision::Skip { reason } => format!("  skip    {what}{from}: {reason}"),
+        Decision::Fail { reason } => format!("  FAIL    {what}{from}: {reason}"),
+    }
+}
+
+fn print_text(plan: &Plan, report: &RunReport) {
+    println!("{plan}");
+    for r in &report.decisions {
+        println!("{}", line(r));
+    }
+    if !report.decisions.is_empty() {
+        println!();
+    }
+    println!("{report}");
+}
