@@ -235,7 +235,6 @@ async fn on_found(
                         d,
                         Some(Value::Object(patch)),
                         None,
-                        false,
                     )?;
                     Ok(Found::Bound(updated))
                 }
@@ -298,7 +297,6 @@ async fn on_missing(
                         d,
                         Some(Value::Object(payload)),
                         Some(Value::Object(stored)),
-                        false,
                     )?;
                     Ok(Found::Bound(bound))
                 }

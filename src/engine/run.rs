@@ -13,7 +13,7 @@ use super::{Connectors, EngineError, RunOptions};
 use crate::connectors::{Connector, Cursor, FetchQuery, MatchKey, Record, System};
 use crate::lang::{self, Program, ScriptHost, Tables};
 use crate::pipeline::apply::truthy;
-use crate::pipeline::{Pipeline, Project};
+use crate::pipeline::{OnMatch, Pipeline, Project};
 use crate::state::{Activity, Outcome, RunStatus, StateStore};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -29,6 +29,12 @@ pub(super) struct Item {
     pub bindings: Vec<(String, Value)>,
     /// Set once the record is decided early (filtered, failed, skipped by a require).
     pub done: Option<Decision>,
+    /// The match value, once known.
+    pub match_value: Option<Value>,
+    /// Whether the target was already asked about `match_value` (with `existing` its answer).
+    pub checked: bool,
+    /// The target record it matches, when it exists.
+    pub existing: Option<Record>,
 }
 
 impl Item {
@@ -103,8 +109,9 @@ impl<'a> Runner<'a> {
         decision: Decision,
         sent: Option<Value>,
         response: Option<Value>,
-        with_source: bool,
     ) -> Result<(), EngineError> {
+        // The source record is logged once, with the main record's line.
+        let with_source = entity == self.pipeline.target.entity;
         self.report.count(entity, &decision);
         if let Some(run) = self.run_id {
             let (outcome, error) = match &decision {
@@ -152,6 +159,9 @@ impl<'a> Runner<'a> {
                 source: Value::Object(r),
                 bindings: Vec::new(),
                 done: None,
+                match_value: None,
+                checked: false,
+                existing: None,
             })
             .collect();
         self.report.records_read += items.len() as u64;
@@ -166,6 +176,8 @@ impl<'a> Runner<'a> {
             }
         }
         self.joins(source, &mut items).await?;
+        // Existence first: an order that exists is skipped before its customer is touched.
+        self.check(&mut items, true).await?;
         resolve_requires(self, &mut items).await?;
         self.upsert(&mut items).await
     }
@@ -198,77 +210,138 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    /// Transform, check (batched, plus the id map), decide and write the page's records.
-    async fn upsert(&mut self, items: &mut [Item]) -> Result<(), EngineError> {
+    /// The existence check, batched: one lookup of every match value of the page not yet
+    /// asked about, plus the id map for records this tool wrote before. `early`: before the
+    /// requires, a match value that cannot be computed yet (it uses a require's binding) is
+    /// left for later, and records that exist are decided at once unless they may be updated.
+    async fn check(&mut self, items: &mut [Item], early: bool) -> Result<(), EngineError> {
         let target = &self.pipeline.target;
         let system = target.system;
         let tkey = key_field(system, &target.entity);
-        let mut prepared: Vec<Option<(Record, Value)>> = Vec::with_capacity(items.len());
-        for item in items.iter_mut() {
-            if !item.active() {
-                prepared.push(None);
+        let mut ask = Vec::new();
+        for (i, item) in items.iter_mut().enumerate() {
+            if !item.active() || item.checked {
                 continue;
             }
-            let out = self
-                .eval_map(&self.pipeline.map, item, &[])
-                .and_then(|out| {
-                    let mv = self
-                        .eval(&target.match_.value, item, &[])
-                        .map_err(|e| format!("match {}: {e}", target.match_.field))?;
-                    if key_string(&mv).is_none() {
-                        return Err(format!("match {}: the value is empty", target.match_.field));
-                    }
-                    Ok((out, mv))
-                });
-            match out {
-                Ok(p) => prepared.push(Some(p)),
-                Err(reason) => {
-                    item.done = Some(Decision::fail(reason));
-                    prepared.push(None);
+            let mv = match self.eval(&target.match_.value, item, &[]) {
+                Ok(v) if key_string(&v).is_some() => v,
+                _ if early => continue,
+                Ok(_) => {
+                    item.done = Some(Decision::fail(format!(
+                        "match {}: the value is empty",
+                        target.match_.field
+                    )));
+                    continue;
                 }
+                Err(e) => {
+                    item.done = Some(Decision::fail(format!(
+                        "match {}: {e}",
+                        target.match_.field
+                    )));
+                    continue;
+                }
+            };
+            item.match_value = Some(mv);
+            item.checked = true;
+            ask.push(i);
+        }
+        // Records this tool created or saw before: a skip needs no call at all; an update
+        // needs the record, fetched by its key (which also finds it when its match value
+        // changed).
+        let mut by_id_map = Vec::new();
+        let mut rest = Vec::new();
+        for i in ask {
+            let mapped = match &items[i].source_key {
+                Some(sk) => self.store.id_map_get(system.as_str(), &target.entity, sk)?,
+                None => None,
+            };
+            match mapped {
+                Some(k) if target.on_match != OnMatch::Update => {
+                    let mut known = Record::new();
+                    known.insert(tkey.to_string(), Value::String(k));
+                    items[i].existing = Some(known);
+                }
+                Some(k) => by_id_map.push((i, k)),
+                None => rest.push(i),
+            }
+        }
+        let by_key = resolve(
+            self.writer.target,
+            &target.entity,
+            tkey,
+            by_id_map.iter().map(|(_, k)| Value::String(k.clone())),
+        )
+        .await?;
+        for (i, k) in by_id_map {
+            match by_key.get(&Value::String(k)) {
+                Some(found) => items[i].existing = Some(found.clone()),
+                None => rest.push(i),
             }
         }
         let by_match = resolve(
             self.writer.target,
             &target.entity,
             &target.match_.field,
-            prepared.iter().flatten().map(|(_, mv)| mv.clone()),
+            rest.iter().filter_map(|&i| items[i].match_value.clone()),
         )
         .await?;
-        // Records this tool wrote before but whose match value no longer finds them.
-        let mut mapped_keys = Vec::new();
-        for (item, p) in items.iter().zip(&prepared) {
-            if let (Some((_, mv)), Some(sk)) = (p, &item.source_key) {
-                if by_match.get(mv).is_none() {
-                    if let Some(k) = self.store.id_map_get(system.as_str(), &target.entity, sk)? {
-                        mapped_keys.push(Value::String(k));
-                    }
-                }
+        for i in rest {
+            let item = &mut items[i];
+            if let Some(mv) = &item.match_value {
+                item.existing = by_match.get(mv).cloned();
+            }
+            // Remember where it is: the next run needs no lookup for it.
+            let key = item
+                .existing
+                .as_ref()
+                .and_then(|e| e.get(tkey))
+                .and_then(key_text);
+            if let (Some(sk), Some(k), false) = (&item.source_key, key, self.options.dry_run) {
+                self.store
+                    .id_map_put(system.as_str(), &target.entity, sk, &k)?;
             }
         }
-        let by_key = resolve(self.writer.target, &target.entity, tkey, mapped_keys).await?;
+        if early && target.on_match != OnMatch::Update {
+            for item in items
+                .iter_mut()
+                .filter(|i| i.active() && i.existing.is_some())
+            {
+                item.done = Some(match target.on_match {
+                    OnMatch::Fail => Decision::fail("exists on the target and on_match is fail"),
+                    _ => Decision::skip("exists on the target"),
+                });
+            }
+        }
+        Ok(())
+    }
 
-        for (item, p) in items.iter_mut().zip(prepared) {
-            let Some((out, mv)) = p else {
+    /// Transform, late check (match values that needed the requires), decide and write the
+    /// page's records.
+    async fn upsert(&mut self, items: &mut [Item]) -> Result<(), EngineError> {
+        self.check(items, false).await?;
+        for item in items.iter_mut() {
+            if !item.active() {
                 let decision = item
                     .done
                     .take()
                     .unwrap_or_else(|| Decision::skip("not handled"));
                 let entity = self.pipeline.target.entity.clone();
-                self.record_outcome(&entity, item, Value::Null, decision, None, None, true)?;
+                let mv = item.match_value.clone().unwrap_or(Value::Null);
+                self.record_outcome(&entity, item, mv, decision, None, None)?;
                 continue;
-            };
-            let existing = by_match.get(&mv).or_else(|| {
-                let sk = item.source_key.as_ref()?;
-                let k = self
-                    .store
-                    .id_map_get(system.as_str(), &target.entity, sk)
-                    .ok()
-                    .flatten()?;
-                by_key.get(&Value::String(k))
-            });
-            self.decide_and_write(item, out, mv, existing.cloned())
-                .await?;
+            }
+            let mv = item.match_value.clone().unwrap_or(Value::Null);
+            match self.eval_map(&self.pipeline.map, item, &[]) {
+                Ok(out) => {
+                    let existing = item.existing.take();
+                    self.decide_and_write(item, out, mv, existing).await?;
+                }
+                Err(reason) => {
+                    let entity = self.pipeline.target.entity.clone();
+                    let d = Decision::fail(reason);
+                    self.record_outcome(&entity, item, mv, d, None, None)?;
+                }
+            }
         }
         Ok(())
     }
@@ -322,7 +395,7 @@ impl<'a> Runner<'a> {
                                         let d =
                                             Decision::fail(format!("{f}: a line is not a record"));
                                         return self
-                                            .record_outcome(entity, item, mv, d, None, None, true);
+                                            .record_outcome(entity, item, mv, d, None, None);
                                     }
                                 }
                             }
@@ -331,7 +404,7 @@ impl<'a> Runner<'a> {
                         Some(Value::Null) | None => Some(Vec::new()),
                         Some(_) => {
                             let d = Decision::fail(format!("{f}: not a list of lines"));
-                            return self.record_outcome(entity, item, mv, d, None, None, true);
+                            return self.record_outcome(entity, item, mv, d, None, None);
                         }
                     },
                     None => None,
@@ -365,20 +438,11 @@ impl<'a> Runner<'a> {
                             d,
                             Some(sent),
                             Some(Value::Object(stored)),
-                            true,
                         )
                     }
                     Err(WriteError::Record(reason)) => {
                         let d = Decision::fail(format!("create refused: {reason}"));
-                        self.record_outcome(
-                            entity,
-                            item,
-                            mv,
-                            d,
-                            Some(Value::Object(payload)),
-                            None,
-                            true,
-                        )
+                        self.record_outcome(entity, item, mv, d, Some(Value::Object(payload)), None)
                     }
                     Err(WriteError::Fatal(e)) => Err(e),
                 }
@@ -391,32 +455,16 @@ impl<'a> Runner<'a> {
                 match self.writer.update(entity, &key, &changes).await {
                     Ok(()) => {
                         let d = Decision::Update { key, diff };
-                        self.record_outcome(
-                            entity,
-                            item,
-                            mv,
-                            d,
-                            Some(Value::Object(changes)),
-                            None,
-                            true,
-                        )
+                        self.record_outcome(entity, item, mv, d, Some(Value::Object(changes)), None)
                     }
                     Err(WriteError::Record(reason)) => {
                         let d = Decision::fail(format!("update refused: {reason}"));
-                        self.record_outcome(
-                            entity,
-                            item,
-                            mv,
-                            d,
-                            Some(Value::Object(changes)),
-                            None,
-                            true,
-                        )
+                        self.record_outcome(entity, item, mv, d, Some(Value::Object(changes)), None)
                     }
                     Err(WriteError::Fatal(e)) => Err(e),
                 }
             }
-            other => self.record_outcome(entity, item, mv, other, None, None, true),
+            other => self.record_outcome(entity, item, mv, other, None, None),
         }
     }
 }

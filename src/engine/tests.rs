@@ -436,3 +436,30 @@ fn the_plan_lists_the_steps_in_order() {
     }
     assert_eq!(plan.steps.len(), 7);
 }
+
+#[tokio::test]
+async fn an_existing_order_is_skipped_before_its_customer_is_touched() {
+    let w = world(10);
+    w.online
+        .insert("SalesOrders", order(1, "known@x.nl", "Renamed BV", &["A"]));
+    w.globe.insert(
+        "SalesOrder",
+        json!({"SalesOrderNumber": "100", "YourReference": "1"}),
+    );
+    let before = w.globe.calls();
+    let r = run(&w, &orders(), false).await.unwrap();
+    assert_eq!(r.entities["SalesOrder"].skipped, 1, "{r}");
+    assert!(!r.entities.contains_key("Account"), "{r}");
+    assert_eq!(
+        w.globe.calls().reads - before.reads,
+        1,
+        "only the order lookup"
+    );
+    assert_eq!(w.globe.records("Account")[0]["Name"], "Known BV");
+    // The id map now knows the order: a rerun asks Globe nothing.
+    w.store.cursor_clear("orders").unwrap();
+    let before = w.globe.calls();
+    let r = run(&w, &orders(), false).await.unwrap();
+    assert_eq!(r.entities["SalesOrder"].skipped, 1, "{r}");
+    assert_eq!(w.globe.calls().total() - before.total(), 0);
+}
