@@ -14,6 +14,7 @@ mod recover;
 mod report;
 mod require;
 mod run;
+mod upsert;
 pub mod spec;
 mod write;
 
