@@ -75,6 +75,8 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StateError> {
         tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
         tx.commit()?;
     }
+    // The token table is the Exact Online client's; it migrates it idempotently itself.
+    super::tokens::migrate(conn)?;
     Ok(())
 }
 
@@ -91,6 +93,15 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, MIGRATIONS.len() as i64);
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'
+                 AND name IN ('runs', 'activity', 'id_map', 'cursors', 'journal', 'oauth_tokens')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 6);
     }
 
     #[test]

@@ -3,12 +3,14 @@
 //! Runs, the activity log (per record: what came in, what was sent, the answer), the id map
 //! (source key <-> target key), cursors per pipeline and the create journal that makes a
 //! crash harmless. [`StateStore`] is the small trait the engine uses, so that a server
-//! database can replace the embedded SQLite file ([`SqliteStore`]) later.
+//! database can replace the embedded SQLite file ([`SqliteStore`]) later. OAuth tokens live
+//! in the same file ([`tokens`], written by the Exact Online client).
 //! May use: nothing of exflow but plain data types (no connectors, no engine).
 
 mod migrations;
 mod redact;
 mod sqlite;
+pub mod tokens;
 
 pub use redact::redact;
 pub use sqlite::SqliteStore;
