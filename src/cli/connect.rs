@@ -2,9 +2,11 @@
 //! `plan`, `run` and `demo`.
 
 use crate::connectors::exact_globe::{ExactGlobeClient, GlobeConfig};
+use crate::connectors::exact_online::{ExactOnlineClient, OnlineConfig};
 use crate::connectors::System;
 use crate::engine::Connectors;
 use crate::pipeline::{Pipeline, Project};
+use crate::state::tokens::TokenStore;
 use crate::state::{SqliteStore, StateError};
 use std::sync::Arc;
 
@@ -32,8 +34,12 @@ pub enum ConnectError {
     State(#[from] StateError),
 }
 
-/// The connectors `pipelines` need, built from the project's connections.
-pub fn connectors(project: &Project, pipelines: &[&Pipeline]) -> Result<Connectors, ConnectError> {
+/// The connectors `pipelines` need, built from the project's connections. Exact Online
+/// needs a stored token pair (`exflow auth exact-online`) and may read its division.
+pub async fn connectors(
+    project: &Project,
+    pipelines: &[&Pipeline],
+) -> Result<Connectors, ConnectError> {
     let mut out = Connectors::default();
     for p in pipelines {
         for system in [p.source.system, p.target.system] {
@@ -60,18 +66,32 @@ pub fn connectors(project: &Project, pipelines: &[&Pipeline]) -> Result<Connecto
                     out.exact_globe = Some(Arc::new(client));
                 }
                 System::ExactOnline if out.exact_online.is_none() => {
-                    if project.config.exact_online.is_none() {
-                        return Err(ConnectError::Missing {
+                    let c = project.config.exact_online.as_ref().ok_or_else(|| {
+                        ConnectError::Missing {
                             pipeline: p.name.clone(),
                             system,
-                        });
+                        }
+                    })?;
+                    let mut config = OnlineConfig::new(&c.base_url, &c.client_id, &c.client_secret);
+                    config.division = c.division;
+                    if !c.redirect_uri.is_empty() {
+                        config.redirect_uri = c.redirect_uri.clone();
                     }
-                    return Err(ConnectError::Invalid {
-                        system,
-                        message: "the Exact Online client is not wired into `plan`/`run` in \
-                                  this build yet"
-                            .to_string(),
-                    });
+                    config.daily_reserve = c.daily_reserve;
+                    // Tokens live in the state file, written before use (they rotate).
+                    let tokens = TokenStore::open(&project.state_path()).map_err(|e| {
+                        ConnectError::Invalid {
+                            system,
+                            message: e.to_string(),
+                        }
+                    })?;
+                    let client = ExactOnlineClient::new(config, tokens).await.map_err(|e| {
+                        ConnectError::Invalid {
+                            system,
+                            message: format!("{e} (run `exflow auth exact-online` first?)"),
+                        }
+                    })?;
+                    out.exact_online = Some(Arc::new(client));
                 }
                 _ => {}
             }

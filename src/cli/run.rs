@@ -66,20 +66,20 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return invalid(&e),
     };
-    let conns = match connectors(&project, &pipelines) {
-        Ok(c) => c,
-        Err(e) => return invalid(&e.to_string()),
-    };
-    let store = match state_store(&project) {
-        Ok(s) => s,
-        Err(e) => return invalid(&e.to_string()),
-    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
             return ExitCode::from(EXIT_FAILED);
         }
+    };
+    let conns = match runtime.block_on(connectors(&project, &pipelines)) {
+        Ok(c) => c,
+        Err(e) => return invalid(&e.to_string()),
+    };
+    let store = match state_store(&project) {
+        Ok(s) => s,
+        Err(e) => return invalid(&e.to_string()),
     };
     let mut ok = true;
     let mut runs = Vec::new();
