@@ -555,11 +555,6 @@ impl Store {
         }
     }
 
-    /// Recomputes the totals of a header table row (used after seeding lines one by one).
-    pub fn refresh_totals(&mut self, table: &str, key: &str, now: i64) {
-        self.recompute(table, key, now);
-    }
-
     /// Stores a row as-is (reference data and the current user), with a fresh rowversion.
     pub fn raw_insert(&mut self, table: &'static str, data: Map<String, Value>) -> String {
         self.put_row(table, data)
