@@ -11,6 +11,7 @@ pub mod output;
 pub mod plan;
 pub mod run;
 pub mod schema;
+pub mod sim;
 pub mod validate;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +46,8 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Run pipelines: create and update records on the target.
     Run(run::RunArgs),
+    /// Run the Exact Online (and Exact Globe) simulators until Ctrl-C.
+    Sim(sim::SimArgs),
 }
 
 /// Entry point of the binary.
@@ -58,6 +61,7 @@ pub fn main() -> ExitCode {
         Command::Map(a) => map::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Run(a) => run::run(a),
+        Command::Sim(args) => sim::run(args),
     }
 }
 
