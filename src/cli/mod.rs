@@ -22,8 +22,7 @@ pub struct Cli {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
-}
+pub enum Command {}
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
