@@ -366,8 +366,11 @@ async fn merge_and_put_are_partial_updates() {
     let key = format!("Account(guid'{id}')");
     let before = acc["ModifiedDate"].as_str().unwrap().to_string();
 
+    // The entity's own URI addresses it.
+    let uri = acc["__metadata"]["uri"].as_str().unwrap();
+    assert!(uri.ends_with(&key), "{uri}");
     let (s, _) = api
-        .send("MERGE", &key, json!({"AccountName": "Hernoemd B.V."}))
+        .send("MERGE", uri, json!({"AccountName": "Hernoemd B.V."}))
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (_, v) = api.get(&key).await;
@@ -501,6 +504,11 @@ async fn sales_order_lines_then_header() {
         ))
         .await;
     assert_eq!(found.len(), 1);
+    let (s, v) = api
+        .get(found[0]["__metadata"]["uri"].as_str().unwrap())
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["d"]["SalesOrderNumber"], number.as_str());
     let unpadded = api
         .results(&format!(
             "SalesOrderHeader?$filter={}",

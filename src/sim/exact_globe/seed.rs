@@ -343,6 +343,7 @@ pub fn seed(
             }
         };
         let mut body = json!({
+            "DebtorNumber": (10001 + i).to_string(),
             "AccountName": name, "CustomerType": "C", "CustomerStatus": "A",
             "CompanySize": "UNKNOWN", "SectorCode": "UNKNOWN", "Rating": "N",
             "EmailAddress": email, "PhoneNumber": format!("+{} {}", if country == "BE" { "32" } else { "31" }, rng.gen_range(100000000..999999999)),

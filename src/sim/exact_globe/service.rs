@@ -18,6 +18,20 @@ pub const MAX_PAGE: usize = 1000;
 /// The path of the REST service (matched case-insensitively).
 pub const SERVICE_PATH: &str = "/services/Exact.Entity.REST.EG";
 
+/// Characters escaped in a key inside a URI (spaces of padded codes, among others).
+const KEY_CHARS: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
 /// What a request produced.
 #[derive(Debug)]
 pub enum Outcome {
@@ -125,12 +139,7 @@ pub fn to_wire(entity: &Entity, rec: &Record, base: &str, select: Option<&[Strin
     let uri = format!(
         "{base}{SERVICE_PATH}/{}({})",
         entity.name,
-        percent_encoding::utf8_percent_encode(
-            &key_literal(entity, &key),
-            percent_encoding::NON_ALPHANUMERIC
-        )
-        .to_string()
-        .replace("%27", "'")
+        percent_encoding::utf8_percent_encode(&key_literal(entity, &key), KEY_CHARS)
     );
     out.insert(
         "__metadata".into(),

@@ -106,8 +106,8 @@ fn compare(a: &V, b: &V) -> Option<Ordering> {
 /// True when `rec` satisfies the filter.
 pub fn matches(e: &Expr, rec: &Map<String, Value>, entity: &Entity) -> bool {
     match e {
-        Expr::And(a, b) => matches(a, rec, entity) && matches(b, rec, entity),
-        Expr::Or(a, b) => matches(a, rec, entity) || matches(b, rec, entity),
+        Expr::And(all) => all.iter().all(|x| matches(x, rec, entity)),
+        Expr::Or(any) => any.iter().any(|x| matches(x, rec, entity)),
         Expr::Not(a) => !matches(a, rec, entity),
         Expr::Cmp(op, a, b) => {
             let (x, y) = (eval_v(a, rec, entity), eval_v(b, rec, entity));

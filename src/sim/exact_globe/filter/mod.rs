@@ -35,10 +35,10 @@ pub enum Expr {
     Lit(Lit),
     /// a op b
     Cmp(CmpOp, Box<Expr>, Box<Expr>),
-    /// a and b
-    And(Box<Expr>, Box<Expr>),
-    /// a or b
-    Or(Box<Expr>, Box<Expr>),
+    /// a and b and ... (kept flat: long key batches must not nest deeply)
+    And(Vec<Expr>),
+    /// a or b or ... (kept flat)
+    Or(Vec<Expr>),
     /// not a
     Not(Box<Expr>),
     /// A function call.
@@ -86,7 +86,7 @@ mod tests {
             account(),
         )
         .unwrap();
-        assert!(matches!(e, Expr::Or(_, ref r) if matches!(**r, Expr::And(..))));
+        assert!(matches!(e, Expr::Or(ref v) if v.len() == 2 && matches!(v[1], Expr::And(..))));
         let r = rec(json!({"AccountName": "a", "Blocked": false}));
         assert!(matches(&e, &r, account()));
     }
@@ -171,6 +171,20 @@ mod tests {
             a
         ));
         assert!(matches(&parse("AccountName eq null", a).unwrap(), &r, a));
+    }
+
+    #[test]
+    fn long_or_chains_are_fine_and_deep_nesting_is_refused() {
+        let a = account();
+        let many = (0..3000)
+            .map(|i| format!("AccountName eq 'n{i}'"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let e = parse(&many, a).unwrap();
+        assert!(matches(&e, &rec(json!({"AccountName": "n2999"})), a));
+        let deep = format!("{}AccountName eq 'x'{}", "(".repeat(500), ")".repeat(500));
+        assert!(parse(&deep, a).unwrap_err().0.contains("too deeply"));
+        assert!(parse(&"not ".repeat(500), a).is_err());
     }
 
     #[test]

@@ -128,7 +128,11 @@ struct Parser<'a> {
     pos: usize,
     entity: &'a Entity,
     len: usize,
+    depth: usize,
 }
+
+/// Deepest nesting accepted (recursion is bounded by it).
+const MAX_DEPTH: usize = 64;
 
 impl Parser<'_> {
     fn peek(&self) -> Option<&Tok> {
@@ -156,7 +160,10 @@ impl Parser<'_> {
         let mut left = self.and()?;
         while self.keyword("or") {
             self.pos += 1;
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+            match &mut left {
+                Expr::Or(v) => v.push(self.and()?),
+                _ => left = Expr::Or(vec![left, self.and()?]),
+            }
         }
         Ok(left)
     }
@@ -165,17 +172,31 @@ impl Parser<'_> {
         let mut left = self.unary()?;
         while self.keyword("and") {
             self.pos += 1;
-            left = Expr::And(Box::new(left), Box::new(self.unary()?));
+            match &mut left {
+                Expr::And(v) => v.push(self.unary()?),
+                _ => left = Expr::And(vec![left, self.unary()?]),
+            }
         }
         Ok(left)
     }
 
     fn unary(&mut self) -> Result<Expr, FilterError> {
-        if self.keyword("not") {
-            self.pos += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+        // Every nesting (parentheses, not, function arguments) passes here.
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(FilterError(format!(
+                "The $filter expression is nested too deeply at position {}.",
+                self.at()
+            )));
         }
-        self.comparison()
+        let e = if self.keyword("not") {
+            self.pos += 1;
+            self.unary().map(|e| Expr::Not(Box::new(e)))
+        } else {
+            self.comparison()
+        };
+        self.depth -= 1;
+        e
     }
 
     fn comparison(&mut self) -> Result<Expr, FilterError> {
@@ -338,6 +359,7 @@ pub fn parse(src: &str, entity: &Entity) -> Result<Expr, FilterError> {
         pos: 0,
         entity,
         len: src.chars().count(),
+        depth: 0,
     };
     let e = p.or()?;
     if p.pos < p.toks.len() {
