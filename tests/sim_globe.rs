@@ -194,7 +194,7 @@ async fn paging_follows_next_links_and_query_options_apply() {
         error_text(&v).contains("No property 'Nope' exists in type 'Exact.Metadata.Entity.Item'")
     );
     let stats = sim.stats();
-    assert_eq!(stats["calls"]["GET Item"], 7);
+    assert_eq!(stats["calls"]["GET /services/Exact.Entity.REST.EG/Item"], 7);
     sim.shutdown().await;
 }
 
@@ -713,6 +713,7 @@ async fn faults_dropped_connection_and_lost_create_response() {
     let api = Api::new(&sim);
     let sent = api.req(Method::GET, "Account").send().await;
     assert!(sent.is_err(), "no answer at all: {sent:?}");
+    assert_eq!(sim.stats()["status"]["dropped"], 1);
     sim.shutdown().await;
 
     let sim = start(GlobeSimConfig {
@@ -764,9 +765,17 @@ async fn stats_count_calls_and_reset() {
         .await
         .unwrap();
     assert_eq!(stats["total"], 4);
-    assert_eq!(stats["calls"]["GET Account"], 2);
-    assert_eq!(stats["calls"]["MERGE Item(key)"], 1);
+    assert_eq!(
+        stats["calls"]["GET /services/Exact.Entity.REST.EG/Account"],
+        2
+    );
+    assert_eq!(
+        stats["calls"]["MERGE /services/Exact.Entity.REST.EG/Item(key)"],
+        1
+    );
     assert_eq!(stats["by_method"]["GET"], 3);
+    assert_eq!(stats["status"]["200"], 3);
+    assert_eq!(stats["status"]["204"], 1);
     let r = http
         .post(format!("{}/_sim/reset", sim.base_url()))
         .send()
