@@ -330,6 +330,33 @@ async fn creates_validate_and_refuse_unknown_properties() {
     assert_eq!(contacts.len(), 1);
     assert_eq!(contacts[0]["FullName"], "Piet Pieters");
     assert_eq!(contacts[0]["MainContact"], true);
+    // A second contact and a delivery address for the same company.
+    let (s, v) = api
+        .send(
+            "POST",
+            "ContactPerson",
+            json!({"AccountID": acc["ID"], "FullName": "Els Pieters", "LastName": "Pieters", "Title": "MEVR", "Gender": "V", "EmailAddress": "els@nieuw.nl"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["d"]["AccountCode"], acc["AccountCode"]);
+    let (s, v) = api
+        .send(
+            "POST",
+            "Address",
+            json!({"Account": acc["ID"], "Type": "DEL", "AddressLine1": "Havenstraat 1", "PostCode": "1234 AB", "City": "Delft", "Country": "NL"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["d"]["ContactPerson"], acc["ContactID"]);
+    let (s, _) = api
+        .send(
+            "POST",
+            "Address",
+            json!({"Account": uuid::Uuid::new_v4(), "Country": "NL"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "the account must exist");
 
     // Dates in as YYYY-MM-DD, out as /Date(ms)/.
     let (s, v) = api
