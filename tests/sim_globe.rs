@@ -188,13 +188,22 @@ async fn paging_follows_next_links_and_query_options_apply() {
 
     let skipped = api.results("Item?$orderby=ItemCode&$skip=20").await;
     assert_eq!(skipped.len(), 3);
+    let (_, v) = api.get("Item?$top=2&$inlinecount=allpages").await;
+    assert_eq!(v["d"]["__count"], "23");
+    let (s, v) = api.get("").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(v["d"]["EntitySets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e == "SalesOrderLine"));
     let (s, v) = api.get("Item?$select=Nope").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(
         error_text(&v).contains("No property 'Nope' exists in type 'Exact.Metadata.Entity.Item'")
     );
     let stats = sim.stats();
-    assert_eq!(stats["calls"]["GET /services/Exact.Entity.REST.EG/Item"], 7);
+    assert_eq!(stats["calls"]["GET /services/Exact.Entity.REST.EG/Item"], 8);
     sim.shutdown().await;
 }
 
@@ -710,6 +719,16 @@ async fn faults_503_restart_locked() {
         assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(error_text(&v).contains("must be restarted"), "{v}");
     }
+    sim.shutdown().await;
+
+    let sim = start(GlobeSimConfig {
+        faults: "mac=1".parse().unwrap(),
+        ..Default::default()
+    })
+    .await;
+    let (s, v) = Api::new(&sim).get("Account").await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(error_text(&v).starts_with("MacAddress2"), "{v}");
     sim.shutdown().await;
 
     let sim = start(GlobeSimConfig {

@@ -212,6 +212,9 @@ fn resolve(uri: &Uri) -> Option<(String, Option<String>)> {
     let path = percent_encoding::percent_decode_str(uri.path())
         .decode_utf8_lossy()
         .into_owned();
+    if path.eq_ignore_ascii_case(SERVICE_PATH) {
+        return Some((String::new(), None));
+    }
     let prefix = format!("{}/", SERVICE_PATH.to_ascii_lowercase());
     let rest = path
         .to_ascii_lowercase()
@@ -305,6 +308,16 @@ async fn serve(
     }
     if !authorized(sh, headers) {
         return unauthorized();
+    }
+    if chance(sh, sh.faults.mac) {
+        return error_response(&ApiError::server(
+            "MacAddress2: this workstation is not registered in Exact Globe (System / HR and Security / Workstation).",
+        ));
+    }
+    if name.is_empty() && verb == "GET" {
+        // The service document: the entity sets this service exposes.
+        let sets: Vec<&str> = Catalog::get().entities().map(|e| e.name.as_str()).collect();
+        return json_response(StatusCode::OK, &json!({ "d": { "EntitySets": sets } }));
     }
     let Some(entity) = entity else {
         return error_response(&ApiError::not_found(format!(
