@@ -105,6 +105,57 @@ async fn authentication_is_required() {
 }
 
 #[tokio::test]
+async fn ntlm_handshake_authenticates_the_connection() {
+    use base64::Engine;
+    use exflow::sim::exact_globe::ntlm;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let sim = start(GlobeSimConfig::default()).await;
+    let url = format!("{}{SVC}/VAT?$top=1", sim.base_url());
+    for (password, expected) in [
+        ("exflow", StatusCode::OK),
+        ("wrong", StatusCode::UNAUTHORIZED),
+    ] {
+        // One client, one pooled connection: NTLM authenticates the connection.
+        let http = Client::builder().pool_max_idle_per_host(1).build().unwrap();
+        let r = http
+            .get(&url)
+            .header(
+                "Authorization",
+                format!("NTLM {}", b64.encode(ntlm::client_negotiate())),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let challenge = r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        r.bytes().await.unwrap();
+        let challenge = b64
+            .decode(challenge.strip_prefix("NTLM ").unwrap())
+            .unwrap();
+        let answer =
+            ntlm::client_authenticate(&challenge, "EXACT", "exflow", password, [7; 8]).unwrap();
+        let r = http
+            .get(&url)
+            .header("Authorization", format!("NTLM {}", b64.encode(answer)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), expected);
+        r.bytes().await.unwrap();
+        let r = http.get(&url).send().await.unwrap();
+        assert_eq!(
+            r.status(),
+            expected,
+            "the connection stays (un)authenticated"
+        );
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn administration_headers_select_the_database() {
     let config = GlobeSimConfig {
         administrations: vec![
