@@ -39,8 +39,29 @@ fn user_matches(sh: &Shared, user: &str) -> bool {
     user.eq_ignore_ascii_case(&sh.user)
 }
 
-/// Ok to go on, or the answer to send instead (401, or the NTLM CHALLENGE).
-pub fn authenticate(sh: &Shared, conn: &ConnHandle, headers: &HeaderMap) -> Result<(), Response> {
+/// Why a request may not go on.
+enum Refusal {
+    /// 401 with the standard challenges.
+    Denied,
+    /// 401 carrying an NTLM CHALLENGE message (`WWW-Authenticate` value).
+    Challenge(HeaderValue),
+}
+
+/// None to go on, or the answer to send instead (401, or the NTLM CHALLENGE).
+pub fn authenticate(sh: &Shared, conn: &ConnHandle, headers: &HeaderMap) -> Option<Response> {
+    match check(sh, conn, headers) {
+        Ok(()) => None,
+        Err(Refusal::Denied) => Some(unauthorized()),
+        Err(Refusal::Challenge(v)) => {
+            let mut r = (StatusCode::UNAUTHORIZED, "").into_response();
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+            Some(r)
+        }
+    }
+}
+
+fn check(sh: &Shared, conn: &ConnHandle, headers: &HeaderMap) -> Result<(), Refusal> {
+    use Refusal::Denied;
     let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -49,21 +70,19 @@ pub fn authenticate(sh: &Shared, conn: &ConnHandle, headers: &HeaderMap) -> Resu
         return if conn.ntlm.lock().authenticated {
             Ok(())
         } else {
-            Err(unauthorized())
+            Err(Denied)
         };
     };
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-    let Ok(raw) = B64.decode(token.trim()) else {
-        return Err(unauthorized());
-    };
+    let raw = B64.decode(token.trim()).map_err(|_| Denied)?;
     match scheme.to_ascii_lowercase().as_str() {
         "basic" => {
-            let text = String::from_utf8(raw).map_err(|_| unauthorized())?;
-            let (user, password) = text.split_once(':').ok_or_else(unauthorized)?;
+            let text = String::from_utf8(raw).map_err(|_| Denied)?;
+            let (user, password) = text.split_once(':').ok_or(Denied)?;
             if user_matches(sh, user) && password == sh.password {
                 Ok(())
             } else {
-                Err(unauthorized())
+                Err(Denied)
             }
         }
         "ntlm" | "negotiate" => match ntlm::message_type(&raw) {
@@ -73,25 +92,22 @@ pub fn authenticate(sh: &Shared, conn: &ConnHandle, headers: &HeaderMap) -> Resu
                 state.challenge = Some(challenge);
                 state.authenticated = false;
                 let msg = B64.encode(ntlm::challenge_message(challenge, DOMAIN));
-                let mut r = (StatusCode::UNAUTHORIZED, "").into_response();
-                let v = HeaderValue::from_str(&format!("{scheme} {msg}"))
-                    .map_err(|_| unauthorized())?;
-                r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-                Err(r)
+                let v = HeaderValue::from_str(&format!("{scheme} {msg}")).map_err(|_| Denied)?;
+                Err(Refusal::Challenge(v))
             }
             Some(3) => {
                 let mut state = conn.ntlm.lock();
-                let challenge = state.challenge.take().ok_or_else(unauthorized)?;
-                let auth = ntlm::parse_authenticate(&raw).ok_or_else(unauthorized)?;
+                let challenge = state.challenge.take().ok_or(Denied)?;
+                let auth = ntlm::parse_authenticate(&raw).ok_or(Denied)?;
                 if user_matches(sh, &auth.user) && ntlm::verify_v2(&auth, &sh.password, challenge) {
                     state.authenticated = true;
                     Ok(())
                 } else {
-                    Err(unauthorized())
+                    Err(Denied)
                 }
             }
-            _ => Err(unauthorized()),
+            _ => Err(Denied),
         },
-        _ => Err(unauthorized()),
+        _ => Err(Denied),
     }
 }

@@ -260,7 +260,7 @@ async fn serve(
     if chance(sh, sh.faults.drop) {
         return cut(conn);
     }
-    if let Err(answer) = super::auth::authenticate(sh, conn, headers) {
+    if let Some(answer) = super::auth::authenticate(sh, conn, headers) {
         return answer;
     }
     if chance(sh, sh.faults.mac) {
