@@ -6,6 +6,7 @@ use super::value::{normalize_guid, pad};
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 /// A record as stored: property name -> value (dates as `/Date(ms)/`, GUIDs lower case).
 pub type Record = Map<String, Value>;
@@ -22,15 +23,24 @@ pub struct ApiError {
 impl ApiError {
     /// 400 Bad Request.
     pub fn bad(message: impl Into<String>) -> Self {
-        ApiError { status: 400, message: message.into() }
+        ApiError {
+            status: 400,
+            message: message.into(),
+        }
     }
     /// 404 Not Found.
     pub fn not_found(message: impl Into<String>) -> Self {
-        ApiError { status: 404, message: message.into() }
+        ApiError {
+            status: 404,
+            message: message.into(),
+        }
     }
     /// 500, the status the Entity Services use for functional exceptions.
     pub fn server(message: impl Into<String>) -> Self {
-        ApiError { status: 500, message: message.into() }
+        ApiError {
+            status: 500,
+            message: message.into(),
+        }
     }
 }
 
@@ -49,9 +59,28 @@ pub struct Admin {
     pub staged: HashMap<String, HashSet<String>>,
     /// TransactionKeys a header has committed (reusing one is an error).
     pub committed_keys: HashSet<String>,
+    /// Seed of the GUIDs this administration hands out (same seed, same GUIDs).
+    pub guid_seed: u64,
+    /// GUIDs handed out so far.
+    pub guid_seq: AtomicU64,
 }
 
 impl Admin {
+    /// A new GUID, reproducible from `guid_seed` and the number of GUIDs handed out so far.
+    pub fn new_guid(&self) -> String {
+        let n = self.guid_seq.fetch_add(1, AtomicOrdering::Relaxed);
+        let mut bytes = [0u8; 16];
+        let (a, b) = (
+            splitmix(self.guid_seed ^ n.wrapping_mul(2)),
+            splitmix(self.guid_seed ^ n.wrapping_mul(2).wrapping_add(1)),
+        );
+        bytes[..8].copy_from_slice(&a.to_le_bytes());
+        bytes[8..].copy_from_slice(&b.to_le_bytes());
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string()
+    }
+
     /// The table of an entity.
     pub fn table(&self, entity: &str) -> Option<&IndexMap<String, Record>> {
         self.tables.get(entity)
@@ -95,6 +124,14 @@ impl Admin {
     }
 }
 
+/// SplitMix64: a well-mixed 64-bit value from a counter.
+fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// A value as text (numbers rendered), for lookups.
 pub fn text(v: &Value) -> Option<String> {
     match v {
@@ -116,7 +153,12 @@ pub fn record_key(entity: &Entity, rec: &Record) -> Option<String> {
 pub fn parse_key(entity: &Entity, raw: &str, pad_codes: bool) -> Result<String, ApiError> {
     let prop = entity.key_property();
     let raw = raw.trim();
-    let bad = || ApiError::bad(format!("Bad Request - Error in query syntax: invalid key '{raw}' for entity '{}'.", entity.name));
+    let bad = || {
+        ApiError::bad(format!(
+            "Bad Request - Error in query syntax: invalid key '{raw}' for entity '{}'.",
+            entity.name
+        ))
+    };
     match prop.ty {
         PropType::Guid => {
             let inner = raw
@@ -131,7 +173,11 @@ pub fn parse_key(entity: &Entity, raw: &str, pad_codes: bool) -> Result<String, 
                 None if pad_codes => raw.to_string(),
                 None => return Err(bad()),
             };
-            Ok(if pad_codes && prop.right_aligned { pad(&inner, prop.length) } else { inner })
+            Ok(if pad_codes && prop.right_aligned {
+                pad(&inner, prop.length)
+            } else {
+                inner
+            })
         }
         _ => raw.parse::<i64>().map(|n| n.to_string()).map_err(|_| bad()),
     }
