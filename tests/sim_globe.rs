@@ -8,7 +8,9 @@ use serde_json::{json, Value};
 const SVC: &str = "/services/Exact.Entity.REST.EG";
 
 async fn start(config: GlobeSimConfig) -> GlobeSim {
-    GlobeSim::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+    GlobeSim::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
 }
 
 struct Api {
@@ -19,11 +21,19 @@ struct Api {
 
 impl Api {
     fn new(sim: &GlobeSim) -> Self {
-        Api { http: Client::new(), base: sim.base_url(), database: "500".into() }
+        Api {
+            http: Client::new(),
+            base: sim.base_url(),
+            database: "500".into(),
+        }
     }
 
     fn req(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        let url = if path.starts_with("http") { path.to_string() } else { format!("{}{SVC}/{path}", self.base) };
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{SVC}/{path}", self.base)
+        };
         self.http
             .request(method, url)
             .basic_auth("exflow", Some("exflow"))
@@ -58,7 +68,10 @@ impl Api {
 }
 
 fn error_text(v: &Value) -> String {
-    v["error"]["message"]["value"].as_str().unwrap_or_default().to_string()
+    v["error"]["message"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn enc(s: &str) -> String {
@@ -74,9 +87,19 @@ async fn authentication_is_required() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let challenges: Vec<_> = r.headers().get_all("www-authenticate").iter().collect();
     assert!(challenges.iter().any(|h| h.to_str().unwrap() == "NTLM"));
-    let r = http.get(&url).basic_auth("exflow", Some("wrong")).send().await.unwrap();
+    let r = http
+        .get(&url)
+        .basic_auth("exflow", Some("wrong"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = http.get(&url).basic_auth("EXACT\\exflow", Some("exflow")).send().await.unwrap();
+    let r = http
+        .get(&url)
+        .basic_auth("EXACT\\exflow", Some("exflow"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     sim.shutdown().await;
 }
@@ -84,7 +107,10 @@ async fn authentication_is_required() {
 #[tokio::test]
 async fn administration_headers_select_the_database() {
     let config = GlobeSimConfig {
-        administrations: vec![("localhost".into(), "500".into()), ("SRV01\\EXACT".into(), "700".into())],
+        administrations: vec![
+            ("localhost".into(), "500".into()),
+            ("SRV01\\EXACT".into(), "700".into()),
+        ],
         ..Default::default()
     };
     let sim = start(config).await;
@@ -94,7 +120,10 @@ async fn administration_headers_select_the_database() {
     assert_eq!(s, StatusCode::OK);
     let acc = &v["d"]["results"][0];
     assert_eq!(acc["__metadata"]["type"], "Exact.Metadata.Entity.Account");
-    assert!(acc["__metadata"]["uri"].as_str().unwrap().contains("/Account(guid'"));
+    assert!(acc["__metadata"]["uri"]
+        .as_str()
+        .unwrap()
+        .contains("/Account(guid'"));
     assert_eq!(acc["CompanyCode"], "500");
 
     let r = api
@@ -113,14 +142,21 @@ async fn administration_headers_select_the_database() {
     api.database = "999".into();
     let (s, v) = api.get("Account").await;
     assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(error_text(&v).contains("Cannot open database \"999\""), "{v}");
+    assert!(
+        error_text(&v).contains("Cannot open database \"999\""),
+        "{v}"
+    );
     assert!(v["error"]["innererror"]["internalexception"]["message"].is_string());
     sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn paging_follows_next_links_and_query_options_apply() {
-    let sim = start(GlobeSimConfig { items: 23, ..Default::default() }).await;
+    let sim = start(GlobeSimConfig {
+        items: 23,
+        ..Default::default()
+    })
+    .await;
     let api = Api::new(&sim);
     let mut url = "Item?$top=5&$select=ItemCode,SalesPrice&$orderby=ItemCode desc".to_string();
     let mut codes = Vec::new();
@@ -130,7 +166,11 @@ async fn paging_follows_next_links_and_query_options_apply() {
         assert_eq!(s, StatusCode::OK, "{v}");
         pages += 1;
         for r in v["d"]["results"].as_array().unwrap() {
-            assert_eq!(r.as_object().unwrap().len(), 3, "only the selected fields: {r}");
+            assert_eq!(
+                r.as_object().unwrap().len(),
+                3,
+                "only the selected fields: {r}"
+            );
             codes.push(r["ItemCode"].as_str().unwrap().to_string());
         }
         match v["d"]["__next"].as_str() {
@@ -150,7 +190,9 @@ async fn paging_follows_next_links_and_query_options_apply() {
     assert_eq!(skipped.len(), 3);
     let (s, v) = api.get("Item?$select=Nope").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert!(error_text(&v).contains("No property 'Nope' exists in type 'Exact.Metadata.Entity.Item'"));
+    assert!(
+        error_text(&v).contains("No property 'Nope' exists in type 'Exact.Metadata.Entity.Item'")
+    );
     let stats = sim.stats();
     assert_eq!(stats["calls"]["GET Item"], 7);
     sim.shutdown().await;
@@ -161,7 +203,12 @@ async fn filters_need_padded_codes() {
     let sim = start(GlobeSimConfig::default()).await;
     let api = Api::new(&sim);
     let email = "inkoop@korenschoof.nl";
-    let hits = api.results(&format!("Account?$filter={}", enc(&format!("EmailAddress eq '{email}'")))).await;
+    let hits = api
+        .results(&format!(
+            "Account?$filter={}",
+            enc(&format!("EmailAddress eq '{email}'"))
+        ))
+        .await;
     assert_eq!(hits.len(), 1);
     let acc = &hits[0];
     let code = acc["DebtorCode"].as_str().unwrap();
@@ -171,9 +218,19 @@ async fn filters_need_padded_codes() {
     assert_eq!(number.len(), 6);
     assert_eq!(acc["AccountCode"], acc["DebtorCode"]);
 
-    let unpadded = api.results(&format!("Account?$filter={}", enc(&format!("DebtorCode eq '{}'", code.trim())))).await;
+    let unpadded = api
+        .results(&format!(
+            "Account?$filter={}",
+            enc(&format!("DebtorCode eq '{}'", code.trim()))
+        ))
+        .await;
     assert!(unpadded.is_empty(), "an unpadded code finds nothing");
-    let padded = api.results(&format!("Account?$filter={}", enc(&format!("DebtorCode eq '{code}'")))).await;
+    let padded = api
+        .results(&format!(
+            "Account?$filter={}",
+            enc(&format!("DebtorCode eq '{code}'"))
+        ))
+        .await;
     assert_eq!(padded.len(), 1);
     let either = api
         .results(&format!(
@@ -185,21 +242,33 @@ async fn filters_need_padded_codes() {
 
     // Keys by GUID, with or without braces.
     let id = acc["ID"].as_str().unwrap();
-    for key in [format!("guid'{id}'"), format!("guid'{{{}}}'", id.to_uppercase())] {
+    for key in [
+        format!("guid'{id}'"),
+        format!("guid'{{{}}}'", id.to_uppercase()),
+    ] {
         let (s, v) = api.get(&format!("Account({key})")).await;
         assert_eq!(s, StatusCode::OK, "{key}: {v}");
         assert_eq!(v["d"]["ID"], id);
     }
-    let by_id = api.results(&format!("Account?$filter={}", enc(&format!("ID eq guid'{{{id}}}'")))).await;
+    let by_id = api
+        .results(&format!(
+            "Account?$filter={}",
+            enc(&format!("ID eq guid'{{{id}}}'"))
+        ))
+        .await;
     assert_eq!(by_id.len(), 1);
 
-    let (s, v) = api.get(&format!("Account?$filter={}", enc("Itemcode eq 'X'"))).await;
+    let (s, v) = api
+        .get(&format!("Account?$filter={}", enc("Itemcode eq 'X'")))
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(
         error_text(&v),
         "No property 'Itemcode' exists in type 'Exact.Metadata.Entity.Account' at position 0."
     );
-    let (s, _) = api.get("Account(guid'00000000-0000-4000-8000-000000000000')").await;
+    let (s, _) = api
+        .get("Account(guid'00000000-0000-4000-8000-000000000000')")
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     sim.shutdown().await;
 }
@@ -221,7 +290,10 @@ async fn creates_validate_and_refuse_unknown_properties() {
     body["Foo"] = json!(1);
     let (s, v) = api.send("POST", "Account", body).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_eq!(error_text(&v), "No property 'Foo' exists in type 'Exact.Metadata.Entity.Account'");
+    assert_eq!(
+        error_text(&v),
+        "No property 'Foo' exists in type 'Exact.Metadata.Entity.Account'"
+    );
     assert!(v["error"]["innererror"]["message"].is_string());
 
     let mut missing = new_debtor("Nieuw B.V.", "info@nieuw.nl");
@@ -236,7 +308,9 @@ async fn creates_validate_and_refuse_unknown_properties() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(error_text(&v).contains("AccountName"), "{v}");
 
-    let (s, v) = api.send("POST", "Account", new_debtor("Nieuw B.V.", "info@nieuw.nl")).await;
+    let (s, v) = api
+        .send("POST", "Account", new_debtor("Nieuw B.V.", "info@nieuw.nl"))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let acc = &v["d"];
     assert_eq!(acc["DebtorNumber"].as_str().unwrap().len(), 6);
@@ -245,7 +319,13 @@ async fn creates_validate_and_refuse_unknown_properties() {
     assert!(acc["CreatedDate"].as_str().unwrap().starts_with("/Date("));
     // The embedded main contact becomes a ContactPerson of the account.
     let contacts = api
-        .results(&format!("ContactPerson?$filter={}", enc(&format!("AccountID eq guid'{}'", acc["ID"].as_str().unwrap()))))
+        .results(&format!(
+            "ContactPerson?$filter={}",
+            enc(&format!(
+                "AccountID eq guid'{}'",
+                acc["ID"].as_str().unwrap()
+            ))
+        ))
         .await;
     assert_eq!(contacts.len(), 1);
     assert_eq!(contacts[0]["FullName"], "Piet Pieters");
@@ -262,9 +342,18 @@ async fn creates_validate_and_refuse_unknown_properties() {
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(error_text(&v).contains("SalesVATCode"), "{v}");
-    let (s, _) = api.send("POST", "Item", json!({"ItemCode": "NEW-1", "CountrySpecificDescription": "Dubbel"})).await;
+    let (s, _) = api
+        .send(
+            "POST",
+            "Item",
+            json!({"ItemCode": "NEW-1", "CountrySpecificDescription": "Dubbel"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "duplicate key");
-    assert!(sim.records("ItemCatalog").iter().any(|r| r["ItemCode"] == "NEW-1"));
+    assert!(sim
+        .records("ItemCatalog")
+        .iter()
+        .any(|r| r["ItemCode"] == "NEW-1"));
     sim.shutdown().await;
 }
 
@@ -277,14 +366,21 @@ async fn merge_and_put_are_partial_updates() {
     let key = format!("Account(guid'{id}')");
     let before = acc["ModifiedDate"].as_str().unwrap().to_string();
 
-    let (s, _) = api.send("MERGE", &key, json!({"AccountName": "Hernoemd B.V."})).await;
+    let (s, _) = api
+        .send("MERGE", &key, json!({"AccountName": "Hernoemd B.V."}))
+        .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (_, v) = api.get(&key).await;
     assert_eq!(v["d"]["AccountName"], "Hernoemd B.V.");
-    assert_eq!(v["d"]["EmailAddress"], acc["EmailAddress"], "other fields untouched");
+    assert_eq!(
+        v["d"]["EmailAddress"], acc["EmailAddress"],
+        "other fields untouched"
+    );
     assert_ne!(v["d"]["ModifiedDate"].as_str().unwrap(), before);
 
-    let (s, _) = api.send("PUT", &key, json!({"PhoneNumber": "+31 30 1234567"})).await;
+    let (s, _) = api
+        .send("PUT", &key, json!({"PhoneNumber": "+31 30 1234567"}))
+        .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let r = api
         .req(Method::POST, &key)
@@ -300,17 +396,33 @@ async fn merge_and_put_are_partial_updates() {
     assert_eq!(v["d"]["ContactEmail"], "nieuw@example.nl");
 
     // Changes since a point: exactly the records written after it.
-    let since = before.trim_start_matches("/Date(").trim_end_matches(")/").parse::<i64>().unwrap();
-    let iso = chrono::DateTime::from_timestamp_millis(since).unwrap().format("%Y-%m-%dT%H:%M:%S%.3f");
-    let changed = api.results(&format!("Account?$filter={}", enc(&format!("ModifiedDate gt datetime'{iso}'")))).await;
+    let since = before
+        .trim_start_matches("/Date(")
+        .trim_end_matches(")/")
+        .parse::<i64>()
+        .unwrap();
+    let iso = chrono::DateTime::from_timestamp_millis(since)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%S%.3f");
+    let changed = api
+        .results(&format!(
+            "Account?$filter={}",
+            enc(&format!("ModifiedDate gt datetime'{iso}'"))
+        ))
+        .await;
     assert_eq!(changed.len(), 1);
     assert_eq!(changed[0]["ID"], id);
 
     let (s, v) = api.send("MERGE", &key, json!({"Bogus": 1})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(error_text(&v).starts_with("No property 'Bogus'"));
-    sim.update("Item", "FIETS-001", json!({"SalesPrice": 699})).unwrap();
-    let item = sim.records("Item").into_iter().find(|i| i["ItemCode"] == "FIETS-001").unwrap();
+    sim.update("Item", "FIETS-001", json!({"SalesPrice": 699}))
+        .unwrap();
+    let item = sim
+        .records("Item")
+        .into_iter()
+        .find(|i| i["ItemCode"] == "FIETS-001")
+        .unwrap();
     assert_eq!(item["SalesPrice"], 699);
     sim.shutdown().await;
 }
@@ -323,16 +435,39 @@ async fn sales_order_lines_then_header() {
     let debnr = debtor["DebtorNumber"].as_str().unwrap().to_string();
 
     // Lines first: the first gets a TransactionKey, the next ones pass it.
-    let (s, v) = api.send("POST", "SalesOrderLine", json!({"Itemcode": "FIETS-001", "Quantity": 2})).await;
+    let (s, v) = api
+        .send(
+            "POST",
+            "SalesOrderLine",
+            json!({"Itemcode": "FIETS-001", "Quantity": 2}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let tk = v["d"]["TransactionKey"].as_str().unwrap().to_string();
     let (s, _) = api
-        .send("POST", "SalesOrderLine", json!({"TransactionKey": tk, "Itemcode": "HELM-010", "Quantity": 1, "Price": 50}))
+        .send(
+            "POST",
+            "SalesOrderLine",
+            json!({"TransactionKey": tk, "Itemcode": "HELM-010", "Quantity": 1, "Price": 50}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, v) = api.send("POST", "SalesOrderLine", json!({"TransactionKey": tk, "ItemCode": "HELM-010"})).await;
-    assert_eq!(s, StatusCode::BAD_REQUEST, "SalesOrderLine spells it Itemcode");
-    assert_eq!(error_text(&v), "No property 'ItemCode' exists in type 'Exact.Metadata.Entity.SalesOrderLine'");
+    let (s, v) = api
+        .send(
+            "POST",
+            "SalesOrderLine",
+            json!({"TransactionKey": tk, "ItemCode": "HELM-010"}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::BAD_REQUEST,
+        "SalesOrderLine spells it Itemcode"
+    );
+    assert_eq!(
+        error_text(&v),
+        "No property 'ItemCode' exists in type 'Exact.Metadata.Entity.SalesOrderLine'"
+    );
     assert_eq!(sim.staged_lines().len(), 2);
 
     let (s, v) = api
@@ -343,22 +478,44 @@ async fn sales_order_lines_then_header() {
     assert_eq!(number.len(), 8);
     assert_eq!(number.trim(), "1");
     assert_eq!(v["d"]["OrderDebtor"], debnr);
-    assert_eq!(v["d"]["PaymentCondition"], debtor["PaymentCondition"], "taken from the debtor");
+    assert_eq!(
+        v["d"]["PaymentCondition"], debtor["PaymentCondition"],
+        "taken from the debtor"
+    );
     assert_eq!(v["d"]["TotalAmountExcludingVAT"], 1348.0);
     assert!(sim.staged_lines().is_empty());
-    let lines = api.results(&format!("SalesOrderLine?$filter={}", enc(&format!("SalesOrderNumber eq '{number}'")))).await;
+    let lines = api
+        .results(&format!(
+            "SalesOrderLine?$filter={}",
+            enc(&format!("SalesOrderNumber eq '{number}'"))
+        ))
+        .await;
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["LineNumber"], 1);
     assert_eq!(lines[0]["Description"], "Stadsfiets Amsterdam 28 inch");
     assert_eq!(lines[0]["VATCode"], "1");
-    let found = api.results(&format!("SalesOrderHeader?$filter={}", enc("YourReference eq 'WEB-1001'"))).await;
+    let found = api
+        .results(&format!(
+            "SalesOrderHeader?$filter={}",
+            enc("YourReference eq 'WEB-1001'")
+        ))
+        .await;
     assert_eq!(found.len(), 1);
-    let unpadded = api.results(&format!("SalesOrderHeader?$filter={}", enc("SalesOrderNumber eq '1'"))).await;
+    let unpadded = api
+        .results(&format!(
+            "SalesOrderHeader?$filter={}",
+            enc("SalesOrderNumber eq '1'")
+        ))
+        .await;
     assert!(unpadded.is_empty());
 
     // The key cannot be used twice; a header without lines fails.
     let (s, v) = api
-        .send("POST", "SalesOrderHeader", json!({"TransactionKey": tk, "OrderDebtor": debnr, "YourReference": "WEB-1001"}))
+        .send(
+            "POST",
+            "SalesOrderHeader",
+            json!({"TransactionKey": tk, "OrderDebtor": debnr, "YourReference": "WEB-1001"}),
+        )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(error_text(&v).contains("already been processed"), "{v}");
@@ -374,18 +531,41 @@ async fn sales_order_lines_then_header() {
 async fn a_failed_header_leaves_its_staged_lines_behind() {
     let sim = start(GlobeSimConfig::default()).await;
     let api = Api::new(&sim);
-    let (_, v) = api.send("POST", "SalesOrderLine", json!({"Itemcode": "FIETS-002", "Quantity": 1})).await;
+    let (_, v) = api
+        .send(
+            "POST",
+            "SalesOrderLine",
+            json!({"Itemcode": "FIETS-002", "Quantity": 1}),
+        )
+        .await;
     let tk = v["d"]["TransactionKey"].as_str().unwrap().to_string();
-    let (_, _) = api.send("POST", "SalesOrderLine", json!({"TransactionKey": tk, "Itemcode": "GEEN-ARTIKEL"})).await;
+    let (_, _) = api
+        .send(
+            "POST",
+            "SalesOrderLine",
+            json!({"TransactionKey": tk, "Itemcode": "GEEN-ARTIKEL"}),
+        )
+        .await;
 
     let (s, v) = api
-        .send("POST", "SalesOrderHeader", json!({"TransactionKey": tk, "OrderDebtor": "999999", "YourReference": "WEB-2"}))
+        .send(
+            "POST",
+            "SalesOrderHeader",
+            json!({"TransactionKey": tk, "OrderDebtor": "999999", "YourReference": "WEB-2"}),
+        )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(error_text(&v), "Debtor '999999' does not exist.");
-    let debnr = api.results("Account?$top=1").await[0]["DebtorNumber"].as_str().unwrap().to_string();
+    let debnr = api.results("Account?$top=1").await[0]["DebtorNumber"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (s, v) = api
-        .send("POST", "SalesOrderHeader", json!({"TransactionKey": tk, "OrderDebtor": debnr, "YourReference": "WEB-2"}))
+        .send(
+            "POST",
+            "SalesOrderHeader",
+            json!({"TransactionKey": tk, "OrderDebtor": debnr, "YourReference": "WEB-2"}),
+        )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(error_text(&v), "Item 'GEEN-ARTIKEL' does not exist.");
@@ -397,11 +577,22 @@ async fn a_failed_header_leaves_its_staged_lines_behind() {
     assert!(sim.records("SalesOrderHeader").is_empty());
     let staged = sim.staged_lines();
     assert_eq!(staged.len(), 2);
-    let visible = api.results(&format!("SalesOrderLine?$filter={}", enc(&format!("TransactionKey eq guid'{tk}'")))).await;
+    let visible = api
+        .results(&format!(
+            "SalesOrderLine?$filter={}",
+            enc(&format!("TransactionKey eq guid'{tk}'"))
+        ))
+        .await;
     assert_eq!(visible.len(), 2);
     assert!(visible.iter().all(|l| l["SalesOrderNumber"].is_null()));
     for l in &visible {
-        let (s, _) = api.send("DELETE", &format!("SalesOrderLine({})", l["ID"]), json!(null)).await;
+        let (s, _) = api
+            .send(
+                "DELETE",
+                &format!("SalesOrderLine({})", l["ID"]),
+                json!(null),
+            )
+            .await;
         assert_eq!(s, StatusCode::NO_CONTENT);
     }
     assert!(sim.staged_lines().is_empty());
@@ -412,8 +603,17 @@ async fn a_failed_header_leaves_its_staged_lines_behind() {
 async fn invoices_and_financial_entries_use_the_same_protocol() {
     let sim = start(GlobeSimConfig::default()).await;
     let api = Api::new(&sim);
-    let debnr = api.results("Account?$top=1").await[0]["DebtorNumber"].as_str().unwrap().to_string();
-    let (s, v) = api.send("POST", "InvoiceLine", json!({"ItemCode": "BOEK-100", "Quantity": 4})).await;
+    let debnr = api.results("Account?$top=1").await[0]["DebtorNumber"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, v) = api
+        .send(
+            "POST",
+            "InvoiceLine",
+            json!({"ItemCode": "BOEK-100", "Quantity": 4}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let tk = v["d"]["TransactionKey"].as_str().unwrap().to_string();
     let (s, v) = api
@@ -426,10 +626,22 @@ async fn invoices_and_financial_entries_use_the_same_protocol() {
     let (s, _) = api.get("InvoiceHeader").await;
     assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
 
-    let (s, v) = api.send("POST", "FinancialLine", json!({"GLAccount": "8000", "Amount": -100, "VATCode": "1"})).await;
+    let (s, v) = api
+        .send(
+            "POST",
+            "FinancialLine",
+            json!({"GLAccount": "8000", "Amount": -100, "VATCode": "1"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let tk = v["d"]["TransactionKey"].as_str().unwrap().to_string();
-    let (s, v) = api.send("POST", "FinancialLine", json!({"TransactionKey": tk, "Amount": 100})).await;
+    let (s, v) = api
+        .send(
+            "POST",
+            "FinancialLine",
+            json!({"TransactionKey": tk, "Amount": 100}),
+        )
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "GLAccount is mandatory: {v}");
     let (s, v) = api
         .send("POST", "FinancialHeader", json!({"TransactionKey": tk, "Journal": "70", "JournalAccount": "1300", "DebtorNumber": debnr, "EntryDate": "2026-03-01"}))
@@ -443,12 +655,20 @@ async fn invoices_and_financial_entries_use_the_same_protocol() {
 #[tokio::test]
 async fn faults_503_restart_locked() {
     let faults: Faults = "status503=1".parse().unwrap();
-    let sim = start(GlobeSimConfig { faults, ..Default::default() }).await;
+    let sim = start(GlobeSimConfig {
+        faults,
+        ..Default::default()
+    })
+    .await;
     let (s, _) = Api::new(&sim).get("Account").await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
     sim.shutdown().await;
 
-    let sim = start(GlobeSimConfig { faults: "restart=1".parse().unwrap(), ..Default::default() }).await;
+    let sim = start(GlobeSimConfig {
+        faults: "restart=1".parse().unwrap(),
+        ..Default::default()
+    })
+    .await;
     let api = Api::new(&sim);
     for _ in 0..2 {
         let (s, v) = api.get("Account").await;
@@ -457,11 +677,17 @@ async fn faults_503_restart_locked() {
     }
     sim.shutdown().await;
 
-    let sim = start(GlobeSimConfig { faults: "locked=1,latency=5ms".parse().unwrap(), ..Default::default() }).await;
+    let sim = start(GlobeSimConfig {
+        faults: "locked=1,latency=5ms".parse().unwrap(),
+        ..Default::default()
+    })
+    .await;
     let api = Api::new(&sim);
     let acc = api.results("Account?$top=1").await.remove(0);
     let key = format!("Account(guid'{}')", acc["ID"].as_str().unwrap());
-    let (s, v) = api.send("MERGE", &key, json!({"AccountName": "Nooit"})).await;
+    let (s, v) = api
+        .send("MERGE", &key, json!({"AccountName": "Nooit"}))
+        .await;
     assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(error_text(&v).contains("locked"), "{v}");
     let (_, v) = api.get(&key).await;
@@ -471,13 +697,21 @@ async fn faults_503_restart_locked() {
 
 #[tokio::test]
 async fn faults_dropped_connection_and_lost_create_response() {
-    let sim = start(GlobeSimConfig { faults: "drop=1".parse().unwrap(), ..Default::default() }).await;
+    let sim = start(GlobeSimConfig {
+        faults: "drop=1".parse().unwrap(),
+        ..Default::default()
+    })
+    .await;
     let api = Api::new(&sim);
     let sent = api.req(Method::GET, "Account").send().await;
     assert!(sent.is_err(), "no answer at all: {sent:?}");
     sim.shutdown().await;
 
-    let sim = start(GlobeSimConfig { faults: "lost_post=1".parse().unwrap(), ..Default::default() }).await;
+    let sim = start(GlobeSimConfig {
+        faults: "lost_post=1".parse().unwrap(),
+        ..Default::default()
+    })
+    .await;
     let api = Api::new(&sim);
     let before = sim.records("Item").len();
     let sent = api
@@ -486,8 +720,14 @@ async fn faults_dropped_connection_and_lost_create_response() {
         .send()
         .await;
     assert!(sent.is_err(), "the answer is lost: {sent:?}");
-    assert_eq!(sim.records("Item").len(), before + 1, "but the create was committed");
-    let found = api.results(&format!("Item?$filter={}", enc("ItemCode eq 'LOST-1'"))).await;
+    assert_eq!(
+        sim.records("Item").len(),
+        before + 1,
+        "but the create was committed"
+    );
+    let found = api
+        .results(&format!("Item?$filter={}", enc("ItemCode eq 'LOST-1'")))
+        .await;
     assert_eq!(found.len(), 1);
     sim.shutdown().await;
 }
@@ -500,14 +740,30 @@ async fn stats_count_calls_and_reset() {
     api.get("account?$top=1").await;
     let acc = api.results("Item?$top=1").await;
     assert_eq!(acc.len(), 1);
-    api.send("MERGE", "Item('FIETS-001')", json!({"GTIN": "8712345000014"})).await;
+    api.send(
+        "MERGE",
+        "Item('FIETS-001')",
+        json!({"GTIN": "8712345000014"}),
+    )
+    .await;
     let http = Client::new();
-    let stats: Value = http.get(format!("{}/_sim/stats", sim.base_url())).send().await.unwrap().json().await.unwrap();
+    let stats: Value = http
+        .get(format!("{}/_sim/stats", sim.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(stats["total"], 4);
     assert_eq!(stats["calls"]["GET Account"], 2);
     assert_eq!(stats["calls"]["MERGE Item(key)"], 1);
     assert_eq!(stats["by_method"]["GET"], 3);
-    let r = http.post(format!("{}/_sim/reset", sim.base_url())).send().await.unwrap();
+    let r = http
+        .post(format!("{}/_sim/reset", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success());
     assert_eq!(sim.stats()["total"], 0);
     sim.shutdown().await;
@@ -521,18 +777,36 @@ async fn fixtures_and_insert() {
         r#"[{"ItemCode": "FIX-1", "CountrySpecificDescription": "Uit fixture", "SalesPrice": 10, "SalesVATCode": "2"}]"#,
     )
     .unwrap();
-    let sim = start(GlobeSimConfig { fixtures: Some(dir.path().to_path_buf()), items: 0, debtors: 0, ..Default::default() }).await;
+    let sim = start(GlobeSimConfig {
+        fixtures: Some(dir.path().to_path_buf()),
+        items: 0,
+        debtors: 0,
+        ..Default::default()
+    })
+    .await;
     assert_eq!(sim.records("Item").len(), 1);
     assert!(sim.records("Account").is_empty());
-    let acc = sim.insert("Account", new_debtor("Via API", "api@example.nl")).unwrap();
+    let acc = sim
+        .insert("Account", new_debtor("Via API", "api@example.nl"))
+        .unwrap();
     assert_eq!(acc["DebtorNumber"], "     1");
     assert_eq!(acc["DebtorCode"], format!("{}1", " ".repeat(19)));
-    assert!(sim.insert("Account", json!({"Nope": 1})).unwrap_err().contains("No property 'Nope'"));
+    assert!(sim
+        .insert("Account", json!({"Nope": 1}))
+        .unwrap_err()
+        .contains("No property 'Nope'"));
     sim.shutdown().await;
 
-    std::fs::write(dir.path().join("Account.json"), r#"[{"AccountName": "zonder rest"}]"#).unwrap();
+    std::fs::write(
+        dir.path().join("Account.json"),
+        r#"[{"AccountName": "zonder rest"}]"#,
+    )
+    .unwrap();
     let err = GlobeSim::start(
-        GlobeSimConfig { fixtures: Some(dir.path().to_path_buf()), ..Default::default() },
+        GlobeSimConfig {
+            fixtures: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        },
         "127.0.0.1:0".parse().unwrap(),
     )
     .await

@@ -169,7 +169,7 @@ impl ExactGlobeClient {
         Ok(format!(
             "{}({})",
             self.entity_url(entity),
-            odata::encode(&literal)
+            odata::encode_path(&literal)
         ))
     }
 

@@ -31,7 +31,10 @@ pub enum PropType {
 impl PropType {
     /// True for the numeric types.
     pub fn is_numeric(self) -> bool {
-        matches!(self, PropType::Number | PropType::Double | PropType::Integer)
+        matches!(
+            self,
+            PropType::Number | PropType::Double | PropType::Integer
+        )
     }
 }
 

@@ -45,7 +45,13 @@ impl Listener for CuttableListener {
                 Ok((inner, _)) => {
                     let _ = inner.set_nodelay(true);
                     let cut = Arc::new(AtomicBool::new(false));
-                    return (CuttableStream { inner, cut: cut.clone() }, ConnHandle { cut });
+                    return (
+                        CuttableStream {
+                            inner,
+                            cut: cut.clone(),
+                        },
+                        ConnHandle { cut },
+                    );
                 }
                 // Too many open files and the like: wait and go on, as axum's own listener does.
                 Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
@@ -54,7 +60,9 @@ impl Listener for CuttableListener {
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        Err(io::Error::other("no connection handle for the listener itself"))
+        Err(io::Error::other(
+            "no connection handle for the listener itself",
+        ))
     }
 }
 
@@ -72,11 +80,18 @@ impl Connected<IncomingStream<'_, CuttableListener>> for ConnHandle {
 }
 
 fn reset() -> io::Error {
-    io::Error::new(io::ErrorKind::ConnectionReset, "connection cut by the simulator")
+    io::Error::new(
+        io::ErrorKind::ConnectionReset,
+        "connection cut by the simulator",
+    )
 }
 
 impl AsyncRead for CuttableStream {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         if self.cut.load(Ordering::SeqCst) {
             return Poll::Ready(Err(reset()));
         }
@@ -85,7 +100,11 @@ impl AsyncRead for CuttableStream {
 }
 
 impl AsyncWrite for CuttableStream {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         if self.cut.load(Ordering::SeqCst) {
             return Poll::Ready(Err(reset()));
         }

@@ -75,7 +75,12 @@ pub fn line_entities() -> impl Iterator<Item = &'static str> {
 }
 
 /// Stages one line under its TransactionKey (a new one when it has none).
-pub fn stage_line(admin: &mut Admin, entity: &Entity, body: &Value, now: i64) -> Result<Record, ApiError> {
+pub fn stage_line(
+    admin: &mut Admin,
+    entity: &Entity,
+    body: &Value,
+    now: i64,
+) -> Result<Record, ApiError> {
     let mut rec = prepare(entity, body)?;
     let tk = match rec.get("TransactionKey").and_then(text) {
         Some(tk) => tk,
@@ -91,25 +96,46 @@ pub fn stage_line(admin: &mut Admin, entity: &Entity, body: &Value, now: i64) ->
         )));
     }
     complete(admin, entity, &mut rec, now)?;
-    let key = record_key(entity, &rec).ok_or_else(|| ApiError::server("The line could not be numbered."))?;
-    admin.table_mut(&entity.name).insert(key.clone(), rec.clone());
-    admin.staged.entry(entity.name.clone()).or_default().insert(key);
+    let key = record_key(entity, &rec)
+        .ok_or_else(|| ApiError::server("The line could not be numbered."))?;
+    admin
+        .table_mut(&entity.name)
+        .insert(key.clone(), rec.clone());
+    admin
+        .staged
+        .entry(entity.name.clone())
+        .or_default()
+        .insert(key);
     Ok(rec)
 }
 
-fn exists(admin: &Admin, entity: &str, prop: &str, value: Option<&Value>, what: &str) -> Result<(), ApiError> {
+fn exists(
+    admin: &Admin,
+    entity: &str,
+    prop: &str,
+    value: Option<&Value>,
+    what: &str,
+) -> Result<(), ApiError> {
     let Some(v) = value.and_then(text).filter(|v| !v.trim().is_empty()) else {
         return Ok(());
     };
     if admin.find_by(entity, prop, &v).is_some() {
         Ok(())
     } else {
-        Err(ApiError::bad(format!("{what} '{}' does not exist.", v.trim())))
+        Err(ApiError::bad(format!(
+            "{what} '{}' does not exist.",
+            v.trim()
+        )))
     }
 }
 
 /// Validates and books the document whose lines were staged under the header's TransactionKey.
-pub fn commit(admin: &mut Admin, entity: &Entity, body: &Value, now: i64) -> Result<Record, ApiError> {
+pub fn commit(
+    admin: &mut Admin,
+    entity: &Entity,
+    body: &Value,
+    now: i64,
+) -> Result<Record, ApiError> {
     let Some(doc) = DOCS.iter().find(|d| d.header == entity.name) else {
         return Err(ApiError::server("Not a document header."));
     };
@@ -134,7 +160,8 @@ pub fn commit(admin: &mut Admin, entity: &Entity, body: &Value, now: i64) -> Res
         .into_iter()
         .flat_map(|t| t.iter())
         .filter(|(k, r)| {
-            admin.is_staged(doc.line, k) && r.get("TransactionKey").and_then(text).as_deref() == Some(tk.as_str())
+            admin.is_staged(doc.line, k)
+                && r.get("TransactionKey").and_then(text).as_deref() == Some(tk.as_str())
         })
         .map(|(k, _)| k.clone())
         .collect();
@@ -145,43 +172,109 @@ pub fn commit(admin: &mut Admin, entity: &Entity, body: &Value, now: i64) -> Res
     }
 
     // The debtor, and what the header takes from it when the client leaves it out.
-    let debtor = match header.get(doc.debtor).and_then(text).filter(|d| !d.trim().is_empty()) {
+    let debtor = match header
+        .get(doc.debtor)
+        .and_then(text)
+        .filter(|d| !d.trim().is_empty())
+    {
         Some(d) => match admin.find_by("Account", "DebtorNumber", &d) {
             Some(acc) if acc.get("Blocked") == Some(&Value::Bool(true)) => {
                 return Err(ApiError::bad(format!("Debtor '{}' is blocked.", d.trim())))
             }
             Some(acc) => Some(acc.clone()),
-            None => return Err(ApiError::bad(format!("Debtor '{}' does not exist.", d.trim()))),
+            None => {
+                return Err(ApiError::bad(format!(
+                    "Debtor '{}' does not exist.",
+                    d.trim()
+                )))
+            }
         },
         None => None,
     };
     if let Some(acc) = &debtor {
-        for (from, to) in [("PaymentCondition", "PaymentCondition"), ("DeliveryMethod", "ShippingVia")] {
-            if entity.has(to) && header.get(to).and_then(text).is_none_or(|s| s.trim().is_empty()) {
+        for (from, to) in [
+            ("PaymentCondition", "PaymentCondition"),
+            ("DeliveryMethod", "ShippingVia"),
+        ] {
+            if entity.has(to)
+                && header
+                    .get(to)
+                    .and_then(text)
+                    .is_none_or(|s| s.trim().is_empty())
+            {
                 if let Some(v) = acc.get(from).filter(|v| !v.is_null()) {
                     header.insert(to.into(), v.clone());
                 }
             }
         }
     }
-    exists(admin, "Account", "DebtorNumber", header.get("InvoiceDebtor"), "Debtor")?;
-    exists(admin, "Account", "DebtorNumber", header.get("DeliveryDebtor"), "Debtor")?;
-    exists(admin, "PaymentCondition", "PaymentConditionCode", header.get("PaymentCondition"), "Payment condition")?;
-    exists(admin, "ShippingMethod", "ShippingMethodProperty", header.get("ShippingVia"), "Shipping method")?;
-    exists(admin, "Warehouse", "Code", header.get("Warehouse"), "Warehouse")?;
-    exists(admin, "CostCenter", "Code", header.get("CostCenter"), "Cost center")?;
-    exists(admin, "CostUnit", "Code", header.get("CostUnit"), "Cost unit")?;
+    exists(
+        admin,
+        "Account",
+        "DebtorNumber",
+        header.get("InvoiceDebtor"),
+        "Debtor",
+    )?;
+    exists(
+        admin,
+        "Account",
+        "DebtorNumber",
+        header.get("DeliveryDebtor"),
+        "Debtor",
+    )?;
+    exists(
+        admin,
+        "PaymentCondition",
+        "PaymentConditionCode",
+        header.get("PaymentCondition"),
+        "Payment condition",
+    )?;
+    exists(
+        admin,
+        "ShippingMethod",
+        "ShippingMethodProperty",
+        header.get("ShippingVia"),
+        "Shipping method",
+    )?;
+    exists(
+        admin,
+        "Warehouse",
+        "Code",
+        header.get("Warehouse"),
+        "Warehouse",
+    )?;
+    exists(
+        admin,
+        "CostCenter",
+        "Code",
+        header.get("CostCenter"),
+        "Cost center",
+    )?;
+    exists(
+        admin,
+        "CostUnit",
+        "Code",
+        header.get("CostUnit"),
+        "Cost unit",
+    )?;
 
     let mut lines = Vec::new();
     for k in &line_keys {
-        let Some(line) = admin.table(doc.line).and_then(|t| t.get(k)).cloned() else { continue };
-        let item = line.get(doc.item).and_then(text).filter(|s| !s.trim().is_empty());
+        let Some(line) = admin.table(doc.line).and_then(|t| t.get(k)).cloned() else {
+            continue;
+        };
+        let item = line
+            .get(doc.item)
+            .and_then(text)
+            .filter(|s| !s.trim().is_empty());
         let item_rec = match &item {
             Some(code) => Some(
                 admin
                     .find_by("Item", "ItemCode", code)
                     .cloned()
-                    .ok_or_else(|| ApiError::bad(format!("Item '{}' does not exist.", code.trim())))?,
+                    .ok_or_else(|| {
+                        ApiError::bad(format!("Item '{}' does not exist.", code.trim()))
+                    })?,
             ),
             None if doc.item_required => {
                 return Err(ApiError::bad(format!(
@@ -192,8 +285,20 @@ pub fn commit(admin: &mut Admin, entity: &Entity, body: &Value, now: i64) -> Res
             None => None,
         };
         exists(admin, "VAT", "VATCode", line.get("VATCode"), "VAT code")?;
-        exists(admin, "Warehouse", "Code", line.get("Warehouse"), "Warehouse")?;
-        exists(admin, "CostCenter", "Code", line.get("CostCenter"), "Cost center")?;
+        exists(
+            admin,
+            "Warehouse",
+            "Code",
+            line.get("Warehouse"),
+            "Warehouse",
+        )?;
+        exists(
+            admin,
+            "CostCenter",
+            "Code",
+            line.get("CostCenter"),
+            "Cost center",
+        )?;
         exists(admin, "CostUnit", "Code", line.get("CostUnit"), "Cost unit")?;
         check_mandatory(line_entity, &line)?;
         lines.push((k.clone(), line, item_rec));
@@ -201,10 +306,17 @@ pub fn commit(admin: &mut Admin, entity: &Entity, body: &Value, now: i64) -> Res
 
     // Valid: number and book it.
     let n = admin.next_number(doc.header, doc.number, 1).to_string();
-    let number_value = if doc.number_len > 0 { pad(&n, doc.number_len) } else { n };
+    let number_value = if doc.number_len > 0 {
+        pad(&n, doc.number_len)
+    } else {
+        n
+    };
     header.insert(doc.number.into(), Value::from(number_value.clone()));
     if entity.has("SalesOrderDate") && header.get("SalesOrderDate").is_none_or(Value::is_null) {
-        header.insert("SalesOrderDate".into(), Value::from(super::value::date_out(now)));
+        header.insert(
+            "SalesOrderDate".into(),
+            Value::from(super::value::date_out(now)),
+        );
     }
     complete(admin, entity, &mut header, now)?;
     let (mut excl, mut vat) = (0.0, 0.0);
@@ -213,16 +325,27 @@ pub fn commit(admin: &mut Admin, entity: &Entity, body: &Value, now: i64) -> Res
             line.insert("LineNumber".into(), Value::from(i as i64 + 1));
         }
         if doc.header != "FinancialHeader" {
-            line.insert("SalesOrderNumber".into(), Value::from(if doc.header == "SalesOrderHeader" {
-                number_value.clone()
-            } else {
-                header.get("SalesOrderNumber").and_then(text).unwrap_or_default()
-            }));
+            line.insert(
+                "SalesOrderNumber".into(),
+                Value::from(if doc.header == "SalesOrderHeader" {
+                    number_value.clone()
+                } else {
+                    header
+                        .get("SalesOrderNumber")
+                        .and_then(text)
+                        .unwrap_or_default()
+                }),
+            );
         } else {
             line.insert("EntryNumber".into(), Value::from(number_value.clone()));
         }
         if let Some(item) = &item {
-            for (from, to) in [("CountrySpecificDescription", "Description"), ("SalesPrice", "Price"), ("SalesVATCode", "VATCode"), ("SalesUnit", "Unit")] {
+            for (from, to) in [
+                ("CountrySpecificDescription", "Description"),
+                ("SalesPrice", "Price"),
+                ("SalesVATCode", "VATCode"),
+                ("SalesUnit", "Unit"),
+            ] {
                 if line_entity.has(to) && line.get(to).is_none_or(Value::is_null) {
                     if let Some(v) = item.get(from).filter(|v| !v.is_null()) {
                         line.insert(to.into(), v.clone());
@@ -262,7 +385,8 @@ pub fn commit(admin: &mut Admin, entity: &Entity, body: &Value, now: i64) -> Res
         header.insert(v.into(), number(round2(vat)));
         header.insert(t.into(), number(round2(excl + vat)));
     }
-    let key = record_key(entity, &header).ok_or_else(|| ApiError::server("The header could not be numbered."))?;
+    let key = record_key(entity, &header)
+        .ok_or_else(|| ApiError::server("The header could not be numbered."))?;
     admin.table_mut(doc.header).insert(key, header.clone());
     admin.committed_keys.insert(tk);
     Ok(header)
@@ -274,8 +398,12 @@ fn round2(x: f64) -> f64 {
 
 /// Deleting a committed header deletes its lines.
 pub fn after_header_delete(admin: &mut Admin, entity: &str, header: &Record) {
-    let Some(doc) = DOCS.iter().find(|d| d.header == entity) else { return };
-    let Some(tk) = header.get("TransactionKey").cloned() else { return };
+    let Some(doc) = DOCS.iter().find(|d| d.header == entity) else {
+        return;
+    };
+    let Some(tk) = header.get("TransactionKey").cloned() else {
+        return;
+    };
     let staged = admin.staged.get(doc.line).cloned().unwrap_or_default();
     admin
         .table_mut(doc.line)

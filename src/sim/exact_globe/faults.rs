@@ -39,7 +39,11 @@ fn duration(text: &str) -> Option<Duration> {
     if let Some(ms) = t.strip_suffix("ms") {
         ms.trim().parse().ok().map(Duration::from_millis)
     } else if let Some(s) = t.strip_suffix('s') {
-        s.trim().parse::<f64>().ok().filter(|s| *s >= 0.0 && s.is_finite()).map(Duration::from_secs_f64)
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|s| *s >= 0.0 && s.is_finite())
+            .map(Duration::from_secs_f64)
     } else {
         t.parse().ok().map(Duration::from_millis)
     }
@@ -56,15 +60,20 @@ impl FromStr for Faults {
                 .ok_or_else(|| FaultsError(format!("'{part}' is not name=value")))?;
             let (name, value) = (name.trim(), value.trim());
             if name == "latency" {
-                f.latency = duration(value)
-                    .ok_or_else(|| FaultsError(format!("latency '{value}' is not a duration like 50ms")))?;
+                f.latency = duration(value).ok_or_else(|| {
+                    FaultsError(format!("latency '{value}' is not a duration like 50ms"))
+                })?;
                 continue;
             }
             let p: f64 = value
                 .parse()
                 .ok()
                 .filter(|p| (0.0..=1.0).contains(p))
-                .ok_or_else(|| FaultsError(format!("{name}: '{value}' is not a probability between 0 and 1")))?;
+                .ok_or_else(|| {
+                    FaultsError(format!(
+                        "{name}: '{value}' is not a probability between 0 and 1"
+                    ))
+                })?;
             match name {
                 "status503" | "503" => f.status503 = p,
                 "restart" => f.restart = p,
@@ -88,11 +97,15 @@ mod tests {
 
     #[test]
     fn parses_the_documented_spec() {
-        let f: Faults = "latency=50ms,status503=0.1,restart=0.01,locked=0.05,drop=0.05,lost_post=0.1"
-            .parse()
-            .unwrap();
+        let f: Faults =
+            "latency=50ms,status503=0.1,restart=0.01,locked=0.05,drop=0.05,lost_post=0.1"
+                .parse()
+                .unwrap();
         assert_eq!(f.latency, Duration::from_millis(50));
-        assert_eq!((f.status503, f.restart, f.locked, f.drop, f.lost_post), (0.1, 0.01, 0.05, 0.05, 0.1));
+        assert_eq!(
+            (f.status503, f.restart, f.locked, f.drop, f.lost_post),
+            (0.1, 0.01, 0.05, 0.05, 0.1)
+        );
         assert!("".parse::<Faults>().unwrap().is_none());
         assert!("latency=fast".parse::<Faults>().is_err());
         assert!("drop=2".parse::<Faults>().is_err());

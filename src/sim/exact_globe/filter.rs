@@ -117,7 +117,8 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
                     FilterError(format!("Syntax error at position {start}: '{text}'."))
                 })?;
                 // Type suffixes: 2M (decimal), 2L (long), 2d, 2f.
-                if j < chars.len() && matches!(chars[j], 'M' | 'm' | 'L' | 'l' | 'd' | 'D' | 'f' | 'F')
+                if j < chars.len()
+                    && matches!(chars[j], 'M' | 'm' | 'L' | 'l' | 'd' | 'D' | 'f' | 'F')
                 {
                     j += 1;
                 }
@@ -126,7 +127,9 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
             }
             c if c.is_alphabetic() || c == '_' || c == '$' => {
                 let mut j = i + 1;
-                while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_' || chars[j] == '.') {
+                while j < chars.len()
+                    && (chars[j].is_alphanumeric() || chars[j] == '_' || chars[j] == '.')
+                {
                     j += 1;
                 }
                 let word: String = chars[i..j].iter().collect();
@@ -204,7 +207,10 @@ impl Parser<'_> {
             self.pos += 1;
             Ok(())
         } else {
-            Err(FilterError(format!("{what} expected at position {}.", self.at())))
+            Err(FilterError(format!(
+                "{what} expected at position {}.",
+                self.at()
+            )))
         }
     }
 
@@ -265,7 +271,9 @@ impl Parser<'_> {
             (Expr::Prop(p), Expr::Lit(Lit::Str(s)))
                 if self.entity.property(p).map(|p| p.ty) == Some(PropType::Date) =>
             {
-                parse_date(s).map(|ms| Expr::Lit(Lit::Date(ms))).unwrap_or(e)
+                parse_date(s)
+                    .map(|ms| Expr::Lit(Lit::Date(ms)))
+                    .unwrap_or(e)
             }
             _ => e,
         }
@@ -274,7 +282,9 @@ impl Parser<'_> {
     fn primary(&mut self) -> Result<Expr, FilterError> {
         let at = self.at();
         let Some((_, tok)) = self.toks.get(self.pos).cloned() else {
-            return Err(FilterError(format!("Expression expected at position {at}.")));
+            return Err(FilterError(format!(
+                "Expression expected at position {at}."
+            )));
         };
         self.pos += 1;
         match tok {
@@ -326,9 +336,9 @@ impl Parser<'_> {
                     }
                 }
             },
-            Tok::RParen | Tok::Comma => {
-                Err(FilterError(format!("Expression expected at position {at}.")))
-            }
+            Tok::RParen | Tok::Comma => Err(FilterError(format!(
+                "Expression expected at position {at}."
+            ))),
         }
     }
 }
@@ -344,7 +354,9 @@ fn check_operands(
         (Expr::Prop(p), Expr::Lit(l)) | (Expr::Lit(l), Expr::Prop(p)) => (p, l),
         _ => return Ok(()),
     };
-    let Some(p) = entity.property(prop) else { return Ok(()) };
+    let Some(p) = entity.property(prop) else {
+        return Ok(());
+    };
     let ok = match (p.ty, lit) {
         (_, Lit::Null) => true,
         (PropType::String, Lit::Str(_)) => true,
@@ -391,10 +403,7 @@ pub fn parse(src: &str, entity: &Entity) -> Result<Expr, FilterError> {
     };
     let e = p.or()?;
     if p.pos < p.toks.len() {
-        return Err(FilterError(format!(
-            "Syntax error at position {}.",
-            p.at()
-        )));
+        return Err(FilterError(format!("Syntax error at position {}.", p.at())));
     }
     Ok(e)
 }
@@ -424,7 +433,9 @@ fn eval_v(e: &Expr, rec: &Map<String, Value>, entity: &Entity) -> V {
             let v = to_v(rec.get(p));
             // Dates compare as instants.
             match (entity.property(p).map(|p| p.ty), &v) {
-                (Some(PropType::Date), V::Str(s)) => parse_date(s).map(|ms| V::Num(ms as f64)).unwrap_or(V::Null),
+                (Some(PropType::Date), V::Str(s)) => {
+                    parse_date(s).map(|ms| V::Num(ms as f64)).unwrap_or(V::Null)
+                }
                 _ => v,
             }
         }
@@ -436,7 +447,9 @@ fn eval_v(e: &Expr, rec: &Map<String, Value>, entity: &Entity) -> V {
             Lit::Bool(b) => V::Bool(*b),
             Lit::Null => V::Null,
         },
-        Expr::Cmp(..) | Expr::And(..) | Expr::Or(..) | Expr::Not(..) => V::Bool(matches(e, rec, entity)),
+        Expr::Cmp(..) | Expr::And(..) | Expr::Or(..) | Expr::Not(..) => {
+            V::Bool(matches(e, rec, entity))
+        }
         Expr::Call(f, args) => {
             let a: Vec<V> = args.iter().map(|x| eval_v(x, rec, entity)).collect();
             let s = |v: &V| match v {
@@ -456,14 +469,20 @@ fn eval_v(e: &Expr, rec: &Map<String, Value>, entity: &Entity) -> V {
                 },
                 ("endswith", [hay, needle]) => match (s(hay), s(needle)) {
                     (Some(h), Some(n)) => V::Bool(
-                        h.trim_end().to_lowercase().ends_with(n.trim_end().to_lowercase().as_str()),
+                        h.trim_end()
+                            .to_lowercase()
+                            .ends_with(n.trim_end().to_lowercase().as_str()),
                     ),
                     _ => V::Bool(false),
                 },
                 ("tolower", [x]) => s(x).map(|x| V::Str(x.to_lowercase())).unwrap_or(V::Null),
                 ("toupper", [x]) => s(x).map(|x| V::Str(x.to_uppercase())).unwrap_or(V::Null),
-                ("trim", [x]) => s(x).map(|x| V::Str(x.trim().to_string())).unwrap_or(V::Null),
-                ("length", [x]) => s(x).map(|x| V::Num(x.chars().count() as f64)).unwrap_or(V::Null),
+                ("trim", [x]) => s(x)
+                    .map(|x| V::Str(x.trim().to_string()))
+                    .unwrap_or(V::Null),
+                ("length", [x]) => s(x)
+                    .map(|x| V::Num(x.chars().count() as f64))
+                    .unwrap_or(V::Null),
                 _ => V::Null,
             }
         }
@@ -543,7 +562,11 @@ mod tests {
 
     #[test]
     fn precedence_and_binds_tighter_than_or() {
-        let e = parse("AccountName eq 'a' or AccountName eq 'b' and Blocked eq true", account()).unwrap();
+        let e = parse(
+            "AccountName eq 'a' or AccountName eq 'b' and Blocked eq true",
+            account(),
+        )
+        .unwrap();
         assert!(matches!(e, Expr::Or(_, ref r) if matches!(**r, Expr::And(..))));
         let r = rec(json!({"AccountName": "a", "Blocked": false}));
         assert!(matches(&e, &r, account()));
@@ -553,12 +576,32 @@ mod tests {
     fn padded_codes_need_padding_and_trailing_spaces_do_not_matter() {
         let r = rec(json!({"AccountCode": "            80004153"}));
         let a = account();
-        assert!(!matches(&parse("AccountCode eq '80004153'", a).unwrap(), &r, a));
-        assert!(matches(&parse("AccountCode eq '            80004153'", a).unwrap(), &r, a));
-        assert!(!matches(&parse("startswith(AccountCode, '8000')", a).unwrap(), &r, a));
-        assert!(matches(&parse("substringof('8000', AccountCode)", a).unwrap(), &r, a));
+        assert!(!matches(
+            &parse("AccountCode eq '80004153'", a).unwrap(),
+            &r,
+            a
+        ));
+        assert!(matches(
+            &parse("AccountCode eq '            80004153'", a).unwrap(),
+            &r,
+            a
+        ));
+        assert!(!matches(
+            &parse("startswith(AccountCode, '8000')", a).unwrap(),
+            &r,
+            a
+        ));
+        assert!(matches(
+            &parse("substringof('8000', AccountCode)", a).unwrap(),
+            &r,
+            a
+        ));
         let n = rec(json!({"AccountName": "Bakkerij Jansen  "}));
-        assert!(matches(&parse("AccountName eq 'bakkerij jansen'", a).unwrap(), &n, a));
+        assert!(matches(
+            &parse("AccountName eq 'bakkerij jansen'", a).unwrap(),
+            &n,
+            a
+        ));
     }
 
     #[test]
@@ -588,10 +631,26 @@ mod tests {
     fn dates_numbers_not_and_parentheses() {
         let a = account();
         let r = rec(json!({"ModifiedDate": "/Date(1581465600000)/", "CreditLine": 500}));
-        assert!(matches(&parse("ModifiedDate ge datetime'2020-02-12T00:00:00'", a).unwrap(), &r, a));
-        assert!(!matches(&parse("ModifiedDate gt datetime'2020-02-12T00:00:00'", a).unwrap(), &r, a));
-        assert!(matches(&parse("ModifiedDate lt '2020-02-13'", a).unwrap(), &r, a));
-        assert!(matches(&parse("not (CreditLine lt 100) and (CreditLine le 500M)", a).unwrap(), &r, a));
+        assert!(matches(
+            &parse("ModifiedDate ge datetime'2020-02-12T00:00:00'", a).unwrap(),
+            &r,
+            a
+        ));
+        assert!(!matches(
+            &parse("ModifiedDate gt datetime'2020-02-12T00:00:00'", a).unwrap(),
+            &r,
+            a
+        ));
+        assert!(matches(
+            &parse("ModifiedDate lt '2020-02-13'", a).unwrap(),
+            &r,
+            a
+        ));
+        assert!(matches(
+            &parse("not (CreditLine lt 100) and (CreditLine le 500M)", a).unwrap(),
+            &r,
+            a
+        ));
         assert!(matches(&parse("AccountName eq null", a).unwrap(), &r, a));
     }
 

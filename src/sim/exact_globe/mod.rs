@@ -103,7 +103,11 @@ impl GlobeSim {
     pub async fn start(config: GlobeSimConfig, addr: SocketAddr) -> std::io::Result<GlobeSim> {
         let listener = conn::CuttableListener(tokio::net::TcpListener::bind(addr).await?);
         let local = listener.addr()?;
-        let host = if local.ip().is_unspecified() { "127.0.0.1".to_string() } else { local.ip().to_string() };
+        let host = if local.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            local.ip().to_string()
+        };
         let base = format!("http://{host}:{}", local.port());
 
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
@@ -148,7 +152,12 @@ impl GlobeSim {
                 })
                 .await;
         });
-        Ok(GlobeSim { shared, base, stop, task })
+        Ok(GlobeSim {
+            shared,
+            base,
+            stop,
+            task,
+        })
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -159,15 +168,25 @@ impl GlobeSim {
     /// Committed rows of `entity` in the default administration, in wire shape (staged
     /// document lines left out). Unknown entity: empty.
     pub fn records(&self, entity: &str) -> Vec<Value> {
-        let Some(e) = catalog::Catalog::get().entity(entity) else { return Vec::new() };
+        let Some(e) = catalog::Catalog::get().entity(entity) else {
+            return Vec::new();
+        };
         let world = self.shared.world.lock();
-        world.admins.first().map(|a| service::committed(a, e, &self.base)).unwrap_or_default()
+        world
+            .admins
+            .first()
+            .map(|a| service::committed(a, e, &self.base))
+            .unwrap_or_default()
     }
 
     /// Document lines staged under a TransactionKey that no header has committed.
     pub fn staged_lines(&self) -> Vec<Value> {
         let world = self.shared.world.lock();
-        world.admins.first().map(|a| service::staged(a, &self.base)).unwrap_or_default()
+        world
+            .admins
+            .first()
+            .map(|a| service::staged(a, &self.base))
+            .unwrap_or_default()
     }
 
     /// Creates a record in the default administration as a Globe user would (defaults,
@@ -215,13 +234,37 @@ fn load_fixtures(world: &mut server::World, dir: &std::path::Path) -> std::io::R
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     // Reference data before the records that point at it.
-    let order = ["VAT", "PaymentCondition", "ShippingMethod", "Warehouse", "CostCenter", "CostUnit", "Classification", "ItemAssortment", "Account", "Item"];
+    let order = [
+        "VAT",
+        "PaymentCondition",
+        "ShippingMethod",
+        "Warehouse",
+        "CostCenter",
+        "CostUnit",
+        "Classification",
+        "ItemAssortment",
+        "Account",
+        "Item",
+    ];
     files.sort_by_key(|p| {
-        let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-        (order.iter().position(|o| o.eq_ignore_ascii_case(&stem)).unwrap_or(order.len()), stem)
+        let stem = p
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
+        (
+            order
+                .iter()
+                .position(|o| o.eq_ignore_ascii_case(&stem))
+                .unwrap_or(order.len()),
+            stem,
+        )
     });
     for path in files {
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
         let e = catalog::Catalog::get()
             .entity(stem)
             .ok_or_else(|| invalid(format!("{}: no entity '{stem}'", path.display())))?;
@@ -229,10 +272,14 @@ fn load_fixtures(world: &mut server::World, dir: &std::path::Path) -> std::io::R
         let rows: Vec<Value> = serde_json::from_str(&text)
             .map_err(|err| invalid(format!("{}: not a JSON array: {err}", path.display())))?;
         let now = world.now();
-        let admin = world.admins.first_mut().ok_or_else(|| invalid("no administration".into()))?;
+        let admin = world
+            .admins
+            .first_mut()
+            .ok_or_else(|| invalid("no administration".into()))?;
         for (i, row) in rows.iter().enumerate() {
-            write::create(admin, e, row, now)
-                .map_err(|err| invalid(format!("{} record {i}: {}", path.display(), err.message)))?;
+            write::create(admin, e, row, now).map_err(|err| {
+                invalid(format!("{} record {i}: {}", path.display(), err.message))
+            })?;
         }
     }
     Ok(())

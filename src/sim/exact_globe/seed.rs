@@ -24,84 +24,308 @@ fn put(admin: &mut Admin, entity: &str, body: Value, now: i64) -> Result<(), Str
 
 /// Fixed debtors: (name, contact first, contact last, e-mail, city, postcode, street, country, company?).
 const DEBTORS: &[(&str, &str, &str, &str, &str, &str, &str, &str, bool)] = &[
-    ("Bakkerij De Korenschoof B.V.", "Jan", "de Vries", "inkoop@korenschoof.nl", "Utrecht", "3511 AB", "Oudegracht 12", "NL", true),
-    ("Fietsenmakerij Van Dijk", "Petra", "van Dijk", "petra@fietsvandijk.nl", "Zwolle", "8011 CD", "Diezerstraat 45", "NL", true),
-    ("Brouwerij Het Anker NV", "Koen", "Peeters", "orders@hetanker.be", "Mechelen", "2800", "Guido Gezellelaan 49", "BE", true),
-    ("Sanne Jansen", "Sanne", "Jansen", "sanne.jansen@example.nl", "Amersfoort", "3811 EP", "Langestraat 3", "NL", false),
-    ("Lotte Maes", "Lotte", "Maes", "lotte.maes@example.be", "Gent", "9000", "Veldstraat 20", "BE", false),
+    (
+        "Bakkerij De Korenschoof B.V.",
+        "Jan",
+        "de Vries",
+        "inkoop@korenschoof.nl",
+        "Utrecht",
+        "3511 AB",
+        "Oudegracht 12",
+        "NL",
+        true,
+    ),
+    (
+        "Fietsenmakerij Van Dijk",
+        "Petra",
+        "van Dijk",
+        "petra@fietsvandijk.nl",
+        "Zwolle",
+        "8011 CD",
+        "Diezerstraat 45",
+        "NL",
+        true,
+    ),
+    (
+        "Brouwerij Het Anker NV",
+        "Koen",
+        "Peeters",
+        "orders@hetanker.be",
+        "Mechelen",
+        "2800",
+        "Guido Gezellelaan 49",
+        "BE",
+        true,
+    ),
+    (
+        "Sanne Jansen",
+        "Sanne",
+        "Jansen",
+        "sanne.jansen@example.nl",
+        "Amersfoort",
+        "3811 EP",
+        "Langestraat 3",
+        "NL",
+        false,
+    ),
+    (
+        "Lotte Maes",
+        "Lotte",
+        "Maes",
+        "lotte.maes@example.be",
+        "Gent",
+        "9000",
+        "Veldstraat 20",
+        "BE",
+        false,
+    ),
 ];
 
 /// Fixed items: (code, description, assortment, price, VAT code, GTIN).
 const ITEMS: &[(&str, &str, i64, f64, &str, &str)] = &[
-    ("FIETS-001", "Stadsfiets Amsterdam 28 inch", 1, 649.0, "1", "8712345000014"),
-    ("FIETS-002", "E-bike Toerfiets 500Wh", 1, 2199.0, "1", "8712345000021"),
-    ("HELM-010", "Fietshelm Urban maat M", 3, 59.95, "1", "8712345000038"),
-    ("SLOT-020", "Kettingslot ART-3 110 cm", 3, 44.5, "1", "8712345000045"),
-    ("BOEK-100", "Fietsroutes door Nederland", 3, 24.95, "2", "9789012345672"),
+    (
+        "FIETS-001",
+        "Stadsfiets Amsterdam 28 inch",
+        1,
+        649.0,
+        "1",
+        "8712345000014",
+    ),
+    (
+        "FIETS-002",
+        "E-bike Toerfiets 500Wh",
+        1,
+        2199.0,
+        "1",
+        "8712345000021",
+    ),
+    (
+        "HELM-010",
+        "Fietshelm Urban maat M",
+        3,
+        59.95,
+        "1",
+        "8712345000038",
+    ),
+    (
+        "SLOT-020",
+        "Kettingslot ART-3 110 cm",
+        3,
+        44.5,
+        "1",
+        "8712345000045",
+    ),
+    (
+        "BOEK-100",
+        "Fietsroutes door Nederland",
+        3,
+        24.95,
+        "2",
+        "9789012345672",
+    ),
     ("SERVICE-UUR", "Werkplaatsuur", 7, 65.0, "1", ""),
     ("VERZEND", "Verzendkosten", 8, 6.95, "1", ""),
 ];
 
-const FIRST: &[&str] = &["Daan", "Emma", "Lucas", "Julia", "Noah", "Tess", "Milan", "Sophie", "Bram", "Anna", "Wout", "Fien"];
-const LAST: &[&str] = &["Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder", "Claes", "Wouters", "Janssens", "Dekker", "Willems", "Hendriks"];
-const TRADE: &[&str] = &["Installatiebedrijf", "Bloemenhandel", "Drukkerij", "Tuincentrum", "Kantoorvakhandel", "Bouwmaterialen"];
+const FIRST: &[&str] = &[
+    "Daan", "Emma", "Lucas", "Julia", "Noah", "Tess", "Milan", "Sophie", "Bram", "Anna", "Wout",
+    "Fien",
+];
+const LAST: &[&str] = &[
+    "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder", "Claes", "Wouters", "Janssens",
+    "Dekker", "Willems", "Hendriks",
+];
+const TRADE: &[&str] = &[
+    "Installatiebedrijf",
+    "Bloemenhandel",
+    "Drukkerij",
+    "Tuincentrum",
+    "Kantoorvakhandel",
+    "Bouwmaterialen",
+];
 const CITIES: &[(&str, &str, &str)] = &[
-    ("Amsterdam", "1012 JS", "NL"), ("Rotterdam", "3011 AD", "NL"), ("Eindhoven", "5611 AB", "NL"),
-    ("Groningen", "9711 LM", "NL"), ("Antwerpen", "2000", "BE"), ("Leuven", "3000", "BE"), ("Brugge", "8000", "BE"),
+    ("Amsterdam", "1012 JS", "NL"),
+    ("Rotterdam", "3011 AD", "NL"),
+    ("Eindhoven", "5611 AB", "NL"),
+    ("Groningen", "9711 LM", "NL"),
+    ("Antwerpen", "2000", "BE"),
+    ("Leuven", "3000", "BE"),
+    ("Brugge", "8000", "BE"),
 ];
 const PRODUCTS: &[(&str, i64, f64)] = &[
-    ("Binnenband 28 inch", 3, 7.5), ("Fietstas waterdicht", 3, 39.0), ("Fietsverlichting LED set", 3, 29.95),
-    ("Bagagedrager achter", 3, 34.0), ("Kinderfiets 20 inch", 1, 299.0), ("Racefiets Carbon", 1, 1899.0),
-    ("Fietspomp staand", 3, 24.0), ("Spatbord set", 3, 19.5),
+    ("Binnenband 28 inch", 3, 7.5),
+    ("Fietstas waterdicht", 3, 39.0),
+    ("Fietsverlichting LED set", 3, 29.95),
+    ("Bagagedrager achter", 3, 34.0),
+    ("Kinderfiets 20 inch", 1, 299.0),
+    ("Racefiets Carbon", 1, 1899.0),
+    ("Fietspomp staand", 3, 24.0),
+    ("Spatbord set", 3, 19.5),
 ];
 
 /// Fills `admin` with reference data, `debtors` debtors and `items` items.
-pub fn seed(admin: &mut Admin, rng: &mut ChaCha8Rng, debtors: usize, items: usize, now: i64) -> Result<(), String> {
+pub fn seed(
+    admin: &mut Admin,
+    rng: &mut ChaCha8Rng,
+    debtors: usize,
+    items: usize,
+    now: i64,
+) -> Result<(), String> {
     for (code, desc, pct, excl, country) in [
-        ("0", "Geen btw", 0, "N", "NL"), ("1", "Btw hoog 21%", 21, "E", "NL"), ("2", "Btw laag 9%", 9, "E", "NL"),
-        ("3", "Btw verlegd binnen EU", 0, "E", "NL"), ("4", "Export buiten EU", 0, "N", "NL"),
-        ("5", "BE btw 21%", 21, "E", "BE"), ("6", "BE btw 6%", 6, "E", "BE"),
+        ("0", "Geen btw", 0, "N", "NL"),
+        ("1", "Btw hoog 21%", 21, "E", "NL"),
+        ("2", "Btw laag 9%", 9, "E", "NL"),
+        ("3", "Btw verlegd binnen EU", 0, "E", "NL"),
+        ("4", "Export buiten EU", 0, "N", "NL"),
+        ("5", "BE btw 21%", 21, "E", "BE"),
+        ("6", "BE btw 6%", 6, "E", "BE"),
     ] {
-        put(admin, "VAT", json!({"VATCode": code, "Description": desc, "Percentage": pct, "Excluded": excl, "CountryCode": country, "SalesPurchase": "V", "Taxtype": "S"}), now)?;
+        put(
+            admin,
+            "VAT",
+            json!({"VATCode": code, "Description": desc, "Percentage": pct, "Excluded": excl, "CountryCode": country, "SalesPurchase": "V", "Taxtype": "S"}),
+            now,
+        )?;
     }
-    for (code, desc, days, due) in [("00", "Contant", 0, "1"), ("14", "14 dagen netto", 14, "1"), ("30", "30 dagen netto", 30, "1"), ("60", "60 dagen netto", 60, "1"), ("VO", "Vooruitbetaling", 0, "1"), ("IN", "Automatische incasso", 7, "1")] {
-        put(admin, "PaymentCondition", json!({"PaymentConditionCode": code, "Description": desc, "NumberOfDays1": days, "Term": days, "DueDateType": due, "GrossNetInvoicing": "N"}), now)?;
+    for (code, desc, days, due) in [
+        ("00", "Contant", 0, "1"),
+        ("14", "14 dagen netto", 14, "1"),
+        ("30", "30 dagen netto", 30, "1"),
+        ("60", "60 dagen netto", 60, "1"),
+        ("VO", "Vooruitbetaling", 0, "1"),
+        ("IN", "Automatische incasso", 7, "1"),
+    ] {
+        put(
+            admin,
+            "PaymentCondition",
+            json!({"PaymentConditionCode": code, "Description": desc, "NumberOfDays1": days, "Term": days, "DueDateType": due, "GrossNetInvoicing": "N"}),
+            now,
+        )?;
     }
-    for (code, desc, ty) in [("PNL", "PostNL pakket", "C"), ("DHL", "DHL Parcel", "C"), ("DPD", "DPD Classic", "C"), ("BPOST", "bpost", "C"), ("AFH", "Afhalen", "O"), ("EIGEN", "Eigen vervoer", "O")] {
-        put(admin, "ShippingMethod", json!({"ShippingMethodProperty": code, "Description": desc, "ShippingType": ty}), now)?;
+    for (code, desc, ty) in [
+        ("PNL", "PostNL pakket", "C"),
+        ("DHL", "DHL Parcel", "C"),
+        ("DPD", "DPD Classic", "C"),
+        ("BPOST", "bpost", "C"),
+        ("AFH", "Afhalen", "O"),
+        ("EIGEN", "Eigen vervoer", "O"),
+    ] {
+        put(
+            admin,
+            "ShippingMethod",
+            json!({"ShippingMethodProperty": code, "Description": desc, "ShippingType": ty}),
+            now,
+        )?;
     }
-    for (code, desc, city, country) in [("1", "Hoofdmagazijn Utrecht", "Utrecht", "NL"), ("2", "Magazijn Antwerpen", "Antwerpen", "BE"), ("WEB", "Webshop voorraad", "Utrecht", "NL")] {
-        put(admin, "Warehouse", json!({"Code": code, "Description": desc, "City": city, "Country": country}), now)?;
+    for (code, desc, city, country) in [
+        ("1", "Hoofdmagazijn Utrecht", "Utrecht", "NL"),
+        ("2", "Magazijn Antwerpen", "Antwerpen", "BE"),
+        ("WEB", "Webshop voorraad", "Utrecht", "NL"),
+    ] {
+        put(
+            admin,
+            "Warehouse",
+            json!({"Code": code, "Description": desc, "City": city, "Country": country}),
+            now,
+        )?;
     }
-    for (code, desc) in [("100", "Verkoop binnendienst"), ("200", "Webshop"), ("300", "Marketing"), ("400", "Werkplaats")] {
-        put(admin, "CostCenter", json!({"Code": code, "Description": desc}), now)?;
+    for (code, desc) in [
+        ("100", "Verkoop binnendienst"),
+        ("200", "Webshop"),
+        ("300", "Marketing"),
+        ("400", "Werkplaats"),
+    ] {
+        put(
+            admin,
+            "CostCenter",
+            json!({"Code": code, "Description": desc}),
+            now,
+        )?;
     }
-    for (code, desc) in [("NL", "Markt Nederland"), ("BE", "Markt België"), ("WEB", "Online verkoop")] {
-        put(admin, "CostUnit", json!({"Code": code, "Description": desc}), now)?;
+    for (code, desc) in [
+        ("NL", "Markt Nederland"),
+        ("BE", "Markt België"),
+        ("WEB", "Online verkoop"),
+    ] {
+        put(
+            admin,
+            "CostUnit",
+            json!({"Code": code, "Description": desc}),
+            now,
+        )?;
     }
-    for (code, desc, ty) in [("GRO", "Groothandel", "C"), ("RET", "Retail", "C"), ("PAR", "Particulier", "C"), ("WEB", "Webshop klant", "C")] {
-        put(admin, "Classification", json!({"ID": code, "Description": desc, "Type": ty}), now)?;
+    for (code, desc, ty) in [
+        ("GRO", "Groothandel", "C"),
+        ("RET", "Retail", "C"),
+        ("PAR", "Particulier", "C"),
+        ("WEB", "Webshop klant", "C"),
+    ] {
+        put(
+            admin,
+            "Classification",
+            json!({"ID": code, "Description": desc, "Type": ty}),
+            now,
+        )?;
     }
-    for (n, code, desc) in [(1, "PRODUCTEN", "Producten"), (3, "ACCESSOIRES", "Accessoires"), (7, "UREN", "Uren"), (8, "TOESLAGEN", "Toeslagen")] {
-        put(admin, "ItemAssortment", json!({"Assortment": n, "Code": code, "Description": desc}), now)?;
+    for (n, code, desc) in [
+        (1, "PRODUCTEN", "Producten"),
+        (3, "ACCESSOIRES", "Accessoires"),
+        (7, "UREN", "Uren"),
+        (8, "TOESLAGEN", "Toeslagen"),
+    ] {
+        put(
+            admin,
+            "ItemAssortment",
+            json!({"Assortment": n, "Code": code, "Description": desc}),
+            now,
+        )?;
     }
 
     for i in 0..debtors {
         let (name, first, last, email, city, pc, street, country, company) = match DEBTORS.get(i) {
-            Some(d) => (d.0.to_string(), d.1, d.2, d.3.to_string(), d.4, d.5, d.6.to_string(), d.7, d.8),
+            Some(d) => (
+                d.0.to_string(),
+                d.1,
+                d.2,
+                d.3.to_string(),
+                d.4,
+                d.5,
+                d.6.to_string(),
+                d.7,
+                d.8,
+            ),
             None => {
                 let first = *FIRST.choose(rng).unwrap_or(&"Jan");
                 let last = *LAST.choose(rng).unwrap_or(&"Jansen");
                 let (city, pc, country) = *CITIES.choose(rng).unwrap_or(&CITIES[0]);
                 let company = rng.gen_bool(0.6);
                 let name = if company {
-                    format!("{} {} {}", TRADE.choose(rng).unwrap_or(&TRADE[0]), last, if country == "BE" { "BV" } else { "B.V." })
+                    format!(
+                        "{} {} {}",
+                        TRADE.choose(rng).unwrap_or(&TRADE[0]),
+                        last,
+                        if country == "BE" { "BV" } else { "B.V." }
+                    )
                 } else {
                     format!("{first} {last}")
                 };
-                let slug: String = last.chars().filter(|c| c.is_ascii_alphabetic()).collect::<String>().to_lowercase();
-                let email = format!("{}.{slug}{i}@example.{}", first.to_lowercase(), country.to_lowercase());
-                let street = format!("{} {}", ["Kerkstraat", "Dorpsstraat", "Stationsweg", "Molenlaan"].choose(rng).unwrap_or(&"Kerkstraat"), rng.gen_range(1..200));
+                let slug: String = last
+                    .chars()
+                    .filter(|c| c.is_ascii_alphabetic())
+                    .collect::<String>()
+                    .to_lowercase();
+                let email = format!(
+                    "{}.{slug}{i}@example.{}",
+                    first.to_lowercase(),
+                    country.to_lowercase()
+                );
+                let street = format!(
+                    "{} {}",
+                    ["Kerkstraat", "Dorpsstraat", "Stationsweg", "Molenlaan"]
+                        .choose(rng)
+                        .unwrap_or(&"Kerkstraat"),
+                    rng.gen_range(1..200)
+                );
                 (name, first, last, email, city, pc, street, country, company)
             }
         };
@@ -134,23 +358,46 @@ pub fn seed(admin: &mut Admin, rng: &mut ChaCha8Rng, debtors: usize, items: usiz
 
     for i in 0..items {
         let (code, desc, assortment, price, vat, gtin) = match ITEMS.get(i) {
-            Some(it) => (it.0.to_string(), it.1.to_string(), it.2, it.3, it.4, it.5.to_string()),
+            Some(it) => (
+                it.0.to_string(),
+                it.1.to_string(),
+                it.2,
+                it.3,
+                it.4,
+                it.5.to_string(),
+            ),
             None => {
                 let (desc, assortment, price) = *PRODUCTS.choose(rng).unwrap_or(&PRODUCTS[0]);
-                (format!("ART-{:04}", 1000 + i), format!("{desc} {}", i), assortment, price, "1", format!("87{:011}", rng.gen_range(0u64..99_999_999_999)))
+                (
+                    format!("ART-{:04}", 1000 + i),
+                    format!("{desc} {}", i),
+                    assortment,
+                    price,
+                    "1",
+                    format!("87{:011}", rng.gen_range(0u64..99_999_999_999)),
+                )
             }
         };
         let stock_item = assortment == 1 || assortment == 3;
-        put(admin, "Item", json!({
-            "ItemCode": code, "CountrySpecificDescription": desc, "Description0": desc,
-            "Assortment": assortment, "SalesPrice": price, "SalesVATCode": vat,
-            "GTIN": if gtin.is_empty() { Value::Null } else { json!(gtin) },
-            "IsSalesItem": true, "IsStockItem": stock_item, "IsServiceItem": !stock_item,
-            "Class01Code": if assortment == 1 { "FIETS" } else { "" }, "SalesUnit": "STK", "Warehouse": "1",
-        }), now)?;
+        put(
+            admin,
+            "Item",
+            json!({
+                "ItemCode": code, "CountrySpecificDescription": desc, "Description0": desc,
+                "Assortment": assortment, "SalesPrice": price, "SalesVATCode": vat,
+                "GTIN": if gtin.is_empty() { Value::Null } else { json!(gtin) },
+                "IsSalesItem": true, "IsStockItem": stock_item, "IsServiceItem": !stock_item,
+                "Class01Code": if assortment == 1 { "FIETS" } else { "" }, "SalesUnit": "STK", "Warehouse": "1",
+            }),
+            now,
+        )?;
         if let Some(row) = admin.table_mut("ItemCatalog").get_mut(&code) {
             let stock: i64 = if stock_item { rng.gen_range(0..60) } else { 0 };
-            let reserved = if stock > 0 { rng.gen_range(0..=stock / 3) } else { 0 };
+            let reserved = if stock > 0 {
+                rng.gen_range(0..=stock / 3)
+            } else {
+                0
+            };
             row.insert("AvailableStock".into(), json!(stock));
             row.insert("ShelfStock".into(), json!(stock));
             row.insert("ToBeDelivered".into(), json!(reserved));

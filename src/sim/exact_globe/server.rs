@@ -45,9 +45,9 @@ impl World {
 
     /// The administration selected by the headers' values (ServerName case-insensitive).
     pub fn admin_mut(&mut self, server: &str, database: &str) -> Option<&mut Admin> {
-        self.admins
-            .iter_mut()
-            .find(|a| a.server.eq_ignore_ascii_case(server) && a.database.eq_ignore_ascii_case(database))
+        self.admins.iter_mut().find(|a| {
+            a.server.eq_ignore_ascii_case(server) && a.database.eq_ignore_ascii_case(database)
+        })
     }
 }
 
@@ -140,8 +140,12 @@ pub fn error_response(err: &ApiError) -> Response {
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
     let mut r = (status, body.to_string()).into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=utf-8"));
-    r.headers_mut().insert("DataServiceVersion", HeaderValue::from_static("1.0;"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=utf-8"),
+    );
+    r.headers_mut()
+        .insert("DataServiceVersion", HeaderValue::from_static("1.0;"));
     r
 }
 
@@ -151,25 +155,41 @@ fn unauthorized() -> Response {
         message: "Access is denied due to invalid credentials.".into(),
     });
     let h = r.headers_mut();
-    h.append(header::WWW_AUTHENTICATE, HeaderValue::from_static("Negotiate"));
+    h.append(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Negotiate"),
+    );
     h.append(header::WWW_AUTHENTICATE, HeaderValue::from_static("NTLM"));
-    h.append(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Exact Globe Entity Services\""));
+    h.append(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"Exact Globe Entity Services\""),
+    );
     r
 }
 
 fn authorized(sh: &Shared, headers: &HeaderMap) -> bool {
-    let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+    let Some(v) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let Some(b64) = v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")) else {
+    let Some(b64) = v
+        .strip_prefix("Basic ")
+        .or_else(|| v.strip_prefix("basic "))
+    else {
         return false;
     };
     let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else {
         return false;
     };
-    let Ok(text) = String::from_utf8(raw) else { return false };
+    let Ok(text) = String::from_utf8(raw) else {
+        return false;
+    };
     // `DOMAIN\user` is how NTLM users are written; the domain does not matter here.
-    let Some((user, password)) = text.split_once(':') else { return false };
+    let Some((user, password)) = text.split_once(':') else {
+        return false;
+    };
     let user = user.rsplit('\\').next().unwrap_or(user);
     user.eq_ignore_ascii_case(&sh.user) && password == sh.password
 }
@@ -192,7 +212,9 @@ async fn entity(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let path = percent_encoding::percent_decode_str(uri.path()).decode_utf8_lossy().into_owned();
+    let path = percent_encoding::percent_decode_str(uri.path())
+        .decode_utf8_lossy()
+        .into_owned();
     let prefix = format!("{}/", SERVICE_PATH.to_ascii_lowercase());
     let Some(rest) = path
         .to_ascii_lowercase()
@@ -202,7 +224,10 @@ async fn entity(
         return (StatusCode::NOT_FOUND, "Endpoint not found.").into_response();
     };
     let (name, raw_key) = match rest.find('(') {
-        Some(i) if rest.ends_with(')') => (rest[..i].to_string(), Some(rest[i + 1..rest.len() - 1].to_string())),
+        Some(i) if rest.ends_with(')') => (
+            rest[..i].to_string(),
+            Some(rest[i + 1..rest.len() - 1].to_string()),
+        ),
         _ => (rest.trim_end_matches('/').to_string(), None),
     };
     let mut verb = method.as_str().to_ascii_uppercase();
@@ -234,8 +259,13 @@ async fn entity(
         ));
     }
     if chance(&sh, sh.faults.status503) {
-        let mut r = (StatusCode::SERVICE_UNAVAILABLE, "<h1>Service Unavailable</h1>").into_response();
-        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        let mut r = (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "<h1>Service Unavailable</h1>",
+        )
+            .into_response();
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return r;
     }
     if chance(&sh, sh.faults.drop) {
@@ -245,7 +275,9 @@ async fn entity(
         return unauthorized();
     }
     let Some(entity) = entity else {
-        return error_response(&ApiError::not_found(format!("Resource not found for the segment '{name}'.")));
+        return error_response(&ApiError::not_found(format!(
+            "Resource not found for the segment '{name}'."
+        )));
     };
     let server = header_text(&headers, "ServerName").unwrap_or_else(|| "localhost".into());
     let database = header_text(&headers, "DatabaseName").unwrap_or_else(|| "500".into());
@@ -267,7 +299,16 @@ async fn entity(
         let Some(admin) = world.admin_mut(&server, &database) else {
             return error_response(&unknown_admin(&server, &database, &world.admins));
         };
-        service::handle(admin, now, &verb, entity, raw_key.as_deref(), &query, &body, &sh.base)
+        service::handle(
+            admin,
+            now,
+            &verb,
+            entity,
+            raw_key.as_deref(),
+            &query,
+            &body,
+            &sh.base,
+        )
     };
     match outcome {
         Ok(Outcome::Ok(v)) => json_response(StatusCode::OK, &v),

@@ -41,11 +41,26 @@ struct Query {
 }
 
 fn parse_query(entity: &Entity, pairs: &[(String, String)]) -> Result<Query, ApiError> {
-    let mut q = Query { filter: None, select: None, orderby: vec![], top: None, skip: 0, skiptoken: 0, inlinecount: false };
-    let unknown = |p: &str| ApiError::bad(format!("No property '{p}' exists in type '{}'", entity.type_name()));
+    let mut q = Query {
+        filter: None,
+        select: None,
+        orderby: vec![],
+        top: None,
+        skip: 0,
+        skiptoken: 0,
+        inlinecount: false,
+    };
+    let unknown = |p: &str| {
+        ApiError::bad(format!(
+            "No property '{p}' exists in type '{}'",
+            entity.type_name()
+        ))
+    };
     let count = |name: &str, v: &str| {
         v.trim().parse::<usize>().map_err(|_| {
-            ApiError::bad(format!("Invalid value '{v}' for query option '{name}'. It must be a non-negative integer."))
+            ApiError::bad(format!(
+                "Invalid value '{v}' for query option '{name}'. It must be a non-negative integer."
+            ))
         })
     };
     for (name, value) in pairs {
@@ -110,11 +125,17 @@ pub fn to_wire(entity: &Entity, rec: &Record, base: &str, select: Option<&[Strin
     let uri = format!(
         "{base}{SERVICE_PATH}/{}({})",
         entity.name,
-        percent_encoding::utf8_percent_encode(&key_literal(entity, &key), percent_encoding::NON_ALPHANUMERIC)
-            .to_string()
-            .replace("%27", "'")
+        percent_encoding::utf8_percent_encode(
+            &key_literal(entity, &key),
+            percent_encoding::NON_ALPHANUMERIC
+        )
+        .to_string()
+        .replace("%27", "'")
     );
-    out.insert("__metadata".into(), json!({"id": uri, "uri": uri, "type": entity.type_name()}));
+    out.insert(
+        "__metadata".into(),
+        json!({"id": uri, "uri": uri, "type": entity.type_name()}),
+    );
     match select {
         Some(cols) => {
             for c in cols {
@@ -123,7 +144,10 @@ pub fn to_wire(entity: &Entity, rec: &Record, base: &str, select: Option<&[Strin
         }
         None => {
             for p in &entity.properties {
-                out.insert(p.name.clone(), rec.get(&p.name).cloned().unwrap_or(Value::Null));
+                out.insert(
+                    p.name.clone(),
+                    rec.get(&p.name).cloned().unwrap_or(Value::Null),
+                );
             }
         }
     }
@@ -131,7 +155,13 @@ pub fn to_wire(entity: &Entity, rec: &Record, base: &str, select: Option<&[Strin
 }
 
 fn read_only(entity: &Entity, op: &str) -> ApiError {
-    ApiError { status: 405, message: format!("{op} is not supported for entity '{}' by the REST service.", entity.name) }
+    ApiError {
+        status: 405,
+        message: format!(
+            "{op} is not supported for entity '{}' by the REST service.",
+            entity.name
+        ),
+    }
 }
 
 /// Handles one request on `/services/Exact.Entity.REST.EG/{Entity}[(key)]`. `now` stamps
@@ -149,7 +179,9 @@ pub fn handle(
     let key = raw_key.map(|k| parse_key(entity, k, false)).transpose()?;
     let parse_body = || -> Result<Value, ApiError> {
         serde_json::from_slice(body).map_err(|e| {
-            ApiError::bad(format!("Error processing request stream. The payload is not valid JSON: {e}"))
+            ApiError::bad(format!(
+                "Error processing request stream. The payload is not valid JSON: {e}"
+            ))
         })
     };
     match (method, key) {
@@ -164,15 +196,22 @@ pub fn handle(
                 return Err(read_only(entity, "Retrieve"));
             }
             let q = parse_query(entity, query_pairs)?;
-            let rec = admin.table(&entity.name).and_then(|t| t.get(&k)).ok_or_else(|| write::not_found(entity))?;
-            Ok(Outcome::Ok(json!({ "d": to_wire(entity, rec, base, q.select.as_deref()) })))
+            let rec = admin
+                .table(&entity.name)
+                .and_then(|t| t.get(&k))
+                .ok_or_else(|| write::not_found(entity))?;
+            Ok(Outcome::Ok(
+                json!({ "d": to_wire(entity, rec, base, q.select.as_deref()) }),
+            ))
         }
         ("POST", None) => {
             if !entity.rest.create {
                 return Err(read_only(entity, "Create"));
             }
             let rec = write::create(admin, entity, &parse_body()?, now)?;
-            Ok(Outcome::Created(json!({ "d": to_wire(entity, &rec, base, None) })))
+            Ok(Outcome::Created(
+                json!({ "d": to_wire(entity, &rec, base, None) }),
+            ))
         }
         ("POST", Some(_)) => Err(ApiError {
             status: 405,
@@ -196,17 +235,29 @@ pub fn handle(
             status: 405,
             message: format!("{method} requires a key: {}(key).", entity.name),
         }),
-        _ => Err(ApiError { status: 405, message: format!("Method '{method}' is not allowed.") }),
+        _ => Err(ApiError {
+            status: 405,
+            message: format!("Method '{method}' is not allowed."),
+        }),
     }
 }
 
-fn list(admin: &Admin, entity: &Entity, pairs: &[(String, String)], base: &str) -> Result<Outcome, ApiError> {
+fn list(
+    admin: &Admin,
+    entity: &Entity,
+    pairs: &[(String, String)],
+    base: &str,
+) -> Result<Outcome, ApiError> {
     let q = parse_query(entity, pairs)?;
     let mut rows: Vec<&Record> = admin
         .table(&entity.name)
         .into_iter()
         .flat_map(|t| t.values())
-        .filter(|r| q.filter.as_ref().is_none_or(|f| filter::matches(f, r, entity)))
+        .filter(|r| {
+            q.filter
+                .as_ref()
+                .is_none_or(|f| filter::matches(f, r, entity))
+        })
         .collect();
     if !q.orderby.is_empty() {
         rows.sort_by(|a, b| {
@@ -214,7 +265,11 @@ fn list(admin: &Admin, entity: &Entity, pairs: &[(String, String)], base: &str) 
                 .iter()
                 .map(|(p, desc)| {
                     let o = filter::order_values(a.get(p), b.get(p));
-                    if *desc { o.reverse() } else { o }
+                    if *desc {
+                        o.reverse()
+                    } else {
+                        o
+                    }
                 })
                 .find(|o| o.is_ne())
                 .unwrap_or(std::cmp::Ordering::Equal)
@@ -233,14 +288,25 @@ fn list(admin: &Admin, entity: &Entity, pairs: &[(String, String)], base: &str) 
     let mut d = Map::new();
     d.insert("results".into(), Value::Array(results));
     if q.inlinecount {
-        d.insert("__count".into(), Value::from(total.saturating_sub(q.skip).to_string()));
+        d.insert(
+            "__count".into(),
+            Value::from(total.saturating_sub(q.skip).to_string()),
+        );
     }
     if end < total && page > 0 {
-        let mut next: Vec<(String, String)> =
-            pairs.iter().filter(|(k, _)| k != "$skiptoken").cloned().collect();
+        let mut next: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(k, _)| k != "$skiptoken")
+            .cloned()
+            .collect();
         next.push(("$skiptoken".into(), (end - q.skip).to_string()));
-        let qs = serde_urlencoded::to_string(&next).unwrap_or_default().replace('+', "%20");
-        d.insert("__next".into(), Value::from(format!("{base}{SERVICE_PATH}/{}?{qs}", entity.name)));
+        let qs = serde_urlencoded::to_string(&next)
+            .unwrap_or_default()
+            .replace('+', "%20");
+        d.insert(
+            "__next".into(),
+            Value::from(format!("{base}{SERVICE_PATH}/{}?{qs}", entity.name)),
+        );
     }
     Ok(Outcome::Ok(json!({ "d": d })))
 }

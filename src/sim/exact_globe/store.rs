@@ -22,15 +22,24 @@ pub struct ApiError {
 impl ApiError {
     /// 400 Bad Request.
     pub fn bad(message: impl Into<String>) -> Self {
-        ApiError { status: 400, message: message.into() }
+        ApiError {
+            status: 400,
+            message: message.into(),
+        }
     }
     /// 404 Not Found.
     pub fn not_found(message: impl Into<String>) -> Self {
-        ApiError { status: 404, message: message.into() }
+        ApiError {
+            status: 404,
+            message: message.into(),
+        }
     }
     /// 500, the status the Entity Services use for functional exceptions.
     pub fn server(message: impl Into<String>) -> Self {
-        ApiError { status: 500, message: message.into() }
+        ApiError {
+            status: 500,
+            message: message.into(),
+        }
     }
 }
 
@@ -116,7 +125,12 @@ pub fn record_key(entity: &Entity, rec: &Record) -> Option<String> {
 pub fn parse_key(entity: &Entity, raw: &str, pad_codes: bool) -> Result<String, ApiError> {
     let prop = entity.key_property();
     let raw = raw.trim();
-    let bad = || ApiError::bad(format!("Bad Request - Error in query syntax: invalid key '{raw}' for entity '{}'.", entity.name));
+    let bad = || {
+        ApiError::bad(format!(
+            "Bad Request - Error in query syntax: invalid key '{raw}' for entity '{}'.",
+            entity.name
+        ))
+    };
     match prop.ty {
         PropType::Guid => {
             let inner = raw
@@ -131,7 +145,11 @@ pub fn parse_key(entity: &Entity, raw: &str, pad_codes: bool) -> Result<String, 
                 None if pad_codes => raw.to_string(),
                 None => return Err(bad()),
             };
-            Ok(if pad_codes && prop.right_aligned { pad(&inner, prop.length) } else { inner })
+            Ok(if pad_codes && prop.right_aligned {
+                pad(&inner, prop.length)
+            } else {
+                inner
+            })
         }
         _ => raw.parse::<i64>().map(|n| n.to_string()).map_err(|_| bad()),
     }

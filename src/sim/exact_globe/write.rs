@@ -15,13 +15,30 @@ pub const USER_ID: i64 = 1001;
 /// Audit fields the service maintains itself on every write (client values are overwritten).
 const CREATED: &[&str] = &["CreatedDate", "ContactCreatedDate", "SDDateModified"];
 const MODIFIED: &[&str] = &["ModifiedDate", "ContactModifiedDate", "SDDateModified"];
-const USERS: &[&str] = &["Creator", "Modifier", "ContactCreator", "ContactModifier", "SDCreatedBy", "SDModifiedBy"];
+const USERS: &[&str] = &[
+    "Creator",
+    "Modifier",
+    "ContactCreator",
+    "ContactModifier",
+    "SDCreatedBy",
+    "SDModifiedBy",
+];
 
 /// (entity, property) -> (entity, property) that must hold the value, when it is given.
 const REFERENCES: &[(&str, &str, &str, &str)] = &[
-    ("Account", "PaymentCondition", "PaymentCondition", "PaymentConditionCode"),
+    (
+        "Account",
+        "PaymentCondition",
+        "PaymentCondition",
+        "PaymentConditionCode",
+    ),
     ("Account", "ClassificationID", "Classification", "ID"),
-    ("Account", "DeliveryMethod", "ShippingMethod", "ShippingMethodProperty"),
+    (
+        "Account",
+        "DeliveryMethod",
+        "ShippingMethod",
+        "ShippingMethodProperty",
+    ),
     ("Item", "Assortment", "ItemAssortment", "Assortment"),
     ("Item", "SalesVATCode", "VAT", "VATCode"),
     ("Item", "Warehouse", "Warehouse", "Code"),
@@ -47,7 +64,10 @@ pub fn prepare(entity: &Entity, body: &Value) -> Result<Record, ApiError> {
                 entity.type_name()
             )));
         };
-        rec.insert(name.clone(), coerce(&entity.name, prop, value).map_err(ApiError::bad)?);
+        rec.insert(
+            name.clone(),
+            coerce(&entity.name, prop, value).map_err(ApiError::bad)?,
+        );
     }
     Ok(rec)
 }
@@ -87,12 +107,20 @@ fn exempt(entity: &str, prop: &str) -> bool {
 }
 
 /// Applies keys, defaults, computed defaults and audit fields; then checks mandatory fields.
-pub fn complete(admin: &Admin, entity: &Entity, rec: &mut Record, now: i64) -> Result<(), ApiError> {
+pub fn complete(
+    admin: &Admin,
+    entity: &Entity,
+    rec: &mut Record,
+    now: i64,
+) -> Result<(), ApiError> {
     let key = entity.key_property();
     if is_empty(rec.get(&key.name)) {
         match key.ty {
             PropType::Guid => {
-                rec.insert(key.name.clone(), Value::from(uuid::Uuid::new_v4().to_string()));
+                rec.insert(
+                    key.name.clone(),
+                    Value::from(uuid::Uuid::new_v4().to_string()),
+                );
             }
             PropType::Number | PropType::Integer | PropType::Double => {
                 let n = admin.next_number(&entity.name, &key.name, 1);
@@ -107,7 +135,9 @@ pub fn complete(admin: &Admin, entity: &Entity, rec: &mut Record, now: i64) -> R
         }
         let value = if let Some(d) = &p.default {
             Some(match (p.ty, d) {
-                (PropType::String, Value::String(s)) if p.right_aligned => Value::from(pad(s, p.length)),
+                (PropType::String, Value::String(s)) if p.right_aligned => {
+                    Value::from(pad(s, p.length))
+                }
                 _ => d.clone(),
             })
         } else {
@@ -126,7 +156,9 @@ pub fn complete(admin: &Admin, entity: &Entity, rec: &mut Record, now: i64) -> R
                         }
                         (_, v) => v,
                     }),
-                None if p.auto_increment => Some(Value::from(admin.next_number(&entity.name, &p.name, 1))),
+                None if p.auto_increment => {
+                    Some(Value::from(admin.next_number(&entity.name, &p.name, 1)))
+                }
                 None if p.mandatory => server_fill(&entity.name, &p.name, &admin.company, now),
                 None => None,
             }
@@ -148,7 +180,8 @@ pub fn stamp(entity: &Entity, rec: &mut Record, now: i64, created: bool) {
         }
     }
     for name in USERS {
-        if entity.has(name) && (created || name.contains("Modifier") || name.contains("ModifiedBy")) {
+        if entity.has(name) && (created || name.contains("Modifier") || name.contains("ModifiedBy"))
+        {
             rec.insert((*name).to_string(), Value::from(USER_ID));
         }
     }
@@ -188,7 +221,12 @@ pub fn check_references(admin: &Admin, entity: &Entity, rec: &Record) -> Result<
 }
 
 /// Creates a record (POST): documents go through the line-then-header protocol.
-pub fn create(admin: &mut Admin, entity: &Entity, body: &Value, now: i64) -> Result<Record, ApiError> {
+pub fn create(
+    admin: &mut Admin,
+    entity: &Entity,
+    body: &Value,
+    now: i64,
+) -> Result<Record, ApiError> {
     if documents::is_line(&entity.name) {
         return documents::stage_line(admin, entity, body, now);
     }
@@ -211,9 +249,13 @@ pub fn create(admin: &mut Admin, entity: &Entity, body: &Value, now: i64) -> Res
     }
     complete(admin, entity, &mut rec, now)?;
     check_references(admin, entity, &rec)?;
-    let key = record_key(entity, &rec)
-        .ok_or_else(|| ApiError::bad(format!("Mandatory property '{}' has no value.", entity.key)))?;
-    if admin.table(&entity.name).is_some_and(|t| t.contains_key(&key)) {
+    let key = record_key(entity, &rec).ok_or_else(|| {
+        ApiError::bad(format!("Mandatory property '{}' has no value.", entity.key))
+    })?;
+    if admin
+        .table(&entity.name)
+        .is_some_and(|t| t.contains_key(&key))
+    {
         return Err(ApiError::bad(format!(
             "Cannot insert duplicate key in entity '{}': {} '{}' already exists.",
             entity.name,
@@ -221,7 +263,9 @@ pub fn create(admin: &mut Admin, entity: &Entity, body: &Value, now: i64) -> Res
             key.trim()
         )));
     }
-    admin.table_mut(&entity.name).insert(key.clone(), rec.clone());
+    admin
+        .table_mut(&entity.name)
+        .insert(key.clone(), rec.clone());
     after_write(admin, entity, &rec, now, true);
     Ok(rec)
 }
@@ -238,19 +282,33 @@ fn number_debtor(admin: &Admin, rec: &mut Record) -> Result<(), ApiError> {
             .and_then(text)
             .map(|c| c.trim().to_string())
             .filter(|c| c.len() <= 6 && !c.is_empty() && c.chars().all(|x| x.is_ascii_digit()))
-            .filter(|c| admin.find_by("Account", "DebtorNumber", &pad(c, 6)).is_none());
-        let n = from_code.unwrap_or_else(|| admin.next_number("Account", "DebtorNumber", 1).to_string());
+            .filter(|c| {
+                admin
+                    .find_by("Account", "DebtorNumber", &pad(c, 6))
+                    .is_none()
+            });
+        let n = from_code
+            .unwrap_or_else(|| admin.next_number("Account", "DebtorNumber", 1).to_string());
         if n.len() > 6 {
-            return Err(ApiError::server("No free debtor number left (DebtorNumber has 6 digits)."));
+            return Err(ApiError::server(
+                "No free debtor number left (DebtorNumber has 6 digits).",
+            ));
         }
         rec.insert("DebtorNumber".into(), Value::from(pad(&n, 6)));
     }
-    if let Some(n) = rec.get("DebtorNumber").and_then(text).filter(|s| !s.trim().is_empty()) {
+    if let Some(n) = rec
+        .get("DebtorNumber")
+        .and_then(text)
+        .filter(|s| !s.trim().is_empty())
+    {
         if is_empty(rec.get("DebtorCode")) {
             rec.insert("DebtorCode".into(), Value::from(pad(&n, 20)));
         }
         if admin.find_by("Account", "DebtorNumber", &n).is_some() {
-            return Err(ApiError::bad(format!("Debtor number '{}' is already in use.", n.trim())));
+            return Err(ApiError::bad(format!(
+                "Debtor number '{}' is already in use.",
+                n.trim()
+            )));
         }
     }
     if is_empty(rec.get("AccountCode")) {
@@ -258,9 +316,16 @@ fn number_debtor(admin: &Admin, rec: &mut Record) -> Result<(), ApiError> {
             rec.insert("AccountCode".into(), code);
         }
     }
-    if let Some(code) = rec.get("AccountCode").and_then(text).filter(|s| !s.trim().is_empty()) {
+    if let Some(code) = rec
+        .get("AccountCode")
+        .and_then(text)
+        .filter(|s| !s.trim().is_empty())
+    {
         if admin.find_by("Account", "AccountCode", &code).is_some() {
-            return Err(ApiError::bad(format!("Account code '{}' is already in use.", code.trim())));
+            return Err(ApiError::bad(format!(
+                "Account code '{}' is already in use.",
+                code.trim()
+            )));
         }
     }
     Ok(())
@@ -271,9 +336,10 @@ fn after_write(admin: &mut Admin, entity: &Entity, rec: &Record, now: i64, creat
     let catalog = Catalog::get();
     match entity.name.as_str() {
         "Account" => {
-            let (Some(contact_entity), Some(contact_id)) =
-                (catalog.entity("ContactPerson"), rec.get("ContactID").and_then(text))
-            else {
+            let (Some(contact_entity), Some(contact_id)) = (
+                catalog.entity("ContactPerson"),
+                rec.get("ContactID").and_then(text),
+            ) else {
                 return;
             };
             let pairs = [
@@ -310,7 +376,13 @@ fn after_write(admin: &mut Admin, entity: &Entity, rec: &Record, now: i64, creat
             if let Some(code) = rec.get("ItemCode").and_then(text) {
                 let mut row = Map::new();
                 row.insert("ItemCode".into(), Value::from(code.clone()));
-                for (k, v) in [("AvailableStock", 0), ("FreeStock", 0), ("ShelfStock", 0), ("ToBeDelivered", 0), ("ToBeReceived", 0)] {
+                for (k, v) in [
+                    ("AvailableStock", 0),
+                    ("FreeStock", 0),
+                    ("ShelfStock", 0),
+                    ("ToBeDelivered", 0),
+                    ("ToBeReceived", 0),
+                ] {
                     row.insert(k.into(), Value::from(v));
                 }
                 if let Some(p) = rec.get("SalesPrice") {
@@ -324,7 +396,13 @@ fn after_write(admin: &mut Admin, entity: &Entity, rec: &Record, now: i64, creat
 }
 
 /// Partial update (MERGE, PUT, or POST with `X-HTTP-Method: MERGE`): only the given fields change.
-pub fn update(admin: &mut Admin, entity: &Entity, key: &str, body: &Value, now: i64) -> Result<(), ApiError> {
+pub fn update(
+    admin: &mut Admin,
+    entity: &Entity,
+    key: &str,
+    body: &Value,
+    now: i64,
+) -> Result<(), ApiError> {
     let changes = prepare(entity, body)?;
     let Some(existing) = admin.table(&entity.name).and_then(|t| t.get(key)).cloned() else {
         return Err(not_found(entity));
@@ -343,12 +421,19 @@ pub fn update(admin: &mut Admin, entity: &Entity, key: &str, body: &Value, now: 
     }
     if entity.name == "Account" {
         for unique in ["AccountCode", "DebtorNumber"] {
-            if let Some(v) = changes.get(unique).and_then(text).filter(|v| !v.trim().is_empty()) {
+            if let Some(v) = changes
+                .get(unique)
+                .and_then(text)
+                .filter(|v| !v.trim().is_empty())
+            {
                 let taken = admin
                     .find_by("Account", unique, &v)
                     .is_some_and(|r| r.get("ID") != existing.get("ID"));
                 if taken {
-                    return Err(ApiError::bad(format!("{unique} '{}' is already in use.", v.trim())));
+                    return Err(ApiError::bad(format!(
+                        "{unique} '{}' is already in use.",
+                        v.trim()
+                    )));
                 }
             }
         }
@@ -356,7 +441,9 @@ pub fn update(admin: &mut Admin, entity: &Entity, key: &str, body: &Value, now: 
     check_mandatory(entity, &rec)?;
     check_references(admin, entity, &rec)?;
     stamp(entity, &mut rec, now, false);
-    admin.table_mut(&entity.name).insert(key.to_string(), rec.clone());
+    admin
+        .table_mut(&entity.name)
+        .insert(key.to_string(), rec.clone());
     after_write(admin, entity, &rec, now, false);
     Ok(())
 }
@@ -372,7 +459,9 @@ pub fn delete(admin: &mut Admin, entity: &Entity, key: &str) -> Result<(), ApiEr
     match entity.name.as_str() {
         "Account" => {
             let id = rec.get("ID").cloned();
-            admin.table_mut("ContactPerson").retain(|_, c| c.get("AccountID") != id.as_ref());
+            admin
+                .table_mut("ContactPerson")
+                .retain(|_, c| c.get("AccountID") != id.as_ref());
         }
         "Item" => {
             admin.table_mut("ItemCatalog").shift_remove(key);
@@ -384,5 +473,8 @@ pub fn delete(admin: &mut Admin, entity: &Entity, key: &str) -> Result<(), ApiEr
 
 /// The 404 the service gives for a key that does not exist.
 pub fn not_found(entity: &Entity) -> ApiError {
-    ApiError::not_found(format!("Resource not found for the segment '{}'.", entity.name))
+    ApiError::not_found(format!(
+        "Resource not found for the segment '{}'.",
+        entity.name
+    ))
 }
