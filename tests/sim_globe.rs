@@ -194,7 +194,7 @@ async fn paging_follows_next_links_and_query_options_apply() {
         error_text(&v).contains("No property 'Nope' exists in type 'Exact.Metadata.Entity.Item'")
     );
     let stats = sim.stats();
-    assert_eq!(stats["calls"]["GET Item"], 7);
+    assert_eq!(stats["calls"]["GET /services/Exact.Entity.REST.EG/Item"], 7);
     sim.shutdown().await;
 }
 
@@ -330,6 +330,33 @@ async fn creates_validate_and_refuse_unknown_properties() {
     assert_eq!(contacts.len(), 1);
     assert_eq!(contacts[0]["FullName"], "Piet Pieters");
     assert_eq!(contacts[0]["MainContact"], true);
+    // A second contact and a delivery address for the same company.
+    let (s, v) = api
+        .send(
+            "POST",
+            "ContactPerson",
+            json!({"AccountID": acc["ID"], "FullName": "Els Pieters", "LastName": "Pieters", "Title": "MEVR", "Gender": "V", "EmailAddress": "els@nieuw.nl"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["d"]["AccountCode"], acc["AccountCode"]);
+    let (s, v) = api
+        .send(
+            "POST",
+            "Address",
+            json!({"Account": acc["ID"], "Type": "DEL", "AddressLine1": "Havenstraat 1", "PostCode": "1234 AB", "City": "Delft", "Country": "NL"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["d"]["ContactPerson"], acc["ContactID"]);
+    let (s, _) = api
+        .send(
+            "POST",
+            "Address",
+            json!({"Account": uuid::Uuid::new_v4(), "Country": "NL"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "the account must exist");
 
     // Dates in as YYYY-MM-DD, out as /Date(ms)/.
     let (s, v) = api
@@ -366,8 +393,11 @@ async fn merge_and_put_are_partial_updates() {
     let key = format!("Account(guid'{id}')");
     let before = acc["ModifiedDate"].as_str().unwrap().to_string();
 
+    // The entity's own URI addresses it.
+    let uri = acc["__metadata"]["uri"].as_str().unwrap();
+    assert!(uri.ends_with(&key), "{uri}");
     let (s, _) = api
-        .send("MERGE", &key, json!({"AccountName": "Hernoemd B.V."}))
+        .send("MERGE", uri, json!({"AccountName": "Hernoemd B.V."}))
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (_, v) = api.get(&key).await;
@@ -501,6 +531,11 @@ async fn sales_order_lines_then_header() {
         ))
         .await;
     assert_eq!(found.len(), 1);
+    let (s, v) = api
+        .get(found[0]["__metadata"]["uri"].as_str().unwrap())
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["d"]["SalesOrderNumber"], number.as_str());
     let unpadded = api
         .results(&format!(
             "SalesOrderHeader?$filter={}",
@@ -705,6 +740,7 @@ async fn faults_dropped_connection_and_lost_create_response() {
     let api = Api::new(&sim);
     let sent = api.req(Method::GET, "Account").send().await;
     assert!(sent.is_err(), "no answer at all: {sent:?}");
+    assert_eq!(sim.stats()["status"]["dropped"], 1);
     sim.shutdown().await;
 
     let sim = start(GlobeSimConfig {
@@ -756,9 +792,17 @@ async fn stats_count_calls_and_reset() {
         .await
         .unwrap();
     assert_eq!(stats["total"], 4);
-    assert_eq!(stats["calls"]["GET Account"], 2);
-    assert_eq!(stats["calls"]["MERGE Item(key)"], 1);
+    assert_eq!(
+        stats["calls"]["GET /services/Exact.Entity.REST.EG/Account"],
+        2
+    );
+    assert_eq!(
+        stats["calls"]["MERGE /services/Exact.Entity.REST.EG/Item(key)"],
+        1
+    );
     assert_eq!(stats["by_method"]["GET"], 3);
+    assert_eq!(stats["status"]["200"], 3);
+    assert_eq!(stats["status"]["204"], 1);
     let r = http
         .post(format!("{}/_sim/reset", sim.base_url()))
         .send()

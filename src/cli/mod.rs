@@ -22,7 +22,8 @@ pub struct Cli {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+}
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {

@@ -27,6 +27,11 @@ impl ConnHandle {
     pub fn cut(&self) {
         self.cut.store(true, Ordering::SeqCst);
     }
+
+    /// True once cut.
+    pub fn is_cut(&self) -> bool {
+        self.cut.load(Ordering::SeqCst)
+    }
 }
 
 /// A TCP stream that fails once cut.

@@ -22,63 +22,76 @@ fn put(admin: &mut Admin, entity: &str, body: Value, now: i64) -> Result<(), Str
         .map_err(|err| format!("seeding {entity}: {}", err.message))
 }
 
-/// Fixed debtors: (name, contact first, contact last, e-mail, city, postcode, street, country, company?).
-const DEBTORS: &[(&str, &str, &str, &str, &str, &str, &str, &str, bool)] = &[
-    (
-        "Bakkerij De Korenschoof B.V.",
-        "Jan",
-        "de Vries",
-        "inkoop@korenschoof.nl",
-        "Utrecht",
-        "3511 AB",
-        "Oudegracht 12",
-        "NL",
-        true,
-    ),
-    (
-        "Fietsenmakerij Van Dijk",
-        "Petra",
-        "van Dijk",
-        "petra@fietsvandijk.nl",
-        "Zwolle",
-        "8011 CD",
-        "Diezerstraat 45",
-        "NL",
-        true,
-    ),
-    (
-        "Brouwerij Het Anker NV",
-        "Koen",
-        "Peeters",
-        "orders@hetanker.be",
-        "Mechelen",
-        "2800",
-        "Guido Gezellelaan 49",
-        "BE",
-        true,
-    ),
-    (
-        "Sanne Jansen",
-        "Sanne",
-        "Jansen",
-        "sanne.jansen@example.nl",
-        "Amersfoort",
-        "3811 EP",
-        "Langestraat 3",
-        "NL",
-        false,
-    ),
-    (
-        "Lotte Maes",
-        "Lotte",
-        "Maes",
-        "lotte.maes@example.be",
-        "Gent",
-        "9000",
-        "Veldstraat 20",
-        "BE",
-        false,
-    ),
+/// A debtor the seed always creates.
+struct FixedDebtor {
+    name: &'static str,
+    first: &'static str,
+    last: &'static str,
+    email: &'static str,
+    city: &'static str,
+    postcode: &'static str,
+    street: &'static str,
+    country: &'static str,
+    company: bool,
+}
+
+/// Fixed debtors: companies with a contact person, and persons.
+const DEBTORS: &[FixedDebtor] = &[
+    FixedDebtor {
+        name: "Bakkerij De Korenschoof B.V.",
+        first: "Jan",
+        last: "de Vries",
+        email: "inkoop@korenschoof.nl",
+        city: "Utrecht",
+        postcode: "3511 AB",
+        street: "Oudegracht 12",
+        country: "NL",
+        company: true,
+    },
+    FixedDebtor {
+        name: "Fietsenmakerij Van Dijk",
+        first: "Petra",
+        last: "van Dijk",
+        email: "petra@fietsvandijk.nl",
+        city: "Zwolle",
+        postcode: "8011 CD",
+        street: "Diezerstraat 45",
+        country: "NL",
+        company: true,
+    },
+    FixedDebtor {
+        name: "Brouwerij Het Anker NV",
+        first: "Koen",
+        last: "Peeters",
+        email: "orders@hetanker.be",
+        city: "Mechelen",
+        postcode: "2800",
+        street: "Guido Gezellelaan 49",
+        country: "BE",
+        company: true,
+    },
+    FixedDebtor {
+        name: "Sanne Jansen",
+        first: "Sanne",
+        last: "Jansen",
+        email: "sanne.jansen@example.nl",
+        city: "Amersfoort",
+        postcode: "3811 EP",
+        street: "Langestraat 3",
+        country: "NL",
+        company: false,
+    },
+    FixedDebtor {
+        name: "Lotte Maes",
+        first: "Lotte",
+        last: "Maes",
+        email: "lotte.maes@example.be",
+        city: "Gent",
+        postcode: "9000",
+        street: "Veldstraat 20",
+        country: "BE",
+        company: false,
+    },
 ];
 
 /// Fixed items: (code, description, assortment, price, VAT code, GTIN).
@@ -284,15 +297,15 @@ pub fn seed(
     for i in 0..debtors {
         let (name, first, last, email, city, pc, street, country, company) = match DEBTORS.get(i) {
             Some(d) => (
-                d.0.to_string(),
-                d.1,
-                d.2,
-                d.3.to_string(),
-                d.4,
-                d.5,
-                d.6.to_string(),
-                d.7,
-                d.8,
+                d.name.to_string(),
+                d.first,
+                d.last,
+                d.email.to_string(),
+                d.city,
+                d.postcode,
+                d.street.to_string(),
+                d.country,
+                d.company,
             ),
             None => {
                 let first = *FIRST.choose(rng).unwrap_or(&"Jan");
@@ -330,6 +343,7 @@ pub fn seed(
             }
         };
         let mut body = json!({
+            "DebtorNumber": (10001 + i).to_string(),
             "AccountName": name, "CustomerType": "C", "CustomerStatus": "A",
             "CompanySize": "UNKNOWN", "SectorCode": "UNKNOWN", "Rating": "N",
             "EmailAddress": email, "PhoneNumber": format!("+{} {}", if country == "BE" { "32" } else { "31" }, rng.gen_range(100000000..999999999)),

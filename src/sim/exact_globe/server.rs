@@ -57,18 +57,21 @@ pub struct Stats {
     total: u64,
     by_method: BTreeMap<String, u64>,
     calls: BTreeMap<String, u64>,
+    status: BTreeMap<String, u64>,
 }
 
 impl Stats {
-    fn record(&mut self, method: &str, pattern: &str) {
+    fn record(&mut self, method: &str, pattern: &str, status: &str) {
         self.total += 1;
         *self.by_method.entry(method.to_string()).or_default() += 1;
         *self.calls.entry(format!("{method} {pattern}")).or_default() += 1;
+        *self.status.entry(status.to_string()).or_default() += 1;
     }
 
-    /// `{"total": n, "by_method": {...}, "calls": {"GET Account": n, ...}}`.
+    /// `{"total": n, "by_method": {"GET": n}, "status": {"200": n, "dropped": n},
+    /// "calls": {"GET /services/Exact.Entity.REST.EG/Account(key)": n, ...}}`.
     pub fn to_json(&self) -> Value {
-        json!({ "total": self.total, "by_method": self.by_method, "calls": self.calls })
+        json!({ "total": self.total, "by_method": self.by_method, "status": self.status, "calls": self.calls })
     }
 }
 
@@ -204,6 +207,25 @@ fn cut(conn: &ConnHandle) -> Response {
     StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
 
+/// Entity path -> (entity name as written, text inside the parentheses).
+fn resolve(uri: &Uri) -> Option<(String, Option<String>)> {
+    let path = percent_encoding::percent_decode_str(uri.path())
+        .decode_utf8_lossy()
+        .into_owned();
+    let prefix = format!("{}/", SERVICE_PATH.to_ascii_lowercase());
+    let rest = path
+        .to_ascii_lowercase()
+        .starts_with(&prefix)
+        .then(|| path[prefix.len()..].to_string())?;
+    Some(match rest.find('(') {
+        Some(i) if rest.ends_with(')') => (
+            rest[..i].to_string(),
+            Some(rest[i + 1..rest.len() - 1].to_string()),
+        ),
+        _ => (rest.trim_end_matches('/').to_string(), None),
+    })
+}
+
 async fn entity(
     State(sh): State<Arc<Shared>>,
     ConnectInfo(conn): ConnectInfo<ConnHandle>,
@@ -212,37 +234,47 @@ async fn entity(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let path = percent_encoding::percent_decode_str(uri.path())
-        .decode_utf8_lossy()
-        .into_owned();
-    let prefix = format!("{}/", SERVICE_PATH.to_ascii_lowercase());
-    let Some(rest) = path
-        .to_ascii_lowercase()
-        .starts_with(&prefix)
-        .then(|| path[prefix.len()..].to_string())
-    else {
-        return (StatusCode::NOT_FOUND, "Endpoint not found.").into_response();
-    };
-    let (name, raw_key) = match rest.find('(') {
-        Some(i) if rest.ends_with(')') => (
-            rest[..i].to_string(),
-            Some(rest[i + 1..rest.len() - 1].to_string()),
-        ),
-        _ => (rest.trim_end_matches('/').to_string(), None),
-    };
     let mut verb = method.as_str().to_ascii_uppercase();
     if verb == "POST" {
         if let Some(t) = headers.get("X-HTTP-Method").and_then(|v| v.to_str().ok()) {
             verb = t.trim().to_ascii_uppercase();
         }
     }
+    let target = resolve(&uri);
+    let pattern = match &target {
+        Some((name, key)) => format!(
+            "{SERVICE_PATH}/{}{}",
+            Catalog::get()
+                .entity(name)
+                .map(|e| e.name.as_str())
+                .unwrap_or(name),
+            if key.is_some() { "(key)" } else { "" }
+        ),
+        None => uri.path().to_string(),
+    };
+    let response = serve(&sh, &conn, &verb, target, &uri, &headers, &body).await;
+    let status = if conn.is_cut() {
+        "dropped".to_string()
+    } else {
+        response.status().as_u16().to_string()
+    };
+    sh.stats.lock().record(&verb, &pattern, &status);
+    response
+}
+
+async fn serve(
+    sh: &Shared,
+    conn: &ConnHandle,
+    verb: &str,
+    target: Option<(String, Option<String>)>,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let Some((name, raw_key)) = target else {
+        return (StatusCode::NOT_FOUND, "Endpoint not found.").into_response();
+    };
     let entity = Catalog::get().entity(&name);
-    let pattern = format!(
-        "{}{}",
-        entity.map(|e| e.name.as_str()).unwrap_or(&name),
-        if raw_key.is_some() { "(key)" } else { "" }
-    );
-    sh.stats.lock().record(&verb, &pattern);
 
     if !sh.faults.latency.is_zero() {
         tokio::time::sleep(sh.faults.latency).await;
@@ -252,13 +284,13 @@ async fn entity(
             "Insufficient memory to continue the execution of the program. The Exact Globe Entity Service must be restarted.",
         ));
     }
-    if chance(&sh, sh.faults.restart) {
+    if chance(sh, sh.faults.restart) {
         sh.needs_restart.store(true, Ordering::SeqCst);
         return error_response(&ApiError::server(
             "Insufficient memory to continue the execution of the program. The Exact Globe Entity Service must be restarted.",
         ));
     }
-    if chance(&sh, sh.faults.status503) {
+    if chance(sh, sh.faults.status503) {
         let mut r = (
             StatusCode::SERVICE_UNAVAILABLE,
             "<h1>Service Unavailable</h1>",
@@ -268,10 +300,10 @@ async fn entity(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return r;
     }
-    if chance(&sh, sh.faults.drop) {
-        return cut(&conn);
+    if chance(sh, sh.faults.drop) {
+        return cut(conn);
     }
-    if !authorized(&sh, &headers) {
+    if !authorized(sh, headers) {
         return unauthorized();
     }
     let Some(entity) = entity else {
@@ -279,12 +311,12 @@ async fn entity(
             "Resource not found for the segment '{name}'."
         )));
     };
-    let server = header_text(&headers, "ServerName").unwrap_or_else(|| "localhost".into());
-    let database = header_text(&headers, "DatabaseName").unwrap_or_else(|| "500".into());
+    let server = header_text(headers, "ServerName").unwrap_or_else(|| "localhost".into());
+    let database = header_text(headers, "DatabaseName").unwrap_or_else(|| "500".into());
     let is_write = verb != "GET";
-    let locks = matches!(verb.as_str(), "MERGE" | "PUT" | "PATCH" | "DELETE")
+    let locks = matches!(verb, "MERGE" | "PUT" | "PATCH" | "DELETE")
         || (verb == "POST" && super::documents::is_header(&entity.name));
-    if locks && chance(&sh, sh.faults.locked) {
+    if locks && chance(sh, sh.faults.locked) {
         return error_response(&ApiError::server(
             "The record is locked by another user. Try again later.",
         ));
@@ -299,22 +331,21 @@ async fn entity(
         let Some(admin) = world.admin_mut(&server, &database) else {
             return error_response(&unknown_admin(&server, &database, &world.admins));
         };
-        service::handle(
-            admin,
-            now,
-            &verb,
+        let req = service::Request {
+            method: verb,
             entity,
-            raw_key.as_deref(),
-            &query,
-            &body,
-            &sh.base,
-        )
+            raw_key: raw_key.as_deref(),
+            query: &query,
+            body,
+            base: &sh.base,
+        };
+        service::handle(admin, now, &req)
     };
     match outcome {
         Ok(Outcome::Ok(v)) => json_response(StatusCode::OK, &v),
         Ok(Outcome::Created(v)) => {
-            if chance(&sh, sh.faults.lost_post) {
-                return cut(&conn);
+            if chance(sh, sh.faults.lost_post) {
+                return cut(conn);
             }
             let mut r = json_response(StatusCode::CREATED, &v);
             if let Some(loc) = v.pointer("/d/__metadata/uri").and_then(Value::as_str) {

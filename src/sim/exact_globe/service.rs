@@ -18,6 +18,20 @@ pub const MAX_PAGE: usize = 1000;
 /// The path of the REST service (matched case-insensitively).
 pub const SERVICE_PATH: &str = "/services/Exact.Entity.REST.EG";
 
+/// Characters escaped in a key inside a URI (spaces of padded codes, among others).
+const KEY_CHARS: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
 /// What a request produced.
 #[derive(Debug)]
 pub enum Outcome {
@@ -125,12 +139,7 @@ pub fn to_wire(entity: &Entity, rec: &Record, base: &str, select: Option<&[Strin
     let uri = format!(
         "{base}{SERVICE_PATH}/{}({})",
         entity.name,
-        percent_encoding::utf8_percent_encode(
-            &key_literal(entity, &key),
-            percent_encoding::NON_ALPHANUMERIC
-        )
-        .to_string()
-        .replace("%27", "'")
+        percent_encoding::utf8_percent_encode(&key_literal(entity, &key), KEY_CHARS)
     );
     out.insert(
         "__metadata".into(),
@@ -164,18 +173,32 @@ fn read_only(entity: &Entity, op: &str) -> ApiError {
     }
 }
 
-/// Handles one request on `/services/Exact.Entity.REST.EG/{Entity}[(key)]`. `now` stamps
-/// writes; `base` prefixes URIs; `query_pairs` is the decoded query string.
-pub fn handle(
-    admin: &mut Admin,
-    now: i64,
-    method: &str,
-    entity: &Entity,
-    raw_key: Option<&str>,
-    query_pairs: &[(String, String)],
-    body: &[u8],
-    base: &str,
-) -> Result<Outcome, ApiError> {
+/// One request on `/services/Exact.Entity.REST.EG/{Entity}[(key)]`.
+pub struct Request<'a> {
+    /// GET, POST, MERGE, PUT, PATCH or DELETE (after `X-HTTP-Method` tunnelling).
+    pub method: &'a str,
+    /// The entity.
+    pub entity: &'a Entity,
+    /// The text inside `Entity(...)`, if any.
+    pub raw_key: Option<&'a str>,
+    /// The decoded query string.
+    pub query: &'a [(String, String)],
+    /// The request body.
+    pub body: &'a [u8],
+    /// Prefix of URIs in answers.
+    pub base: &'a str,
+}
+
+/// Handles one request; `now` stamps writes.
+pub fn handle(admin: &mut Admin, now: i64, req: &Request<'_>) -> Result<Outcome, ApiError> {
+    let Request {
+        method,
+        entity,
+        raw_key,
+        query: query_pairs,
+        body,
+        base,
+    } = *req;
     let key = raw_key.map(|k| parse_key(entity, k, false)).transpose()?;
     let parse_body = || -> Result<Value, ApiError> {
         serde_json::from_slice(body).map_err(|e| {

@@ -237,6 +237,22 @@ pub fn create(
     if entity.name == "Account" {
         number_debtor(admin, &mut rec)?;
     }
+    if entity.name == "ContactPerson" {
+        // A contact takes the code and name of its account, as the Globe card shows them.
+        if let Some(acc) = rec
+            .get("AccountID")
+            .and_then(text)
+            .and_then(|id| admin.find_by("Account", "ID", &id))
+        {
+            for p in ["AccountCode", "AccountName"] {
+                if is_empty(rec.get(p)) {
+                    if let Some(v) = acc.get(p).cloned() {
+                        rec.insert(p.into(), v);
+                    }
+                }
+            }
+        }
+    }
     if entity.name == "Address" && is_empty(rec.get("ContactPerson")) {
         if let Some(contact) = rec
             .get("Account")
