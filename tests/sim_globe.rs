@@ -814,6 +814,36 @@ async fn stats_count_calls_and_reset() {
 }
 
 #[tokio::test]
+async fn the_seed_decides_the_data() {
+    let a = start(GlobeSimConfig::default()).await;
+    let b = start(GlobeSimConfig::default()).await;
+    let c = start(GlobeSimConfig {
+        seed: 7,
+        ..Default::default()
+    })
+    .await;
+    let strip = |sim: &GlobeSim| -> Vec<(Value, Value, Value)> {
+        sim.records("Account")
+            .into_iter()
+            .map(|r| {
+                (
+                    r["ID"].clone(),
+                    r["AccountName"].clone(),
+                    r["EmailAddress"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(strip(&a), strip(&b));
+    assert_ne!(strip(&a), strip(&c));
+    assert_eq!(a.records("Account").len(), 12);
+    assert_eq!(a.records("Item").len(), 20);
+    for sim in [a, b, c] {
+        sim.shutdown().await;
+    }
+}
+
+#[tokio::test]
 async fn fixtures_and_insert() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

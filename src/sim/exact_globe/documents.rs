@@ -85,7 +85,7 @@ pub fn stage_line(
     let tk = match rec.get("TransactionKey").and_then(text) {
         Some(tk) => tk,
         None => {
-            let tk = uuid::Uuid::new_v4().to_string();
+            let tk = admin.new_guid();
             rec.insert("TransactionKey".into(), Value::from(tk.clone()));
             tk
         }

@@ -123,6 +123,7 @@ impl GlobeSim {
                 database: database.clone(),
                 company: database.chars().take(3).collect(),
                 tables: store::empty_tables(),
+                guid_seed: config.seed ^ (world.admins.len() as u64).wrapping_mul(0x0100_0000_01b3),
                 ..Default::default()
             };
             let now = world.now();

@@ -6,6 +6,7 @@ use super::value::{normalize_guid, pad};
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 /// A record as stored: property name -> value (dates as `/Date(ms)/`, GUIDs lower case).
 pub type Record = Map<String, Value>;
@@ -58,9 +59,28 @@ pub struct Admin {
     pub staged: HashMap<String, HashSet<String>>,
     /// TransactionKeys a header has committed (reusing one is an error).
     pub committed_keys: HashSet<String>,
+    /// Seed of the GUIDs this administration hands out (same seed, same GUIDs).
+    pub guid_seed: u64,
+    /// GUIDs handed out so far.
+    pub guid_seq: AtomicU64,
 }
 
 impl Admin {
+    /// A new GUID, reproducible from `guid_seed` and the number of GUIDs handed out so far.
+    pub fn new_guid(&self) -> String {
+        let n = self.guid_seq.fetch_add(1, AtomicOrdering::Relaxed);
+        let mut bytes = [0u8; 16];
+        let (a, b) = (
+            splitmix(self.guid_seed ^ n.wrapping_mul(2)),
+            splitmix(self.guid_seed ^ n.wrapping_mul(2).wrapping_add(1)),
+        );
+        bytes[..8].copy_from_slice(&a.to_le_bytes());
+        bytes[8..].copy_from_slice(&b.to_le_bytes());
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string()
+    }
+
     /// The table of an entity.
     pub fn table(&self, entity: &str) -> Option<&IndexMap<String, Record>> {
         self.tables.get(entity)
@@ -102,6 +122,14 @@ impl Admin {
             .unwrap_or(0);
         (max + 1).max(floor)
     }
+}
+
+/// SplitMix64: a well-mixed 64-bit value from a counter.
+fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// A value as text (numbers rendered), for lookups.

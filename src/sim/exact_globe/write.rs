@@ -81,16 +81,16 @@ fn is_empty(v: Option<&Value>) -> bool {
 }
 
 /// A value the service fills itself for a mandatory field the client left out.
-fn server_fill(entity: &str, prop: &str, company: &str, now: i64) -> Option<Value> {
+fn server_fill(admin: &Admin, entity: &str, prop: &str, now: i64) -> Option<Value> {
     let v = match (entity, prop) {
-        (_, "CompanyCode") => Value::from(company),
+        (_, "CompanyCode") => Value::from(admin.company.clone()),
         ("Item", "CostPriceCurrency" | "SalesCurrency") => Value::from("EUR"),
         ("Item", "CountrySpecificAvailableFrom") => Value::from(date_out(now)),
         ("Item", "SalesPriceType") => Value::from(0),
         ("Item", "SecurityLevel") => Value::from(10),
         ("CostCenter", "Class1" | "Class2" | "Class3" | "Class4") => Value::from(""),
         ("GeneralLedgerAccount", p) if p.starts_with("Class") => Value::from(""),
-        ("Account", "ContactID") => Value::from(uuid::Uuid::new_v4().to_string()),
+        ("Account", "ContactID") => Value::from(admin.new_guid()),
         _ => return None,
     };
     Some(v)
@@ -117,10 +117,7 @@ pub fn complete(
     if is_empty(rec.get(&key.name)) {
         match key.ty {
             PropType::Guid => {
-                rec.insert(
-                    key.name.clone(),
-                    Value::from(uuid::Uuid::new_v4().to_string()),
-                );
+                rec.insert(key.name.clone(), Value::from(admin.new_guid()));
             }
             PropType::Number | PropType::Integer | PropType::Double => {
                 let n = admin.next_number(&entity.name, &key.name, 1);
@@ -159,7 +156,7 @@ pub fn complete(
                 None if p.auto_increment => {
                     Some(Value::from(admin.next_number(&entity.name, &p.name, 1)))
                 }
-                None if p.mandatory => server_fill(&entity.name, &p.name, &admin.company, now),
+                None if p.mandatory => server_fill(admin, &entity.name, &p.name, now),
                 None => None,
             }
         };
