@@ -51,8 +51,11 @@ async fn stats(sim: &GlobeSim) -> Value {
         .unwrap()
 }
 
+/// Calls of `"GET Account"` / `"DELETE SalesOrderLine(key)"` the simulator counted.
 fn count(stats: &Value, call: &str) -> u64 {
-    stats["calls"][call].as_u64().unwrap_or(0)
+    let (method, entity) = call.split_once(' ').unwrap();
+    let key = format!("{method} /services/Exact.Entity.REST.EG/{entity}");
+    stats["calls"][key.as_str()].as_u64().unwrap_or(0)
 }
 
 /// One request as the proxy saw it.
