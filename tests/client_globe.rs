@@ -751,3 +751,84 @@ async fn fetch_pages_changes_since_a_cursor() {
     assert!(!page.more);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn fetch_command_reads_through_the_client() {
+    let sim = start(GlobeSimConfig::default()).await;
+    let debtor = first_debtor(&sim);
+    let run = |args: Vec<String>| {
+        let base = sim.base_url();
+        tokio::task::spawn_blocking(move || {
+            assert_cmd::Command::cargo_bin("exflow")
+                .unwrap()
+                .args(args)
+                .env("EXFLOW_GLOBE_URL", base)
+                .env("EXFLOW_GLOBE_USER", "exflow")
+                .env("EXFLOW_GLOBE_PASSWORD", "exflow")
+                .env_remove("EXFLOW_GLOBE_SERVER")
+                .env_remove("EXFLOW_GLOBE_DATABASE")
+                .output()
+                .unwrap()
+        })
+    };
+    let args = [
+        "fetch",
+        "exact_globe",
+        "account",
+        "--top",
+        "3",
+        "--select",
+        "accountname,debtornumber",
+        "--format",
+        "json",
+    ];
+    let out = run(args.iter().map(|s| s.to_string()).collect())
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["records"].as_array().unwrap().len(), 3);
+    assert!(doc["records"][0]["AccountName"].is_string());
+
+    let key = format!("DebtorNumber={debtor}");
+    let out = run(vec![
+        "fetch".into(),
+        "exact_globe".into(),
+        "Account".into(),
+        "--key".into(),
+        key,
+    ])
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        1,
+        "the unpadded code was padded"
+    );
+
+    let out = run(vec![
+        "fetch".into(),
+        "exact_globe".into(),
+        "Account".into(),
+        "--filter".into(),
+        "Bogus eq 1".into(),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1), "a refusal is a failed run");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Bogus"));
+    let out = run(vec!["fetch".into(), "nowhere".into(), "Account".into()])
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    sim.shutdown().await;
+}

@@ -3,6 +3,8 @@
 //! Exit codes: 0 ok, 1 the work failed (records failed, target refused), 2 the
 //! configuration is invalid.
 
+pub mod fetch;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -23,10 +25,14 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Read records straight from a system (`exflow fetch exact_globe Account --top 5`).
+    Fetch(fetch::FetchArgs),
 }
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Fetch(args) => fetch::run(args),
+    }
 }
