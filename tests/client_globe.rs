@@ -68,13 +68,62 @@ struct Seen {
     body: Value,
 }
 
-/// Forwards everything to the simulator and records it; optionally holds back the answer to
-/// header POSTs longer than the client waits (a committed create whose answer is lost).
+/// Forwards everything to the simulator and records it; optionally stalls one POST longer
+/// than the client waits, after forwarding it (a committed create whose answer is lost) or
+/// instead of forwarding it (a request that never arrived).
 struct Proxy {
     target: String,
     http: reqwest::Client,
     seen: Mutex<Vec<Seen>>,
-    stall_headers: bool,
+    stall: Mutex<Option<Stall>>,
+}
+
+/// Which POST to stall, once.
+#[derive(Clone, Copy)]
+struct Stall {
+    /// Path ending of the POSTs concerned (`/SalesOrderHeader`).
+    suffix: &'static str,
+    /// How many of them pass first.
+    skip: usize,
+    /// Forward it before stalling (committed) or not (never arrived).
+    forward: bool,
+}
+
+impl Stall {
+    fn header() -> Option<Stall> {
+        Some(Stall {
+            suffix: "/SalesOrderHeader",
+            skip: 0,
+            forward: true,
+        })
+    }
+}
+
+/// Stalls when this request is the one to stall; says whether it did.
+async fn stall(p: &Proxy, method: &Method, target: &str, forwarded: bool) -> bool {
+    let hit = {
+        let mut slot = p.stall.lock();
+        match slot.as_mut() {
+            Some(s)
+                if *method == Method::POST
+                    && target.ends_with(s.suffix)
+                    && s.forward == forwarded =>
+            {
+                if s.skip == 0 {
+                    slot.take();
+                    true
+                } else {
+                    s.skip -= 1;
+                    false
+                }
+            }
+            _ => false,
+        }
+    };
+    if hit {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    hit
 }
 
 async fn forward(
@@ -94,6 +143,10 @@ async fn forward(
         headers: headers.clone(),
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
     });
+    if stall(&p, &method, &target, false).await {
+        // Never forwarded, even if the client were still waiting.
+        return (axum::http::StatusCode::GATEWAY_TIMEOUT, "proxy: stalled").into_response();
+    }
     let mut req = p
         .http
         .request(method.clone(), format!("{}{target}", p.target))
@@ -108,18 +161,16 @@ async fn forward(
     };
     let status = answer.status();
     let bytes = answer.bytes().await.unwrap_or_default();
-    if p.stall_headers && method == Method::POST && target.ends_with("SalesOrderHeader") {
-        tokio::time::sleep(Duration::from_secs(3)).await;
-    }
+    stall(&p, &method, &target, true).await;
     (status, [("content-type", "application/json")], bytes).into_response()
 }
 
-async fn proxy(sim: &GlobeSim, stall_headers: bool) -> (String, Arc<Proxy>) {
+async fn proxy(sim: &GlobeSim, stall: Option<Stall>) -> (String, Arc<Proxy>) {
     let p = Arc::new(Proxy {
         target: sim.base_url(),
         http: reqwest::Client::new(),
         seen: Mutex::new(Vec::new()),
-        stall_headers,
+        stall: Mutex::new(stall),
     });
     let app = axum::Router::new().fallback(forward).with_state(p.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -176,7 +227,7 @@ async fn administration_headers_select_the_database() {
         ..Default::default()
     })
     .await;
-    let (base, seen) = proxy(&sim, false).await;
+    let (base, seen) = proxy(&sim, None).await;
     let mut c = config(&base);
     c.server_name = "SRV01".into();
     c.database_name = "700".into();
@@ -223,7 +274,7 @@ async fn administration_headers_select_the_database() {
 async fn paging_follows_next_sequentially() {
     let sim = start(GlobeSimConfig::default()).await;
     // Through the proxy: the simulator's `__next` names its own address, the client rebases it.
-    let (base, _) = proxy(&sim, false).await;
+    let (base, _) = proxy(&sim, None).await;
     let mut c = config(&base);
     c.page_size = 5;
     let client = ExactGlobeClient::new(c).unwrap();
@@ -246,7 +297,7 @@ async fn paging_follows_next_sequentially() {
 #[tokio::test]
 async fn codes_are_padded_in_filters_keys_and_bodies() {
     let sim = start(GlobeSimConfig::default()).await;
-    let (base, seen) = proxy(&sim, false).await;
+    let (base, seen) = proxy(&sim, None).await;
     let client = client(&base);
     let debtor = first_debtor(&sim);
     let found = client
@@ -347,7 +398,7 @@ async fn batched_lookups_stay_under_the_url_limit() {
         "one call for the whole batch"
     );
 
-    let (base, seen) = proxy(&sim, false).await;
+    let (base, seen) = proxy(&sim, None).await;
     let mut c = config(&base);
     c.max_url_length = 400;
     let small = ExactGlobeClient::new(c).unwrap();
@@ -377,7 +428,7 @@ async fn batched_lookups_stay_under_the_url_limit() {
 #[tokio::test]
 async fn documents_are_written_lines_then_header() {
     let sim = start(GlobeSimConfig::default()).await;
-    let (base, seen) = proxy(&sim, false).await;
+    let (base, seen) = proxy(&sim, None).await;
     let client = client(&base);
     let header =
         rec(json!({"OrderDebtor": first_debtor(&sim), "YourReference": "WEB-1", "Warehouse": "1"}));
@@ -512,7 +563,7 @@ async fn a_lost_create_answer_never_makes_a_duplicate() {
 #[tokio::test]
 async fn a_lost_header_answer_is_resolved_by_its_match_key() {
     let sim = start(GlobeSimConfig::default()).await;
-    let (base, _) = proxy(&sim, true).await;
+    let (base, _) = proxy(&sim, Stall::header()).await;
     let mut c = config(&base);
     c.request_timeout = Duration::from_millis(800);
     let client = ExactGlobeClient::new(c).unwrap();
@@ -551,7 +602,7 @@ async fn a_lost_header_answer_is_resolved_by_its_match_key() {
 #[tokio::test]
 async fn updates_merge_only_the_writable_changes() {
     let sim = start(GlobeSimConfig::default()).await;
-    let (base, seen) = proxy(&sim, false).await;
+    let (base, seen) = proxy(&sim, None).await;
     let before = sim.records("Account")[0].clone();
     let id = before["ID"].clone();
     let changes =
@@ -831,4 +882,52 @@ async fn fetch_command_reads_through_the_client() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_lost_line_answer_is_resolved_before_the_header() {
+    for forward in [true, false] {
+        let sim = start(GlobeSimConfig::default()).await;
+        let stall = Stall {
+            suffix: "/SalesOrderLine",
+            skip: 1,
+            forward,
+        };
+        let (base, _) = proxy(&sim, Some(stall)).await;
+        let mut c = config(&base);
+        c.request_timeout = Duration::from_millis(800);
+        let client = ExactGlobeClient::new(c).unwrap();
+        let header = rec(
+            json!({"OrderDebtor": first_debtor(&sim), "YourReference": "WEB-L", "Warehouse": "1"}),
+        );
+        let order = client
+            .create_document(
+                "SalesOrderHeader",
+                &header,
+                "SalesOrderLine",
+                &order_lines(),
+                None,
+            )
+            .await
+            .unwrap();
+        let number = order["SalesOrderNumber"].as_str().unwrap();
+        let lines = sim
+            .records("SalesOrderLine")
+            .into_iter()
+            .filter(|l| l["SalesOrderNumber"] == number)
+            .count();
+        assert_eq!(lines, 3, "each line once (forwarded: {forward})");
+        assert!(sim.staged_lines().is_empty());
+        let st = stats(&sim).await;
+        // Committed: found staged, not sent again. Never arrived: sent again. Either way
+        // the service saw each line once.
+        assert_eq!(count(&st, "POST SalesOrderLine"), 3);
+        assert_eq!(count(&st, "GET SalesOrderLine"), 1);
+        assert_eq!(
+            client.calls().writes,
+            if forward { 4 } else { 5 },
+            "the client's own count includes the stalled try"
+        );
+        sim.shutdown().await;
+    }
 }
