@@ -563,7 +563,7 @@ async fn a_lost_create_answer_never_makes_a_duplicate() {
 #[tokio::test]
 async fn a_lost_header_answer_is_resolved_by_its_match_key() {
     let sim = start(GlobeSimConfig::default()).await;
-    let (base, _) = proxy(&sim, Stall::header()).await;
+    let (base, proxy) = proxy(&sim, Stall::header()).await;
     let mut c = config(&base);
     c.request_timeout = Duration::from_millis(800);
     let client = ExactGlobeClient::new(c).unwrap();
@@ -596,6 +596,31 @@ async fn a_lost_header_answer_is_resolved_by_its_match_key() {
     let st = stats(&sim).await;
     assert_eq!(count(&st, "POST SalesOrderHeader"), 1);
     assert_eq!(count(&st, "GET SalesOrderHeader"), 1);
+    // Without a match key the outcome stays unknown: not resent, the run stops (the engine's
+    // journal resolves it next time), and still one order.
+    let header = rec(
+        json!({"OrderDebtor": first_debtor(&sim), "YourReference": "WEB-LOST-2", "Warehouse": "1"}),
+    );
+    *proxy.stall.lock() = Stall::header();
+    let err = client
+        .create_document(
+            "SalesOrderHeader",
+            &header,
+            "SalesOrderLine",
+            &order_lines(),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectorError::Unavailable { .. }), "{err}");
+    assert!(!err.is_record_error());
+    let orders = sim
+        .records("SalesOrderHeader")
+        .into_iter()
+        .filter(|o| o["YourReference"] == "WEB-LOST-2")
+        .count();
+    assert_eq!(orders, 1);
+    assert_eq!(count(&stats(&sim).await, "POST SalesOrderHeader"), 2);
     sim.shutdown().await;
 }
 
@@ -792,14 +817,40 @@ async fn fetch_pages_changes_since_a_cursor() {
     assert!(page.records.is_empty() && !page.more, "{:?}", page.records);
     assert_eq!(client.calls().reads, before + 1);
 
-    // An entity without ModifiedDate is read by key, in full.
-    let mut query = FetchQuery {
+    // An entity without ModifiedDate is read by key, in full; lines attached on request.
+    let header =
+        rec(json!({"OrderDebtor": first_debtor(&sim), "YourReference": "WEB-X", "Warehouse": "1"}));
+    client
+        .create_document(
+            "SalesOrder",
+            &header,
+            "SalesOrderLine",
+            &order_lines(),
+            None,
+        )
+        .await
+        .unwrap();
+    let query = FetchQuery {
         entity: "SalesOrderHeader".into(),
+        expand: vec!["SalesOrderLine".into()],
         ..Default::default()
     };
-    query.select = vec!["yourreference".into()];
+    let before = client.calls().reads;
     let page = client.fetch_page(&query).await.unwrap();
-    assert!(!page.more);
+    assert!(
+        !page.more && page.cursor.is_none(),
+        "no cursor without a modified time"
+    );
+    assert_eq!(page.records.len(), 1);
+    assert_eq!(
+        page.records[0]["SalesOrderLine"].as_array().unwrap().len(),
+        3
+    );
+    assert_eq!(
+        client.calls().reads,
+        before + 2,
+        "headers, then all their lines in one batch"
+    );
     sim.shutdown().await;
 }
 

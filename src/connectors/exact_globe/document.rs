@@ -3,7 +3,8 @@
 //! answer carries a new one; the other lines carry that key; then the header with the key
 //! validates and commits the whole document. A failed header leaves the lines staged on the
 //! server, so the client deletes them (or says which it could not delete). A header whose
-//! answer is lost is looked up by its match key before it is ever sent again.
+//! answer is lost is looked up by its match key before it is ever sent again; a line whose
+//! answer is lost is looked for among the lines staged under the key before it is resent.
 
 use serde_json::Value;
 
@@ -251,8 +252,10 @@ pub(crate) async fn create_document(
             Ok(stored) => return Ok(stored),
             Err(CallError::Failed(e)) => return Err(staged.fail(client, e).await),
             Err(CallError::Lost(m)) => {
+                // An unknown outcome is not the record's fault: `Unavailable` stops the run
+                // and keeps the engine's journal entry open for the next run to resolve.
                 let Some(key) = match_key else {
-                    return Err(ConnectorError::PartialDocument {
+                    return Err(ConnectorError::Unavailable {
                         system: SYSTEM,
                         message: format!(
                             "no answer to the {header_name} ({m}): it may have been committed; without a \
@@ -267,11 +270,12 @@ pub(crate) async fn create_document(
                     return Ok(found);
                 }
                 if tries >= max_tries {
-                    return Err(ConnectorError::PartialDocument {
+                    // Not deleting the lines: a header still being processed would lose them.
+                    return Err(ConnectorError::Unavailable {
                         system: SYSTEM,
                         message: format!(
-                            "no answer to the {header_name} after {tries} tries ({m}); it was not found by \
-                             {}; its lines are staged under TransactionKey {}",
+                            "no answer to the {header_name} after {tries} tries ({m}); not found by {} \
+                             yet; its lines are staged under TransactionKey {}",
                             key.field, staged.transaction_key
                         ),
                     });
