@@ -3,8 +3,9 @@
 //! Exit codes: 0 ok, 1 the work failed (records failed, target refused), 2 the
 //! configuration is invalid.
 
-pub mod explain;
 pub mod connect;
+pub mod explain;
+pub mod fetch;
 pub mod load;
 pub mod map;
 pub mod output;
@@ -48,6 +49,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Run the Exact Online (and Exact Globe) simulators until Ctrl-C.
     Sim(sim::SimArgs),
+    /// Read records straight from a system (`exflow fetch exact_globe Account --top 5`).
+    Fetch(fetch::FetchArgs),
 }
 
 /// Entry point of the binary.
@@ -62,6 +65,7 @@ pub fn main() -> ExitCode {
         Command::Plan(a) => plan::run(a),
         Command::Run(a) => run::run(a),
         Command::Sim(args) => sim::run(args),
+        Command::Fetch(args) => fetch::run(args),
     }
 }
 

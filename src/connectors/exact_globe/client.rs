@@ -169,7 +169,7 @@ impl ExactGlobeClient {
         Ok(format!(
             "{}({})",
             self.entity_url(entity),
-            odata::encode(&literal)
+            odata::encode_path(&literal)
         ))
     }
 
@@ -309,23 +309,27 @@ impl ExactGlobeClient {
         loop {
             let outcome = self.attempt(&method, url, body, tunnel).await;
             let retry_after = match outcome {
-                Attempt::Answer(status, bytes, retry_after) => {
-                    match self.judge(status, &bytes, repeat) {
-                        Verdict::Done => return parse_body(&bytes),
-                        Verdict::Fail(e) => return Err(CallError::Failed(e)),
-                        Verdict::Lost(m) => return Err(CallError::Lost(m)),
-                        Verdict::Retry(m) if attempt >= config.max_retries => {
-                            return Err(CallError::Failed(ConnectorError::Unavailable {
-                                system: SYSTEM,
-                                message: format!("{m} (after {} attempts)", attempt + 1),
-                            }))
-                        }
-                        Verdict::Retry(m) => {
-                            tracing::warn!(system = "exact_globe", %method, status = status.as_u16(), "retrying: {m}");
-                            retry_after
-                        }
+                Attempt::Broken(m) => return Err(CallError::Failed(ConnectorError::Config(m))),
+                Attempt::Answer(Answer {
+                    status,
+                    bytes,
+                    retry_after,
+                    basic_offered,
+                }) => match self.judge(status, &bytes, repeat, basic_offered) {
+                    Verdict::Done => return parse_body(&bytes),
+                    Verdict::Fail(e) => return Err(CallError::Failed(e)),
+                    Verdict::Lost(m) => return Err(CallError::Lost(m)),
+                    Verdict::Retry(m) if attempt >= config.max_retries => {
+                        return Err(CallError::Failed(ConnectorError::Unavailable {
+                            system: SYSTEM,
+                            message: format!("{m} (after {} attempts)", attempt + 1),
+                        }))
                     }
-                }
+                    Verdict::Retry(m) => {
+                        tracing::warn!(system = "exact_globe", %method, status = status.as_u16(), "retrying: {m}");
+                        retry_after
+                    }
+                },
                 Attempt::NotSent(m) | Attempt::Unanswered(m) if attempt >= config.max_retries => {
                     return Err(CallError::Failed(ConnectorError::Unavailable {
                         system: SYSTEM,
@@ -384,7 +388,7 @@ impl ExactGlobeClient {
                 return Attempt::NotSent(format!("cannot connect: {}", e.without_url()))
             }
             Err(e) if e.is_builder() => {
-                return Attempt::NotSent(format!("bad request: {}", e.without_url()))
+                return Attempt::Broken(format!("cannot build the request: {}", e.without_url()))
             }
             Err(e) => return Attempt::Unanswered(e.without_url().to_string()),
         };
@@ -395,13 +399,32 @@ impl ExactGlobeClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
+        let basic_offered = response
+            .headers()
+            .get_all("WWW-Authenticate")
+            .iter()
+            .any(|v| {
+                v.to_str()
+                    .is_ok_and(|v| v.trim_start().to_ascii_lowercase().starts_with("basic"))
+            });
         match response.bytes().await {
-            Ok(bytes) => Attempt::Answer(status, bytes, retry_after),
+            Ok(bytes) => Attempt::Answer(Answer {
+                status,
+                bytes,
+                retry_after,
+                basic_offered,
+            }),
             Err(e) => Attempt::Unanswered(format!("answer cut off: {}", e.without_url())),
         }
     }
 
-    fn judge(&self, status: StatusCode, body: &[u8], repeat: Repeat) -> Verdict {
+    fn judge(
+        &self,
+        status: StatusCode,
+        body: &[u8],
+        repeat: Repeat,
+        basic_offered: bool,
+    ) -> Verdict {
         if status.is_success() {
             return Verdict::Done;
         }
@@ -409,6 +432,14 @@ impl ExactGlobeClient {
             .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
         let code = status.as_u16();
         match code {
+            401 if !basic_offered => Verdict::Fail(ConnectorError::Auth {
+                system: SYSTEM,
+                reason: format!(
+                    "{code} {message}: the server does not offer Basic authentication (only \
+                     NTLM/Negotiate, which exflow does not support yet); see docs/exact-globe.md"
+                )
+                .into(),
+            }),
             401 | 403 => Verdict::Fail(ConnectorError::Auth {
                 system: SYSTEM,
                 reason: format!(
@@ -438,11 +469,21 @@ impl ExactGlobeClient {
 }
 
 enum Attempt {
-    Answer(StatusCode, bytes::Bytes, Option<Duration>),
+    Answer(Answer),
+    /// The request could not be built: repeating it cannot help.
+    Broken(String),
     /// The connection failed before the request went out.
     NotSent(String),
     /// The request went out but no complete answer came back.
     Unanswered(String),
+}
+
+struct Answer {
+    status: StatusCode,
+    bytes: bytes::Bytes,
+    retry_after: Option<Duration>,
+    /// Whether a 401 offered Basic authentication among its challenges.
+    basic_offered: bool,
 }
 
 enum Verdict {

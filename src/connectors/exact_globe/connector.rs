@@ -18,14 +18,29 @@ use crate::connectors::{
 const SYSTEM: System = System::ExactGlobe;
 
 /// What a Globe cursor holds: the newest modified time seen (the next read starts there,
-/// inclusive, so a change in the same millisecond is never missed) and, within a scan, the
+/// inclusive, so a change in the same millisecond is never missed), the keys already handed
+/// out at exactly that time (so they are not handed out again), and, within a scan, the
 /// `__next` link to continue with.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct GlobeCursor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     since: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    seen: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     next: Option<String>,
+}
+
+/// Most keys a cursor remembers at one modified time; past it, records sharing that time may
+/// be handed out again (harmless: the engine skips what did not change).
+const MAX_SEEN_AT_SINCE: usize = 5000;
+
+fn key_text(record: &Record, key: &str) -> Option<String> {
+    match record.get(key)? {
+        Value::String(s) => Some(s.trim().to_ascii_lowercase()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
 }
 
 impl GlobeCursor {
@@ -190,7 +205,7 @@ impl ExactGlobeClient {
             Some(c) => GlobeCursor::parse(c)?,
             None => GlobeCursor {
                 since: query.since,
-                next: None,
+                ..GlobeCursor::default()
             },
         };
         let modified = def
@@ -224,19 +239,37 @@ impl ExactGlobeClient {
                 .await?
             }
         };
+        // Drop what an earlier page already handed out at the cursor's time, then move the
+        // cursor to the newest time in this page (records come ordered by modified time).
+        let key = def.map_or("ID", |d| d.key.as_str());
         let mut since = state.since;
-        if let Some(field) = &modified {
-            for record in &page.records {
-                if let Some(at) = record
-                    .get(field)
-                    .and_then(Value::as_str)
-                    .and_then(odata::parse_date)
-                {
-                    since = Some(since.map_or(at, |s| s.max(at)));
+        let mut seen = state.seen;
+        let mut records = Vec::with_capacity(page.records.len());
+        for record in page.records {
+            let Some(field) = &modified else {
+                records.push(record);
+                continue;
+            };
+            let at = record
+                .get(field)
+                .and_then(Value::as_str)
+                .and_then(odata::parse_date);
+            let id = key_text(&record, key);
+            if at.is_some() && at == state.since && id.as_ref().is_some_and(|id| seen.contains(id))
+            {
+                continue;
+            }
+            if let Some(at) = at {
+                if since.is_none_or(|s| at > s) {
+                    since = Some(at);
+                    seen.clear();
+                }
+                if Some(at) == since && seen.len() < MAX_SEEN_AT_SINCE {
+                    seen.extend(id);
                 }
             }
+            records.push(record);
         }
-        let mut records = page.records;
         if !query.expand.is_empty() {
             self.attach_lines(def, &mut records, &query.expand).await?;
         }
@@ -245,6 +278,7 @@ impl ExactGlobeClient {
             Some(
                 GlobeCursor {
                     since: since.filter(|_| modified.is_some()),
+                    seen,
                     next: page.next,
                 }
                 .to_cursor()?,

@@ -3,7 +3,8 @@
 //! answer carries a new one; the other lines carry that key; then the header with the key
 //! validates and commits the whole document. A failed header leaves the lines staged on the
 //! server, so the client deletes them (or says which it could not delete). A header whose
-//! answer is lost is looked up by its match key before it is ever sent again.
+//! answer is lost is looked up by its match key before it is ever sent again; a line whose
+//! answer is lost is looked for among the lines staged under the key before it is resent.
 
 use serde_json::Value;
 
@@ -22,7 +23,53 @@ struct Staged<'a> {
     untracked: usize,
 }
 
+/// What became of a line whose answer was lost.
+enum LostLine {
+    /// It is staged: here it is as stored.
+    Staged(Record),
+    /// It is not: send it again.
+    NotStaged,
+    /// Cannot tell.
+    Unknown,
+}
+
 impl Staged<'_> {
+    /// Reads the lines staged under the key: exactly one more than the client knows means
+    /// the lost line was staged; exactly as many means it was not. Anything else (or a
+    /// service that does not list staged lines) cannot be told apart.
+    async fn find_lost_line(
+        &self,
+        client: &ExactGlobeClient,
+        tk_field: &str,
+        id_field: &str,
+    ) -> LostLine {
+        let key = Value::String(self.transaction_key.clone());
+        let Ok(lines) = client
+            .lookup_records(self.line_entity, tk_field, &[key], &[])
+            .await
+        else {
+            return LostLine::Unknown;
+        };
+        if self.untracked > 0 || lines.len() < self.line_ids.len() {
+            return LostLine::Unknown;
+        }
+        let known = |l: &Record| {
+            l.get(id_field)
+                .is_some_and(|id| self.line_ids.iter().any(|k| same_key(k, id)))
+        };
+        if !self.line_ids.is_empty()
+            && lines.iter().filter(|l| known(l)).count() != self.line_ids.len()
+        {
+            return LostLine::Unknown;
+        }
+        let mut new: Vec<Record> = lines.into_iter().filter(|l| !known(l)).collect();
+        match new.len() {
+            0 => LostLine::NotStaged,
+            1 => new.pop().map_or(LostLine::Unknown, LostLine::Staged),
+            _ => LostLine::Unknown,
+        }
+    }
+
     /// Deletes every staged line; returns what could not be deleted, if anything.
     async fn clean_up(&self, client: &ExactGlobeClient) -> Result<usize, String> {
         let mut failed = Vec::new();
@@ -101,29 +148,49 @@ pub(crate) async fn create_document(
             line.insert(tk_line.clone(), Value::String(s.transaction_key.clone()));
         }
         let position = format!("line {} of {}", index + 1, lines.len());
-        let stored = match client.post(&line_name, &line).await {
-            Ok(stored) => stored,
-            Err(CallError::Failed(e)) => {
-                let e = with_context(e, &position);
-                return Err(match &staged {
-                    Some(s) => s.fail(client, e).await,
-                    None => e,
-                });
-            }
-            Err(CallError::Lost(m)) => {
-                let note = match &staged {
-                    Some(s) => match s.clean_up(client).await {
-                        Ok(n) => format!("the {n} lines staged before it were deleted"),
-                        Err(report) => report,
-                    },
-                    None => "its TransactionKey is unknown".to_string(),
-                };
-                return Err(ConnectorError::PartialDocument {
-                    system: SYSTEM,
-                    message: format!(
-                        "no answer to {position} ({m}); it may be staged on the server; {note}"
-                    ),
-                });
+        let mut tries = 0;
+        let stored = loop {
+            tries += 1;
+            let lost = match client.post(&line_name, &line).await {
+                Ok(stored) => break stored,
+                Err(CallError::Failed(e)) => {
+                    let e = with_context(e, &position);
+                    return Err(match &staged {
+                        Some(s) => s.fail(client, e).await,
+                        None => e,
+                    });
+                }
+                Err(CallError::Lost(m)) => m,
+            };
+            // Was it staged? Only answerable once the TransactionKey is known, and only
+            // where the service lists staged lines; otherwise give up cleanly.
+            let found = match &staged {
+                Some(s) if tries <= client.config().max_retries => {
+                    s.find_lost_line(client, &tk_line, &line_key_prop).await
+                }
+                _ => LostLine::Unknown,
+            };
+            match found {
+                LostLine::Staged(stored) => break stored,
+                LostLine::NotStaged => {
+                    tracing::warn!(system = "exact_globe", entity = %line_name, "line answer lost and not staged: sending it again");
+                    tokio::time::sleep(client.config().retry_delay).await;
+                }
+                LostLine::Unknown => {
+                    let note = match &staged {
+                        Some(s) => match s.clean_up(client).await {
+                            Ok(n) => format!("the {n} lines staged before it were deleted"),
+                            Err(report) => report,
+                        },
+                        None => "its TransactionKey is unknown".to_string(),
+                    };
+                    return Err(ConnectorError::PartialDocument {
+                        system: SYSTEM,
+                        message: format!(
+                            "no answer to {position} ({lost}); it may be staged on the server; {note}"
+                        ),
+                    });
+                }
             }
         };
         let id = stored.get(&line_key_prop).cloned().filter(|v| !v.is_null());
@@ -185,8 +252,10 @@ pub(crate) async fn create_document(
             Ok(stored) => return Ok(stored),
             Err(CallError::Failed(e)) => return Err(staged.fail(client, e).await),
             Err(CallError::Lost(m)) => {
+                // An unknown outcome is not the record's fault: `Unavailable` stops the run
+                // and keeps the engine's journal entry open for the next run to resolve.
                 let Some(key) = match_key else {
-                    return Err(ConnectorError::PartialDocument {
+                    return Err(ConnectorError::Unavailable {
                         system: SYSTEM,
                         message: format!(
                             "no answer to the {header_name} ({m}): it may have been committed; without a \
@@ -201,11 +270,12 @@ pub(crate) async fn create_document(
                     return Ok(found);
                 }
                 if tries >= max_tries {
-                    return Err(ConnectorError::PartialDocument {
+                    // Not deleting the lines: a header still being processed would lose them.
+                    return Err(ConnectorError::Unavailable {
                         system: SYSTEM,
                         message: format!(
-                            "no answer to the {header_name} after {tries} tries ({m}); it was not found by \
-                             {}; its lines are staged under TransactionKey {}",
+                            "no answer to the {header_name} after {tries} tries ({m}); not found by {} \
+                             yet; its lines are staged under TransactionKey {}",
                             key.field, staged.transaction_key
                         ),
                     });
@@ -214,6 +284,21 @@ pub(crate) async fn create_document(
                 tokio::time::sleep(client.config().retry_delay).await;
             }
         }
+    }
+}
+
+/// Whether two key values name the same record (GUIDs compare without case or braces).
+fn same_key(a: &Value, b: &Value) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(a), Some(b)) => {
+            let norm = |s: &str| {
+                s.trim()
+                    .trim_matches(|c| c == '{' || c == '}')
+                    .to_ascii_lowercase()
+            };
+            norm(a) == norm(b)
+        }
+        _ => a == b,
     }
 }
 

@@ -11,13 +11,13 @@ use super::padding::pad_value;
 use crate::connectors::Record;
 
 /// Characters left as they are in a query value: unreserved ones plus the OData punctuation
-/// that servers accept raw. Spaces become `%20`, never `+` (padding spaces are significant).
+/// that servers accept raw. Spaces become `%20`, never `+` (padding spaces are significant);
+/// `'` becomes `%27` as the HTTP stack would make it anyway, so URL lengths are known exactly.
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
     .remove(b'~')
-    .remove(b'\'')
     .remove(b'(')
     .remove(b')')
     .remove(b',')
@@ -27,6 +27,11 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 /// Percent-encodes one query value.
 pub fn encode(value: &str) -> String {
     utf8_percent_encode(value, QUERY_VALUE).to_string()
+}
+
+/// Percent-encodes a key literal for the URL path, where `'` stays as it is (`Account(guid'…')`).
+pub fn encode_path(value: &str) -> String {
+    encode(value).replace("%27", "'")
 }
 
 /// `name=value&…` with every value encoded.
@@ -295,7 +300,7 @@ mod tests {
 
     #[test]
     fn encoding_keeps_spaces_significant() {
-        assert_eq!(encode("Code eq '  12'"), "Code%20eq%20'%20%2012'");
+        assert_eq!(encode("Code eq '  12'"), "Code%20eq%20%27%20%2012%27");
         assert_eq!(query_string(&[("$top", "5".into())]), "$top=5");
         assert_eq!(encode("a+b&c=d"), "a%2Bb%26c%3Dd");
     }
