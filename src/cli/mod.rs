@@ -8,6 +8,7 @@ pub mod map;
 pub mod output;
 pub mod schema;
 pub mod validate;
+pub mod sim;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -37,6 +38,8 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Apply a pipeline's map to exported records (JSON or JSON lines).
     Map(map::MapArgs),
+    /// Run the Exact Online (and Exact Globe) simulators until Ctrl-C.
+    Sim(sim::SimArgs),
 }
 
 /// Entry point of the binary.
@@ -48,6 +51,7 @@ pub fn main() -> ExitCode {
         Command::Schema(a) => schema::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Map(a) => map::run(a),
+        Command::Sim(args) => sim::run(args),
     }
 }
 
