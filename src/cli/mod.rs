@@ -9,6 +9,7 @@ pub mod output;
 pub mod schema;
 pub mod validate;
 pub mod sim;
+pub mod fetch;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -40,6 +41,8 @@ pub enum Command {
     Map(map::MapArgs),
     /// Run the Exact Online (and Exact Globe) simulators until Ctrl-C.
     Sim(sim::SimArgs),
+    /// Read records straight from a system (`exflow fetch exact_globe Account --top 5`).
+    Fetch(fetch::FetchArgs),
 }
 
 /// Entry point of the binary.
@@ -52,6 +55,7 @@ pub fn main() -> ExitCode {
         Command::Explain(a) => explain::run(a),
         Command::Map(a) => map::run(a),
         Command::Sim(args) => sim::run(args),
+        Command::Fetch(args) => fetch::run(args),
     }
 }
 
