@@ -56,11 +56,12 @@ impl Ctx<'_> {
             scripts: self.scope.scripts.clone(),
         };
         let (ty, errs) = lang::check(&ast, &env);
-        let failed = !errs.is_empty();
-        self.push_lang(src, errs);
+        if !errs.is_empty() {
+            self.push_lang(src, errs);
+            return None;
+        }
         match lang::compile(&ast) {
-            Ok(p) if !failed => Some((ty, p, ast)),
-            Ok(_) => None,
+            Ok(p) => Some((ty, p, ast)),
             Err(errs) => {
                 self.push_lang(src, errs);
                 None
@@ -364,7 +365,7 @@ pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Opt
     }
     if let Some(te) = tgt_entity {
         let skip = lines.as_ref().map(|(_, f)| f.as_str());
-        check_map_fields(&mut ctx, te, &typed, &def.map_loc, skip, true);
+        check_map_fields(&mut ctx, te, &typed, &def.map_loc, skip, def.map_valid);
         // A source field longer than the target field it is copied into, straight.
         for (key, t) in &typed {
             let (Some(tf), Some((_, ast)), Some(se)) = (te.field(&key.value), t, src_entity) else { continue };

@@ -103,6 +103,8 @@ pub struct PipelineDef {
     pub map: Vec<(Spanned<String>, ExprSource)>,
     /// Position of the `map:` key.
     pub map_loc: Loc,
+    /// Whether `map:` could be read (else required-field checks would only add noise).
+    pub map_valid: bool,
     /// `create_only:`.
     pub create_only: Vec<Spanned<String>>,
     /// `update_only_if_changed:` (default true).
@@ -123,14 +125,19 @@ pub fn read(file: &Arc<SourceFile>, diags: &mut Diagnostics) -> Option<PipelineD
         }
     };
     let mut r = Reader::new(file.clone(), diags);
-    let top_loc = r.loc(&root);
     let top = r.mapping(&root, "a pipeline file")?;
+    // "missing key" diagnostics point at the first key of the file.
+    let top_loc = match top.iter().next() {
+        Some((k, _)) => r.key_loc(k),
+        None => r.loc(&root),
+    };
     r.check_keys(top, PIPELINE_KEYS, "a pipeline");
     let name = r.text(top, "pipeline", Some(&top_loc));
     let description = r.text(top, "description", None).map(|s| s.value).unwrap_or_default();
     let source = read_source(&mut r, top, &top_loc);
     let target = read_target(&mut r, top, &top_loc);
     let requires = read_requires(&mut r, top);
+    let map_valid = matches!(r.entry(top, "map"), Some((_, Node::Mapping(_))));
     let (map, map_loc) = match r.entry(top, "map") {
         Some((k, node)) => {
             let loc = r.key_loc(k);
@@ -165,6 +172,7 @@ pub fn read(file: &Arc<SourceFile>, diags: &mut Diagnostics) -> Option<PipelineD
         requires,
         map,
         map_loc,
+        map_valid,
         create_only,
         update_only_if_changed,
         schedule,
@@ -285,7 +293,7 @@ fn read_map(r: &mut Reader, node: &Node, what: &str) -> Vec<(Spanned<String>, Ex
     let mut out = Vec::new();
     for (k, v) in m.iter() {
         let key = Spanned { value: k.as_str().to_string(), loc: r.key_loc(k) };
-        if let Some(e) = r.expr(v, &format!("the value of `{}`", k.as_str())) {
+        if let Some(e) = r.map_value(v, &format!("the value of `{}`", k.as_str())) {
             out.push((key, e));
         }
     }

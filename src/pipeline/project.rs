@@ -236,7 +236,8 @@ fn read_file(path: &Path, diags: &mut Diagnostics) -> Option<Arc<SourceFile>> {
 }
 
 /// Replaces `${NAME}` and `${NAME:-default}` with the environment's values; a missing one
-/// is reported (as a warning when `strict` is false: validation runs without secrets).
+/// is an error when `strict` (a run), and left empty otherwise (validation runs without
+/// secrets).
 pub fn interpolate(text: &str, loc: &Loc, strict: bool, diags: &mut Diagnostics) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -256,10 +257,11 @@ pub fn interpolate(text: &str, loc: &Loc, strict: bool, diags: &mut Diagnostics)
             Ok(v) if !v.is_empty() => out.push_str(&v),
             _ => match default {
                 Some(d) => out.push_str(d),
+                // Validation runs where secrets are not set (CI): only a run insists.
+                None if !strict => {}
                 None => {
                     let msg = format!("environment variable `{name}` is not set");
-                    let d = if strict { Diagnostic::error("E117", loc.clone(), msg) } else { Diagnostic::warning("E117", loc.clone(), msg) };
-                    diags.push(d.with_help(format!("export {name}=... before running; secrets never go in exflow.yaml")));
+                    diags.push(Diagnostic::error("E117", loc.clone(), msg).with_help(format!("export {name}=... before running; secrets never go in exflow.yaml")));
                 }
             },
         }
@@ -313,7 +315,7 @@ fn read_project_file(file: &Arc<SourceFile>, strict: bool, diags: &mut Diagnosti
         if let Some((_, node)) = r.entry(top, "connections") {
             if let Some(conns) = r.mapping(node, "`connections`") {
                 r.check_keys(conns, &["exact_online", "exact_globe"], "`connections`");
-                let mut get = |r: &mut Reader, m: &marked_yaml::types::MarkedMappingNode, key: &str, pending: &mut Diagnostics| -> Option<String> {
+                let get = |r: &mut Reader, m: &marked_yaml::types::MarkedMappingNode, key: &str, pending: &mut Diagnostics| -> Option<String> {
                     r.text(m, key, None).map(|s| interpolate(&s.value, &s.loc, strict, pending))
                 };
                 if let Some((_, n)) = r.entry(conns, "exact_online") {

@@ -107,6 +107,13 @@ impl ExprSource {
                 start += 1;
             }
         }
+        ExprSource::at(file, start, text)
+    }
+
+    /// An expression whose first character sits exactly at file byte `start`.
+    pub fn at(file: Arc<SourceFile>, start: usize, text: String) -> ExprSource {
+        let src = file.text();
+        let start = start.min(src.len());
         let (_, first_col) = file.line_col(start);
         let mut line_offsets = vec![start];
         let mut line_start = start;
@@ -156,8 +163,9 @@ mod tests {
     #[test]
     fn offsets_and_line_columns_round_trip() {
         let f = SourceFile::new("p.yaml", "a: 1\nbé: x + 1\n".to_string());
-        assert_eq!(f.offset(2, 5), 6);
-        assert_eq!(f.line_col(6), (2, 5));
+        // `x` is the 5th character of line 2, after a two-byte `é`.
+        assert_eq!(f.offset(2, 5), 10);
+        assert_eq!(f.line_col(10), (2, 5));
         assert_eq!(f.line_col(0), (1, 1));
     }
 

@@ -20,7 +20,7 @@ pub struct Spanned<T> {
 pub fn parse(file: &Arc<SourceFile>) -> Result<Node, Diagnostic> {
     let opts = LoaderOptions::default()
         .error_on_duplicate_keys(true)
-        .prevent_coercion(false);
+        .prevent_coercion(true);
     marked_yaml::parse_yaml_with_options(0, file.text(), opts).map_err(|e| {
         use marked_yaml::LoadError as E;
         let (marker, message) = match &e {
@@ -35,8 +35,12 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Node, Diagnostic> {
         let offset = marker
             .map(|m| file.offset(m.line(), m.column()))
             .unwrap_or(0);
-        Diagnostic::error("E100", Loc { file: file.clone(), span: offset..offset }, message)
-            .with_help("check indentation (spaces, not tabs) and that quotes and brackets are closed")
+        let help = if message.contains("mapping values are not allowed") {
+            "an expression with `: ` in it (an object literal) must be a block: write `Field: |` and the expression on the lines below"
+        } else {
+            "check indentation (spaces, not tabs) and that quotes and brackets are closed"
+        };
+        Diagnostic::error("E100", Loc { file: file.clone(), span: offset..offset }, message).with_help(help)
     })
 }
 
@@ -153,6 +157,30 @@ impl<'a> Reader<'a> {
                 None
             }
         }
+    }
+
+    /// A map value: unquoted it is an expression; in YAML quotes it is text, with `{expr}`
+    /// parts interpolated (`Status: "C"`, `Description: "Order {OrderNumber}"`), because that
+    /// is what a quoted value means to anyone who writes YAML.
+    pub fn map_value(&mut self, node: &Node, what: &str) -> Option<ExprSource> {
+        if let Node::Scalar(s) = node {
+            let start = self.loc(node).span.start;
+            let quote = self.file.text()[start..].chars().next();
+            if matches!(quote, Some('"') | Some('\'')) && !s.as_str().contains('\n') {
+                let mut text = String::with_capacity(s.as_str().len() + 2);
+                text.push('"');
+                for c in s.as_str().chars() {
+                    match c {
+                        '"' => text.push_str("\\\""),
+                        '\\' => text.push_str("\\\\"),
+                        c => text.push(c),
+                    }
+                }
+                text.push('"');
+                return Some(ExprSource::at(self.file.clone(), start, text));
+            }
+        }
+        self.expr(node, what)
     }
 
     /// A list of names, written `[A, B]` or as a YAML list; a single name is accepted too.
