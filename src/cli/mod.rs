@@ -4,6 +4,7 @@
 //! configuration is invalid.
 
 pub mod connect;
+pub mod eval;
 pub mod explain;
 pub mod fetch;
 pub mod load;
@@ -51,6 +52,8 @@ pub enum Command {
     Sim(sim::SimArgs),
     /// Read records straight from a system (`exflow fetch exact_globe Account --top 5`).
     Fetch(fetch::FetchArgs),
+    /// Evaluate a mapping expression over JSON records.
+    Eval(eval::EvalArgs),
 }
 
 /// Entry point of the binary.
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Sim(args) => sim::run(args),
         Command::Fetch(args) => fetch::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }
 
