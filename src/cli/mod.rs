@@ -3,6 +3,8 @@
 //! Exit codes: 0 ok, 1 the work failed (records failed, target refused), 2 the
 //! configuration is invalid.
 
+pub mod auth;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -23,10 +25,14 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Connect exflow to a system that needs a login (`exflow auth exact-online`).
+    Auth(auth::AuthArgs),
 }
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Auth(args) => auth::run(args),
+    }
 }
