@@ -4,6 +4,7 @@
 //! configuration is invalid.
 
 pub mod auth;
+pub mod sim;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Connect exflow to a system that needs a login (`exflow auth exact-online`).
     Auth(auth::AuthArgs),
+    /// Run the Exact Online (and Exact Globe) simulators until Ctrl-C.
+    Sim(sim::SimArgs),
 }
 
 /// Entry point of the binary.
@@ -34,5 +37,6 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Auth(args) => auth::run(args),
+        Command::Sim(args) => sim::run(args),
     }
 }
