@@ -3,6 +3,7 @@
 //! Exit codes: 0 ok, 1 the work failed (records failed, target refused), 2 the
 //! configuration is invalid.
 
+pub mod auth;
 pub mod connect;
 pub mod eval;
 pub mod explain;
@@ -48,6 +49,8 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Run pipelines: create and update records on the target.
     Run(run::RunArgs),
+    /// Connect exflow to a system that needs a login (`exflow auth exact-online`).
+    Auth(auth::AuthArgs),
     /// Run the Exact Online (and Exact Globe) simulators until Ctrl-C.
     Sim(sim::SimArgs),
     /// Read records straight from a system (`exflow fetch exact_globe Account --top 5`).
@@ -67,6 +70,7 @@ pub fn main() -> ExitCode {
         Command::Map(a) => map::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Run(a) => run::run(a),
+        Command::Auth(args) => auth::run(args),
         Command::Sim(args) => sim::run(args),
         Command::Fetch(args) => fetch::run(args),
         Command::Eval(args) => eval::run(args),
