@@ -219,6 +219,11 @@ fn catalogue() -> Vec<(&'static str, String, String, String, &'static str, f64, 
     for (name, tag, price) in [("Espressomachine Barista Pro", "ESP-PRO", 1299.0), ("Espressomachine Compact", "ESP-CMP", 449.0), ("Koffiemolen Conisch", "MOL-CON", 189.0), ("Melkopschuimer", "MLK-OPS", 89.0), ("Waterkoker Temperatuur", "WAT-TMP", 69.0)] {
         out.push(("APP", format!("APP-{tag}"), name.to_string(), "Garantie: 2 jaar".to_string(), "1", price, true));
     }
+    for (origin, tag) in [("Brazilië", "BRA"), ("Colombia", "COL"), ("Ethiopië", "ETH"), ("Huisblend", "HUI"), ("Espresso Blend", "ESP"), ("Decaf", "DEC")] {
+        for (pack, price) in [(10, 3.95), (50, 17.95), (100, 32.95)] {
+            out.push(("KOF", format!("CAP-{tag}-{pack}"), format!("Koffiecups {origin} {pack} stuks"), format!("Herkomst: {origin}; Verpakking: {pack} cups"), "2", price, true));
+        }
+    }
     for (name, tag, price, vat) in [("Installatie espressomachine", "INSTALL", 95.0, "1"), ("Onderhoudscontract 1 jaar", "ONDERH-1J", 249.0, "1"), ("Barista workshop", "WORKSHOP", 59.0, "1"), ("Cadeaubon 25 euro", "CADEAU-25", 25.0, "0")] {
         out.push(("DIE", format!("DIE-{tag}"), name.to_string(), String::new(), vat, price, false));
     }
@@ -231,6 +236,12 @@ fn items(store: &mut Store, n: usize, now: i64) -> Result<Vec<(String, f64, bool
     for i in (2..all.len()).rev() {
         let j = 1 + store.pick(i);
         all.swap(i, j);
+    }
+    // Beyond the catalogue: numbered accessories, so any --products N is honoured.
+    let mut extra = 1;
+    while all.len() < n {
+        all.push(("SER", format!("ACC-{extra:04}"), format!("Baristaccessoire {extra}"), String::new(), "1", 4.95 + extra as f64, true));
+        extra += 1;
     }
     all.truncate(n.max(1));
     let mut out = Vec::new();
