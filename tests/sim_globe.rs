@@ -105,6 +105,57 @@ async fn authentication_is_required() {
 }
 
 #[tokio::test]
+async fn ntlm_handshake_authenticates_the_connection() {
+    use base64::Engine;
+    use exflow::sim::exact_globe::ntlm;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let sim = start(GlobeSimConfig::default()).await;
+    let url = format!("{}{SVC}/VAT?$top=1", sim.base_url());
+    for (password, expected) in [
+        ("exflow", StatusCode::OK),
+        ("wrong", StatusCode::UNAUTHORIZED),
+    ] {
+        // One client, one pooled connection: NTLM authenticates the connection.
+        let http = Client::builder().pool_max_idle_per_host(1).build().unwrap();
+        let r = http
+            .get(&url)
+            .header(
+                "Authorization",
+                format!("NTLM {}", b64.encode(ntlm::client_negotiate())),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let challenge = r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        r.bytes().await.unwrap();
+        let challenge = b64
+            .decode(challenge.strip_prefix("NTLM ").unwrap())
+            .unwrap();
+        let answer =
+            ntlm::client_authenticate(&challenge, "EXACT", "exflow", password, [7; 8]).unwrap();
+        let r = http
+            .get(&url)
+            .header("Authorization", format!("NTLM {}", b64.encode(answer)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), expected);
+        r.bytes().await.unwrap();
+        let r = http.get(&url).send().await.unwrap();
+        assert_eq!(
+            r.status(),
+            expected,
+            "the connection stays (un)authenticated"
+        );
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn administration_headers_select_the_database() {
     let config = GlobeSimConfig {
         administrations: vec![
@@ -188,13 +239,22 @@ async fn paging_follows_next_links_and_query_options_apply() {
 
     let skipped = api.results("Item?$orderby=ItemCode&$skip=20").await;
     assert_eq!(skipped.len(), 3);
+    let (_, v) = api.get("Item?$top=2&$inlinecount=allpages").await;
+    assert_eq!(v["d"]["__count"], "23");
+    let (s, v) = api.get("").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(v["d"]["EntitySets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e == "SalesOrderLine"));
     let (s, v) = api.get("Item?$select=Nope").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(
         error_text(&v).contains("No property 'Nope' exists in type 'Exact.Metadata.Entity.Item'")
     );
     let stats = sim.stats();
-    assert_eq!(stats["calls"]["GET /services/Exact.Entity.REST.EG/Item"], 7);
+    assert_eq!(stats["calls"]["GET /services/Exact.Entity.REST.EG/Item"], 8);
     sim.shutdown().await;
 }
 
@@ -446,12 +506,12 @@ async fn merge_and_put_are_partial_updates() {
     let (s, v) = api.send("MERGE", &key, json!({"Bogus": 1})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(error_text(&v).starts_with("No property 'Bogus'"));
-    sim.update("Item", "FIETS-001", json!({"SalesPrice": 699}))
+    sim.update("Item", "APP-ESP-CMP", json!({"SalesPrice": 699}))
         .unwrap();
     let item = sim
         .records("Item")
         .into_iter()
-        .find(|i| i["ItemCode"] == "FIETS-001")
+        .find(|i| i["ItemCode"] == "APP-ESP-CMP")
         .unwrap();
     assert_eq!(item["SalesPrice"], 699);
     sim.shutdown().await;
@@ -469,7 +529,7 @@ async fn sales_order_lines_then_header() {
         .send(
             "POST",
             "SalesOrderLine",
-            json!({"Itemcode": "FIETS-001", "Quantity": 2}),
+            json!({"Itemcode": "APP-ESP-CMP", "Quantity": 2}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -478,7 +538,7 @@ async fn sales_order_lines_then_header() {
         .send(
             "POST",
             "SalesOrderLine",
-            json!({"TransactionKey": tk, "Itemcode": "HELM-010", "Quantity": 1, "Price": 50}),
+            json!({"TransactionKey": tk, "Itemcode": "MOK-ROOD-M", "Quantity": 1, "Price": 50}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED);
@@ -486,7 +546,7 @@ async fn sales_order_lines_then_header() {
         .send(
             "POST",
             "SalesOrderLine",
-            json!({"TransactionKey": tk, "ItemCode": "HELM-010"}),
+            json!({"TransactionKey": tk, "ItemCode": "MOK-ROOD-M"}),
         )
         .await;
     assert_eq!(
@@ -512,7 +572,7 @@ async fn sales_order_lines_then_header() {
         v["d"]["PaymentCondition"], debtor["PaymentCondition"],
         "taken from the debtor"
     );
-    assert_eq!(v["d"]["TotalAmountExcludingVAT"], 1348.0);
+    assert_eq!(v["d"]["TotalAmountExcludingVAT"], 948.0);
     assert!(sim.staged_lines().is_empty());
     let lines = api
         .results(&format!(
@@ -522,7 +582,7 @@ async fn sales_order_lines_then_header() {
         .await;
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["LineNumber"], 1);
-    assert_eq!(lines[0]["Description"], "Stadsfiets Amsterdam 28 inch");
+    assert_eq!(lines[0]["Description"], "Espressomachine Compact");
     assert_eq!(lines[0]["VATCode"], "1");
     let found = api
         .results(&format!(
@@ -570,7 +630,7 @@ async fn a_failed_header_leaves_its_staged_lines_behind() {
         .send(
             "POST",
             "SalesOrderLine",
-            json!({"Itemcode": "FIETS-002", "Quantity": 1}),
+            json!({"Itemcode": "KOF-BRA-250", "Quantity": 1}),
         )
         .await;
     let tk = v["d"]["TransactionKey"].as_str().unwrap().to_string();
@@ -646,7 +706,7 @@ async fn invoices_and_financial_entries_use_the_same_protocol() {
         .send(
             "POST",
             "InvoiceLine",
-            json!({"ItemCode": "BOEK-100", "Quantity": 4}),
+            json!({"ItemCode": "KOF-ESP-1000", "Quantity": 4}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -656,7 +716,7 @@ async fn invoices_and_financial_entries_use_the_same_protocol() {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["d"]["InvoiceCode"], "  1");
-    assert_eq!(v["d"]["TotalAmount"], 108.78);
+    assert_eq!(v["d"]["TotalAmount"], 104.42);
     // InvoiceHeader cannot be read over REST (PU415: retrieve not supported).
     let (s, _) = api.get("InvoiceHeader").await;
     assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
@@ -710,6 +770,16 @@ async fn faults_503_restart_locked() {
         assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(error_text(&v).contains("must be restarted"), "{v}");
     }
+    sim.shutdown().await;
+
+    let sim = start(GlobeSimConfig {
+        faults: "mac=1".parse().unwrap(),
+        ..Default::default()
+    })
+    .await;
+    let (s, v) = Api::new(&sim).get("Account").await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(error_text(&v).starts_with("MacAddress2"), "{v}");
     sim.shutdown().await;
 
     let sim = start(GlobeSimConfig {
@@ -776,12 +846,8 @@ async fn stats_count_calls_and_reset() {
     api.get("account?$top=1").await;
     let acc = api.results("Item?$top=1").await;
     assert_eq!(acc.len(), 1);
-    api.send(
-        "MERGE",
-        "Item('FIETS-001')",
-        json!({"GTIN": "8712345000014"}),
-    )
-    .await;
+    api.send("MERGE", "Item('VERZEND')", json!({"GTIN": "8700000000017"}))
+        .await;
     let http = Client::new();
     let stats: Value = http
         .get(format!("{}/_sim/stats", sim.base_url()))

@@ -4,6 +4,7 @@
 //! configuration is invalid.
 
 pub mod fetch;
+pub mod sim;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Read records straight from a system (`exflow fetch exact_globe Account --top 5`).
     Fetch(fetch::FetchArgs),
+    /// Run the Exact Online (and Exact Globe) simulators until Ctrl-C.
+    Sim(sim::SimArgs),
 }
 
 /// Entry point of the binary.
@@ -34,5 +37,6 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Fetch(args) => fetch::run(args),
+        Command::Sim(args) => sim::run(args),
     }
 }

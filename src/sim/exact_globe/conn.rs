@@ -20,6 +20,17 @@ pub struct CuttableListener(pub TcpListener);
 #[derive(Clone, Debug)]
 pub struct ConnHandle {
     cut: Arc<AtomicBool>,
+    /// NTLM state of this connection (NTLM authenticates connections, not requests).
+    pub ntlm: Arc<parking_lot::Mutex<NtlmState>>,
+}
+
+/// Where this connection is in the NTLM handshake.
+#[derive(Debug, Default)]
+pub struct NtlmState {
+    /// The server challenge sent in the CHALLENGE message, awaiting AUTHENTICATE.
+    pub challenge: Option<[u8; 8]>,
+    /// Set once AUTHENTICATE verified: later requests on this connection need no header.
+    pub authenticated: bool,
 }
 
 impl ConnHandle {
@@ -55,7 +66,10 @@ impl Listener for CuttableListener {
                             inner,
                             cut: cut.clone(),
                         },
-                        ConnHandle { cut },
+                        ConnHandle {
+                            cut,
+                            ntlm: Default::default(),
+                        },
                     );
                 }
                 // Too many open files and the like: wait and go on, as axum's own listener does.

@@ -1,4 +1,5 @@
-//! Fault injection: `--faults latency=50ms,status503=0.1,restart=0.01,locked=0.05,drop=0.05,lost_post=0.1`.
+//! Fault injection: `--faults latency=50ms,status503=0.1,restart=0.01,locked=0.05,drop=0.05,lost_post=0.1`
+//! (and `mac=0.01`, the workstation licence error).
 //! Every probability is drawn from one RNG seeded from the simulator's seed, so a run repeats.
 
 use std::str::FromStr;
@@ -20,6 +21,8 @@ pub struct Faults {
     pub drop: f64,
     /// A create is committed but its answer is lost (the connection drops after the commit).
     pub lost_post: f64,
+    /// The workstation licence check fails ("MacAddress2"), as on an unregistered machine.
+    pub mac: f64,
 }
 
 impl Faults {
@@ -80,9 +83,10 @@ impl FromStr for Faults {
                 "locked" => f.locked = p,
                 "drop" => f.drop = p,
                 "lost_post" => f.lost_post = p,
+                "mac" => f.mac = p,
                 other => {
                     return Err(FaultsError(format!(
-                        "unknown fault '{other}' (known: latency, status503, restart, locked, drop, lost_post)"
+                        "unknown fault '{other}' (known: latency, status503, restart, locked, drop, lost_post, mac)"
                     )))
                 }
             }

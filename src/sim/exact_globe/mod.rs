@@ -4,7 +4,7 @@
 //! and nothing from `connectors` (a simulator built on the client's types would share its
 //! mistakes).
 //!
-//! Parts: `catalog` (entities and properties), `value` (dates, GUIDs, padding), `filter`
+//! Parts: `auth` (NTLM and Basic), `ntlm` (the NTLMv2 handshake), `catalog` (entities and properties), `value` (dates, GUIDs, padding), `filter`
 //! (`$filter`), `store` (administrations), `write` (create/update/delete rules), `documents`
 //! (line-then-header protocol), `service` (one request), `server` (HTTP, auth, faults, stats),
 //! `conn` (cuttable connections), `seed` (data).
@@ -26,11 +26,13 @@
 //! # Ok(()) }
 //! ```
 
+mod auth;
 mod catalog;
 mod conn;
 mod documents;
 mod faults;
 mod filter;
+pub mod ntlm;
 mod seed;
 mod server;
 mod service;
@@ -57,9 +59,9 @@ pub struct GlobeSimConfig {
     /// A folder of `{Entity}.json` files, each a JSON array of records, loaded into the
     /// default administration after the seed data.
     pub fixtures: Option<PathBuf>,
-    /// Basic user (NTLM `DOMAIN\user` accepted; the domain is ignored).
+    /// The user, for NTLM (NTLMv2, any domain) and Basic (`DOMAIN\user` accepted).
     pub user: String,
-    /// Basic password.
+    /// The user's password.
     pub password: String,
     /// `(ServerName, DatabaseName)` pairs; the first is the default one.
     pub administrations: Vec<(String, String)>,

@@ -35,8 +35,31 @@ struct FixedDebtor {
     company: bool,
 }
 
-/// Fixed debtors: companies with a contact person, and persons.
+/// Fixed debtors: companies with a contact person, and persons. The first two are also in the
+/// Exact Online simulator's default data (seed 42), so the order flow finds them by e-mail.
 const DEBTORS: &[FixedDebtor] = &[
+    FixedDebtor {
+        name: "Hotel Smit V.O.F.",
+        first: "Marieke",
+        last: "Smit",
+        email: "info@hotelsmit.nl",
+        city: "Amersfoort",
+        postcode: "3837 TX",
+        street: "Schoolstraat 124",
+        country: "NL",
+        company: true,
+    },
+    FixedDebtor {
+        name: "Pieter Jansen",
+        first: "Pieter",
+        last: "Jansen",
+        email: "pieter.jansen@kpnmail.nl",
+        city: "Maastricht",
+        postcode: "6227 RJ",
+        street: "Molenweg 179",
+        country: "NL",
+        company: false,
+    },
     FixedDebtor {
         name: "Bakkerij De Korenschoof B.V.",
         first: "Jan",
@@ -45,17 +68,6 @@ const DEBTORS: &[FixedDebtor] = &[
         city: "Utrecht",
         postcode: "3511 AB",
         street: "Oudegracht 12",
-        country: "NL",
-        company: true,
-    },
-    FixedDebtor {
-        name: "Fietsenmakerij Van Dijk",
-        first: "Petra",
-        last: "van Dijk",
-        email: "petra@fietsvandijk.nl",
-        city: "Zwolle",
-        postcode: "8011 CD",
-        street: "Diezerstraat 45",
         country: "NL",
         company: true,
     },
@@ -71,17 +83,6 @@ const DEBTORS: &[FixedDebtor] = &[
         company: true,
     },
     FixedDebtor {
-        name: "Sanne Jansen",
-        first: "Sanne",
-        last: "Jansen",
-        email: "sanne.jansen@example.nl",
-        city: "Amersfoort",
-        postcode: "3811 EP",
-        street: "Langestraat 3",
-        country: "NL",
-        company: false,
-    },
-    FixedDebtor {
         name: "Lotte Maes",
         first: "Lotte",
         last: "Maes",
@@ -94,50 +95,70 @@ const DEBTORS: &[FixedDebtor] = &[
     },
 ];
 
-/// Fixed items: (code, description, assortment, price, VAT code, GTIN).
-const ITEMS: &[(&str, &str, i64, f64, &str, &str)] = &[
+/// Fixed items: (code, description, assortment, price, VAT code, GTIN, Class01, Class02). These
+/// codes (and GTINs) are also in the Exact Online simulator's default catalogue.
+const ITEMS: &[(&str, &str, i64, f64, &str, &str, &str, &str)] = &[
+    ("VERZEND", "Verzendkosten", 8, 6.95, "1", "", "", ""),
     (
-        "FIETS-001",
-        "Stadsfiets Amsterdam 28 inch",
+        "KOF-BRA-250",
+        "Koffiebonen Brazilië 250g",
         1,
-        649.0,
-        "1",
-        "8712345000014",
-    ),
-    (
-        "FIETS-002",
-        "E-bike Toerfiets 500Wh",
-        1,
-        2199.0,
-        "1",
-        "8712345000021",
-    ),
-    (
-        "HELM-010",
-        "Fietshelm Urban maat M",
-        3,
-        59.95,
-        "1",
-        "8712345000038",
-    ),
-    (
-        "SLOT-020",
-        "Kettingslot ART-3 110 cm",
-        3,
-        44.5,
-        "1",
-        "8712345000045",
-    ),
-    (
-        "BOEK-100",
-        "Fietsroutes door Nederland",
-        3,
-        24.95,
+        6.95,
         "2",
-        "9789012345672",
+        "8774783973340",
+        "",
+        "",
     ),
-    ("SERVICE-UUR", "Werkplaatsuur", 7, 65.0, "1", ""),
-    ("VERZEND", "Verzendkosten", 8, 6.95, "1", ""),
+    (
+        "KOF-ESP-1000",
+        "Koffiebonen Espresso Blend 1000g",
+        1,
+        23.95,
+        "2",
+        "8720678954871",
+        "",
+        "",
+    ),
+    (
+        "MOK-ROOD-M",
+        "Mok Rood maat M",
+        3,
+        8.95,
+        "1",
+        "8741267846742",
+        "ROOD",
+        "M",
+    ),
+    (
+        "THE-EARL-20",
+        "Thee Earl Grey 20 zakjes",
+        1,
+        3.95,
+        "2",
+        "8739856403919",
+        "",
+        "",
+    ),
+    (
+        "APP-ESP-CMP",
+        "Espressomachine Compact",
+        1,
+        449.0,
+        "1",
+        "8703641845864",
+        "",
+        "",
+    ),
+    (
+        "DIE-INSTALL",
+        "Installatie espressomachine",
+        7,
+        95.0,
+        "1",
+        "",
+        "",
+        "",
+    ),
 ];
 
 const FIRST: &[&str] = &[
@@ -166,14 +187,14 @@ const CITIES: &[(&str, &str, &str)] = &[
     ("Brugge", "8000", "BE"),
 ];
 const PRODUCTS: &[(&str, i64, f64)] = &[
-    ("Binnenband 28 inch", 3, 7.5),
-    ("Fietstas waterdicht", 3, 39.0),
-    ("Fietsverlichting LED set", 3, 29.95),
-    ("Bagagedrager achter", 3, 34.0),
-    ("Kinderfiets 20 inch", 1, 299.0),
-    ("Racefiets Carbon", 1, 1899.0),
-    ("Fietspomp staand", 3, 24.0),
-    ("Spatbord set", 3, 19.5),
+    ("Koffiebonen Huismerk", 1, 11.95),
+    ("Filterkoffie gemalen", 1, 5.49),
+    ("Cappuccinokopje", 3, 6.5),
+    ("Latte macchiato glas", 3, 7.25),
+    ("Koffiefilters nr. 4", 3, 2.95),
+    ("Ontkalker", 3, 9.95),
+    ("Melkkan RVS 600 ml", 3, 19.5),
+    ("Tamper 58 mm", 3, 29.0),
 ];
 
 /// Fills `admin` with reference data, `debtors` debtors and `items` items.
@@ -371,7 +392,7 @@ pub fn seed(
     }
 
     for i in 0..items {
-        let (code, desc, assortment, price, vat, gtin) = match ITEMS.get(i) {
+        let (code, desc, assortment, price, vat, gtin, class1, class2) = match ITEMS.get(i) {
             Some(it) => (
                 it.0.to_string(),
                 it.1.to_string(),
@@ -379,16 +400,21 @@ pub fn seed(
                 it.3,
                 it.4,
                 it.5.to_string(),
+                it.6,
+                it.7,
             ),
             None => {
                 let (desc, assortment, price) = *PRODUCTS.choose(rng).unwrap_or(&PRODUCTS[0]);
+                let gtin = format!("87{:011}", rng.gen_range(0u64..99_999_999_999));
                 (
                     format!("ART-{:04}", 1000 + i),
-                    format!("{desc} {}", i),
+                    format!("{desc} {i}"),
                     assortment,
                     price,
                     "1",
-                    format!("87{:011}", rng.gen_range(0u64..99_999_999_999)),
+                    gtin,
+                    "",
+                    "",
                 )
             }
         };
@@ -401,7 +427,7 @@ pub fn seed(
                 "Assortment": assortment, "SalesPrice": price, "SalesVATCode": vat,
                 "GTIN": if gtin.is_empty() { Value::Null } else { json!(gtin) },
                 "IsSalesItem": true, "IsStockItem": stock_item, "IsServiceItem": !stock_item,
-                "Class01Code": if assortment == 1 { "FIETS" } else { "" }, "SalesUnit": "STK", "Warehouse": "1",
+                "Class01Code": class1, "Class02Code": class2, "SalesUnit": "STK", "Warehouse": "1",
             }),
             now,
         )?;

@@ -13,7 +13,6 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine;
 use parking_lot::Mutex;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -141,7 +140,7 @@ pub fn error_response(err: &ApiError) -> Response {
     json_response(status, &body)
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response {
+pub(super) fn json_response(status: StatusCode, body: &Value) -> Response {
     let mut r = (status, body.to_string()).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -150,51 +149,6 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
     r.headers_mut()
         .insert("DataServiceVersion", HeaderValue::from_static("1.0;"));
     r
-}
-
-fn unauthorized() -> Response {
-    let mut r = error_response(&ApiError {
-        status: 401,
-        message: "Access is denied due to invalid credentials.".into(),
-    });
-    let h = r.headers_mut();
-    h.append(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Negotiate"),
-    );
-    h.append(header::WWW_AUTHENTICATE, HeaderValue::from_static("NTLM"));
-    h.append(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Basic realm=\"Exact Globe Entity Services\""),
-    );
-    r
-}
-
-fn authorized(sh: &Shared, headers: &HeaderMap) -> bool {
-    let Some(v) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let Some(b64) = v
-        .strip_prefix("Basic ")
-        .or_else(|| v.strip_prefix("basic "))
-    else {
-        return false;
-    };
-    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else {
-        return false;
-    };
-    let Ok(text) = String::from_utf8(raw) else {
-        return false;
-    };
-    // `DOMAIN\user` is how NTLM users are written; the domain does not matter here.
-    let Some((user, password)) = text.split_once(':') else {
-        return false;
-    };
-    let user = user.rsplit('\\').next().unwrap_or(user);
-    user.eq_ignore_ascii_case(&sh.user) && password == sh.password
 }
 
 fn chance(sh: &Shared, p: f64) -> bool {
@@ -212,6 +166,9 @@ fn resolve(uri: &Uri) -> Option<(String, Option<String>)> {
     let path = percent_encoding::percent_decode_str(uri.path())
         .decode_utf8_lossy()
         .into_owned();
+    if path.eq_ignore_ascii_case(SERVICE_PATH) {
+        return Some((String::new(), None));
+    }
     let prefix = format!("{}/", SERVICE_PATH.to_ascii_lowercase());
     let rest = path
         .to_ascii_lowercase()
@@ -303,8 +260,18 @@ async fn serve(
     if chance(sh, sh.faults.drop) {
         return cut(conn);
     }
-    if !authorized(sh, headers) {
-        return unauthorized();
+    if let Some(answer) = super::auth::authenticate(sh, conn, headers) {
+        return answer;
+    }
+    if chance(sh, sh.faults.mac) {
+        return error_response(&ApiError::server(
+            "MacAddress2: this workstation is not registered in Exact Globe (System / HR and Security / Workstation).",
+        ));
+    }
+    if name.is_empty() && verb == "GET" {
+        // The service document: the entity sets this service exposes.
+        let sets: Vec<&str> = Catalog::get().entities().map(|e| e.name.as_str()).collect();
+        return json_response(StatusCode::OK, &json!({ "d": { "EntitySets": sets } }));
     }
     let Some(entity) = entity else {
         return error_response(&ApiError::not_found(format!(
