@@ -189,11 +189,21 @@ fn first_debtor(sim: &GlobeSim) -> String {
         .to_string()
 }
 
-fn order_lines() -> Vec<Record> {
+/// Three lines for sales items the simulator holds, the item code in three casings (the
+/// client must send `Itemcode`, as `SalesOrderLine` spells it).
+fn order_lines(sim: &GlobeSim) -> Vec<Record> {
+    let codes: Vec<String> = sim
+        .records("Item")
+        .iter()
+        .filter(|i| i["IsSalesItem"] == true)
+        .filter_map(|i| i["ItemCode"].as_str().map(str::to_string))
+        .take(3)
+        .collect();
+    assert_eq!(codes.len(), 3, "the simulator seeds sales items");
     vec![
-        rec(json!({"ItemCode": "FIETS-001", "Quantity": 2})),
-        rec(json!({"itemcode": "HELM-010", "Quantity": 1, "Price": 50})),
-        rec(json!({"Itemcode": "FIETS-002", "quantity": 1})),
+        rec(json!({"ItemCode": codes[0], "Quantity": 2})),
+        rec(json!({"itemcode": codes[1], "Quantity": 1, "Price": 50})),
+        rec(json!({"Itemcode": codes[2], "quantity": 1})),
     ]
 }
 
@@ -337,7 +347,7 @@ async fn codes_are_padded_in_filters_keys_and_bodies() {
             "SalesOrderHeader",
             &header,
             "SalesOrderLine",
-            &order_lines()[..1],
+            &order_lines(&sim)[..1],
             None,
         )
         .await
@@ -441,7 +451,7 @@ async fn documents_are_written_lines_then_header() {
             "SalesOrderHeader",
             &header,
             "SalesOrderLine",
-            &order_lines(),
+            &order_lines(&sim),
             Some(&key),
         )
         .await
@@ -488,7 +498,7 @@ async fn a_refused_header_removes_its_staged_lines() {
             "SalesOrderHeader",
             &header,
             "SalesOrderLine",
-            &order_lines()[..2],
+            &order_lines(&sim)[..2],
             None,
         )
         .await
@@ -513,7 +523,7 @@ async fn a_refused_header_removes_its_staged_lines() {
     assert_eq!(count(&st, "DELETE SalesOrderLine(key)"), 2);
 
     // A refused line: the lines before it are removed, nothing is left.
-    let mut lines = order_lines();
+    let mut lines = order_lines(&sim);
     lines[2] = rec(json!({"Itemcode": "GEEN-ARTIKEL", "Quantity": 1}));
     let header = rec(json!({"OrderDebtor": first_debtor(&sim), "YourReference": "WEB-3"}));
     let result = client
@@ -579,7 +589,7 @@ async fn a_lost_header_answer_is_resolved_by_its_match_key() {
             "SalesOrderHeader",
             &header,
             "SalesOrderLine",
-            &order_lines(),
+            &order_lines(&sim),
             Some(&key),
         )
         .await
@@ -607,7 +617,7 @@ async fn a_lost_header_answer_is_resolved_by_its_match_key() {
             "SalesOrderHeader",
             &header,
             "SalesOrderLine",
-            &order_lines(),
+            &order_lines(&sim),
             None,
         )
         .await
@@ -825,7 +835,7 @@ async fn fetch_pages_changes_since_a_cursor() {
             "SalesOrder",
             &header,
             "SalesOrderLine",
-            &order_lines(),
+            &order_lines(&sim),
             None,
         )
         .await
@@ -956,7 +966,7 @@ async fn a_lost_line_answer_is_resolved_before_the_header() {
                 "SalesOrderHeader",
                 &header,
                 "SalesOrderLine",
-                &order_lines(),
+                &order_lines(&sim),
                 None,
             )
             .await

@@ -82,7 +82,11 @@ impl From<CallError> for ConnectorError {
 /// memory leak brings, or a record locked by another user. Both go away by waiting.
 fn is_transient_message(message: &str) -> bool {
     let lower = message.to_ascii_lowercase();
-    lower.contains("restart") || lower.contains("locked") || lower.contains("in use by another")
+    lower.contains("restart")
+        || lower.contains("locked")
+        || lower.contains("in use by another")
+        // SQL Server rolls the victim's transaction back: nothing was written.
+        || lower.contains("chosen as the deadlock victim")
 }
 
 fn protocol(message: impl Into<String>) -> ConnectorError {
@@ -572,6 +576,9 @@ mod tests {
     fn transient_messages() {
         assert!(is_transient_message("The record is locked by another user"));
         assert!(is_transient_message("The Entity service needs a restart"));
+        assert!(is_transient_message(
+            "Transaction (Process ID 52) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction."
+        ));
         assert!(!is_transient_message("No property 'X' exists"));
     }
 }
