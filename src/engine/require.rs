@@ -267,6 +267,11 @@ async fn on_missing(
             describe(mv)
         )))),
         OnMissing::Create => {
+            // A create the target refused earlier in this run is not tried again.
+            let refused_key = (req.entity.clone(), key_string(mv).unwrap_or_default());
+            if let Some(reason) = runner.refused.get(&refused_key) {
+                return Ok(Found::Done(Decision::fail(reason.clone())));
+            }
             let mut payload = match runner.eval_map(&req.map, item, extra) {
                 Ok(d) => d,
                 Err(e) => return Ok(Found::Done(Decision::fail(format!("{}: {e}", req.name)))),
@@ -300,12 +305,16 @@ async fn on_missing(
                     )?;
                     Ok(Found::Bound(bound))
                 }
-                Err(WriteError::Record(reason)) => Ok(Found::Done(Decision::fail(format!(
-                    "{}: creating {} {} refused: {reason}",
-                    req.name,
-                    req.entity,
-                    describe(mv)
-                )))),
+                Err(WriteError::Record(reason)) => {
+                    let reason = format!(
+                        "{}: creating {} {} refused: {reason}",
+                        req.name,
+                        req.entity,
+                        describe(mv)
+                    );
+                    runner.refused.insert(refused_key, reason.clone());
+                    Ok(Found::Done(Decision::fail(reason)))
+                }
                 Err(WriteError::Fatal(e)) => Err(e),
             }
         }

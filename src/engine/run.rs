@@ -16,7 +16,7 @@ use crate::pipeline::apply::truthy;
 use crate::pipeline::{Pipeline, Project};
 use crate::state::{Activity, Outcome, RunStatus, StateStore};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 /// One source record on its way through a page.
@@ -56,6 +56,9 @@ pub(super) struct Runner<'a> {
     /// Required records created (or found) by this run, per entity and match field: a new
     /// customer with two orders in the run is created once.
     pub seen: BTreeMap<(String, String), super::batch::KeyIndex>,
+    /// Required records whose create the target refused in this run, with the reason: the
+    /// next record needing the same one fails at once instead of asking again.
+    pub refused: HashMap<(String, String), String>,
 }
 
 impl<'a> Runner<'a> {
@@ -285,6 +288,7 @@ pub async fn run_with_env(
         },
         run_id: None,
         seen: BTreeMap::new(),
+        refused: HashMap::new(),
     };
     if !options.dry_run {
         if env.retention_days > 0 {

@@ -463,3 +463,19 @@ async fn an_existing_order_is_skipped_before_its_customer_is_touched() {
     assert_eq!(r.entities["SalesOrder"].skipped, 1, "{r}");
     assert_eq!(w.globe.calls().total() - before.total(), 0);
 }
+
+#[tokio::test]
+async fn a_refused_customer_is_not_tried_again_in_the_same_run() {
+    let w = world(10);
+    seed_orders(&w);
+    *w.globe.refuse.lock() = Some(json!("new@x.nl"));
+    let r = run(&w, &orders(), false).await.unwrap();
+    let c = r.entities["SalesOrder"];
+    // Orders 2 and 3 share the refused customer; order 4 misses items.
+    assert_eq!((c.created, c.failed), (1, 3), "{r}");
+    // Creates: other@x.nl, the refused new@x.nl once, order 1.
+    assert_eq!(w.globe.calls().writes, 3 + 1, "order 1 has one line");
+    let log = w.store.activity(r.run_id.unwrap()).unwrap();
+    let o3 = log.iter().find(|a| a.source_key.as_deref() == Some("o3")).unwrap();
+    assert!(o3.error.as_deref().unwrap().contains("refused"), "{o3:?}");
+}
