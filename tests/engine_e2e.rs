@@ -8,7 +8,7 @@ use exflow::pipeline::{self, Project};
 use exflow::sim::exact_globe::{GlobeSim, GlobeSimConfig};
 use exflow::sim::exact_online::{OnlineSim, OnlineSimConfig};
 use exflow::state::tokens::{StoredToken, TokenStore};
-use exflow::state::SqliteStore;
+use exflow::state::{SqliteStore, StateStore};
 use serde_json::Value;
 use std::path::Path;
 
@@ -85,9 +85,19 @@ fn load(env: &Env) -> Project {
     }
 }
 
-async fn run(project: &Project, name: &str, conns: &Connectors, store: &SqliteStore, dry_run: bool) -> RunReport {
+async fn run(
+    project: &Project,
+    name: &str,
+    conns: &Connectors,
+    store: &SqliteStore,
+    dry_run: bool,
+) -> RunReport {
     let p = project.pipeline(name).unwrap();
-    let options = RunOptions { dry_run, keep_decisions: true, ..RunOptions::default() };
+    let options = RunOptions {
+        dry_run,
+        keep_decisions: true,
+        ..RunOptions::default()
+    };
     match run_pipeline(project, p, conns, store, options).await {
         Ok(r) => r,
         Err(e) => panic!("{name}: {e}"),
@@ -98,49 +108,177 @@ fn fails(r: &RunReport) -> Vec<String> {
     r.decisions
         .iter()
         .filter_map(|d| match &d.decision {
-            exflow::engine::Decision::Fail { reason } => Some(format!("{} {}: {reason}", d.entity, d.match_value)),
+            exflow::engine::Decision::Fail { reason } => {
+                Some(format!("{} {}: {reason}", d.entity, d.match_value))
+            }
             _ => None,
         })
         .collect()
 }
 
+/// Calls of one method (`POST`, `MERGE`, `PUT`, `GET`) a simulator has answered.
+fn method_calls(stats: &Value, method: &str) -> u64 {
+    let by_method = stats["by_method"][method].as_u64();
+    by_method.unwrap_or_else(|| {
+        stats["calls"]
+            .as_object()
+            .map(|calls| {
+                calls
+                    .iter()
+                    .filter(|(k, _)| k.starts_with(&format!("{method} ")))
+                    .filter_map(|(_, v)| v.as_u64())
+                    .sum()
+            })
+            .unwrap_or(0)
+    })
+}
+
 fn writes(stats: &Value) -> u64 {
-    stats["writes"].as_u64().unwrap_or(0)
+    ["POST", "PUT", "MERGE", "DELETE"]
+        .iter()
+        .map(|m| method_calls(stats, m))
+        .sum()
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.trim().to_string(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn small_online() -> OnlineSimConfig {
+    OnlineSimConfig {
+        orders: 60,
+        customers: 20,
+        products: 25,
+        minutely_limit: 10_000,
+        daily_limit: 100_000,
+        ..OnlineSimConfig::default()
+    }
 }
 
 #[tokio::test]
-async fn the_standard_flows_run_and_a_rerun_creates_nothing() {
-    let env = env(
-        OnlineSimConfig { orders: 60, customers: 20, products: 25, minutely_limit: 10_000, daily_limit: 100_000, ..OnlineSimConfig::default() },
-        GlobeSimConfig::default(),
-        "",
-    )
-    .await;
+async fn the_standard_flows_end_to_end() {
+    let env = env(small_online(), GlobeSimConfig::default(), "").await;
     let project = load(&env);
     let pipelines: Vec<_> = project.pipelines.iter().collect();
     let conns = connectors(&project, &pipelines).await.unwrap();
     let store = state_store(&project).unwrap();
 
-    let globe_before = env.globe.stats();
+    // A plan writes nothing to either system.
+    let (online0, globe0) = (env.online.stats(), env.globe.stats());
     let plan = run(&project, "products", &conns, &store, true).await;
-    println!("{plan}");
-    println!("globe stats after plan: {}", env.globe.stats());
-    let _ = globe_before;
+    assert!(plan.main_counts().created > 0, "{plan}");
+    assert_eq!(writes(&env.globe.stats()), writes(&globe0));
+    assert_eq!(writes(&env.online.stats()), writes(&online0));
+    assert!(
+        store.runs(None, 10).unwrap().is_empty(),
+        "a plan records no run"
+    );
 
+    let mut created = 0;
     for name in ["products", "customers", "orders"] {
         let r = run(&project, name, &conns, &store, false).await;
-        println!("{r}");
-        for f in fails(&r).iter().take(3) {
-            println!("  {f}");
-        }
-        let mut reasons: Vec<String> = r.decisions.iter().filter_map(|d| match &d.decision {
-            exflow::engine::Decision::Skip { reason } => Some(reason.clone()),
-            _ => None,
-        }).collect();
-        reasons.sort();
-        reasons.dedup();
-        println!("  skip reasons: {reasons:?}");
+        assert_eq!(r.total_failed(), 0, "{r}\n{:?}", fails(&r));
+        created += r.main_counts().created;
     }
-    println!("online stats: {}", env.online.stats());
-    println!("globe stats: {}", env.globe.stats());
+    assert!(created > 0);
+
+    // Every open Online order with lines is in Globe exactly once, with its lines and
+    // its customer found (or created) by e-mail.
+    let online_lines = env.online.records("SalesOrderLines");
+    let globe_orders = env.globe.records("SalesOrderHeader");
+    let globe_lines = env.globe.records("SalesOrderLine");
+    let globe_accounts = env.globe.records("Account");
+    let accounts = env.online.records("Accounts");
+    let mut open = 0;
+    for o in env.online.records("SalesOrders") {
+        let lines: Vec<&Value> = online_lines
+            .iter()
+            .filter(|l| l["OrderID"] == o["OrderID"])
+            .collect();
+        if o["Status"] != 12 || lines.is_empty() {
+            continue;
+        }
+        open += 1;
+        let number = text(&o["OrderNumber"]);
+        let mine: Vec<&Value> = globe_orders
+            .iter()
+            .filter(|h| text(&h["YourReference"]) == number)
+            .collect();
+        assert_eq!(mine.len(), 1, "order {number} in Globe once");
+        let header = mine[0];
+        let key = text(&header["SalesOrderNumber"]);
+        let lines_in_globe = globe_lines
+            .iter()
+            .filter(|l| text(&l["SalesOrderNumber"]) == key)
+            .count();
+        assert_eq!(lines_in_globe, lines.len(), "lines of order {number}");
+        let account = accounts.iter().find(|a| a["ID"] == o["OrderedBy"]).unwrap();
+        let email = text(&account["Email"]).to_lowercase();
+        let debtor = globe_accounts
+            .iter()
+            .find(|a| text(&a["EmailAddress"]).to_lowercase() == email)
+            .unwrap_or_else(|| panic!("debtor {email} in Globe"));
+        assert_eq!(
+            text(&header["OrderDebtor"]),
+            text(&debtor["DebtorNumber"]),
+            "order {number}"
+        );
+    }
+    assert!(open > 0);
+
+    // A rerun creates nothing: incrementally, and from scratch (cursors forgotten).
+    let before = writes(&env.globe.stats());
+    for name in ["products", "orders"] {
+        let r = run(&project, name, &conns, &store, false).await;
+        assert_eq!(r.main_counts().created + r.main_counts().updated, 0, "{r}");
+        store.cursor_clear(name).unwrap();
+        let r = run(&project, name, &conns, &store, false).await;
+        let diffs = serde_json::to_string(&r.decisions.iter().take(2).collect::<Vec<_>>()).unwrap();
+        assert_eq!(
+            r.main_counts().created + r.main_counts().updated,
+            0,
+            "{r}\n{diffs}"
+        );
+        assert_eq!(r.total_failed(), 0, "{r}");
+    }
+    assert_eq!(
+        writes(&env.globe.stats()),
+        before,
+        "nothing written to Globe again"
+    );
+
+    // A changed debtor reaches Online; the unchanged ones are not touched. (The debtors the
+    // orders flow made in Globe first go back to Online once, with their revenue account.)
+    let settle = run(&project, "customers", &conns, &store, false).await;
+    assert_eq!(settle.main_counts().created, 0, "{settle}");
+    let settled = run(&project, "customers", &conns, &store, false).await;
+    assert_eq!(settled.records_read, 0, "{settled}");
+    let debtor = globe_accounts
+        .iter()
+        .find(|a| a["EmailAddress"].is_string() && text(&a["DebtorNumber"]) != "")
+        .unwrap();
+    env.globe
+        .update(
+            "Account",
+            &text(&debtor["ID"]),
+            serde_json::json!({"InvoiceCity": "Zwolle"}),
+        )
+        .unwrap();
+    let puts = method_calls(&env.online.stats(), "PUT");
+    let r = run(&project, "customers", &conns, &store, false).await;
+    let diffs = serde_json::to_string(&r.decisions.iter().take(4).collect::<Vec<_>>()).unwrap();
+    assert_eq!(r.main_counts().updated, 1, "{r}\n{diffs}");
+    assert_eq!(method_calls(&env.online.stats(), "PUT"), puts + 1);
+    let email = text(&debtor["EmailAddress"]).to_lowercase();
+    let online_account = env
+        .online
+        .records("Accounts")
+        .into_iter()
+        .find(|a| text(&a["Email"]).to_lowercase() == email)
+        .unwrap();
+    assert_eq!(online_account["City"], "Zwolle");
 }

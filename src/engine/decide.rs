@@ -3,6 +3,7 @@
 use super::batch::key_string;
 use crate::connectors::Record;
 use crate::pipeline::OnMatch;
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -61,12 +62,40 @@ impl Decision {
     }
 }
 
+/// A date or moment in any spelling the systems use: OData `/Date(ms)/` (with an optional
+/// offset, which Exact leaves at local time), RFC 3339, `YYYY-MM-DDTHH:MM:SS`, `YYYY-MM-DD`.
+fn moment(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    if let Some(inner) = s.strip_prefix("/Date(").and_then(|r| r.strip_suffix(")/")) {
+        let digits = inner
+            .char_indices()
+            .skip(1)
+            .find(|(_, c)| *c == '+' || *c == '-')
+            .map_or(inner, |(i, _)| &inner[..i]);
+        let ms: i64 = digits.parse().ok()?;
+        return DateTime::from_timestamp_millis(ms).map(|t| t.naive_utc());
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.naive_utc());
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(t);
+        }
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+}
+
 /// Whether two values are the same for the target: strings compare trimmed (Globe pads
 /// codes), numbers by value even when one side is a numeric string, null equals "".
 fn same(old: &Value, new: &Value) -> bool {
     match (old, new) {
         (Value::Null, Value::String(s)) | (Value::String(s), Value::Null) => s.trim().is_empty(),
-        (Value::String(a), Value::String(b)) => a.trim() == b.trim(),
+        (Value::String(a), Value::String(b)) => {
+            a.trim() == b.trim() || matches!((moment(a), moment(b)), (Some(x), Some(y)) if x == y)
+        }
         (Value::Number(_), Value::String(_)) | (Value::String(_), Value::Number(_)) => {
             let num = |v: &Value| match v {
                 Value::Number(n) => n.as_f64(),
@@ -249,6 +278,15 @@ mod tests {
             ),
             Decision::skip("unchanged")
         );
+    }
+
+    #[test]
+    fn dates_compare_by_moment_whatever_the_spelling() {
+        let old = rec(json!({"From": "/Date(946684800000)/", "To": "/Date(946684800000+0100)/"}));
+        let new = rec(json!({"From": "2000-01-01", "To": "2000-01-01T00:00:00Z"}));
+        assert!(diff(&old, &new, &[], &[], true).is_empty());
+        let later = rec(json!({"From": "2000-01-02"}));
+        assert_eq!(diff(&old, &later, &[], &[], true).len(), 1);
     }
 
     #[test]

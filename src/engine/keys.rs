@@ -7,22 +7,34 @@ use serde_json::Value;
 
 /// The key property of `entity` on `system`.
 pub fn key_field(system: System, entity: &str) -> &'static str {
+    key_fields(system, entity)[0]
+}
+
+/// The key property and the other names it goes by: Exact Online's order and invoice
+/// endpoints call it `OrderID` / `InvoiceID`, some feeds `ID`.
+fn key_fields(system: System, entity: &str) -> &'static [&'static str] {
     match system {
-        System::ExactOnline => "ID",
+        System::ExactOnline => match entity {
+            "SalesOrders" | "SalesOrderHeaders" => &["OrderID", "ID"],
+            "SalesInvoices" => &["InvoiceID", "ID"],
+            _ => &["ID"],
+        },
         System::ExactGlobe => match entity {
-            "Item" | "ItemCatalog" => "ItemCode",
-            "SalesOrder" | "SalesOrderHeader" => "SalesOrderNumber",
-            "ContactPerson" => "ContactID",
-            "ItemAssortment" => "Assortment",
-            "CostCenter" | "CostUnit" | "Warehouse" => "Code",
-            _ => "ID",
+            "Item" | "ItemCatalog" => &["ItemCode"],
+            "SalesOrder" | "SalesOrderHeader" => &["SalesOrderNumber"],
+            "ContactPerson" => &["ContactID"],
+            "ItemAssortment" => &["Assortment"],
+            "CostCenter" | "CostUnit" | "Warehouse" => &["Code"],
+            _ => &["ID"],
         },
     }
 }
 
 /// The key of `record` as text, when it has one.
 pub fn record_key(system: System, entity: &str, record: &Record) -> Option<String> {
-    record.get(key_field(system, entity)).and_then(key_text)
+    key_fields(system, entity)
+        .iter()
+        .find_map(|f| record.get(*f).and_then(key_text))
 }
 
 /// A key value as text, as the system spells it (trimmed of Globe's padding).
@@ -47,6 +59,12 @@ mod tests {
         assert_eq!(
             key_field(System::ExactGlobe, "SalesOrderHeader"),
             "SalesOrderNumber"
+        );
+        let order = serde_json::json!({"OrderID": "g-1", "OrderNumber": 7});
+        let order = order.as_object().unwrap();
+        assert_eq!(
+            record_key(System::ExactOnline, "SalesOrders", order).as_deref(),
+            Some("g-1")
         );
     }
 }

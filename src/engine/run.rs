@@ -2,9 +2,9 @@
 //! record of a page is handled, so a crash re-reads at most one page (and the journal and
 //! the match check make that harmless).
 
-use super::batch::{key_string, resolve};
+use super::batch::resolve;
 use super::decide::Decision;
-use super::keys::key_field;
+use super::keys::record_key;
 use super::recover::recover;
 use super::report::{RecordPlan, RunReport};
 use super::require::resolve_requires;
@@ -154,11 +154,10 @@ impl<'a> Runner<'a> {
         records: Vec<Record>,
     ) -> Result<(), EngineError> {
         let src = &self.pipeline.source;
-        let source_key_field = key_field(src.system, &src.entity);
         let mut items: Vec<Item> = records
             .into_iter()
             .map(|r| Item {
-                source_key: r.get(source_key_field).and_then(key_string),
+                source_key: record_key(src.system, &src.entity, &r),
                 source: Value::Object(r),
                 bindings: Vec::new(),
                 done: None,

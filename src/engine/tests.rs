@@ -476,6 +476,9 @@ async fn a_refused_customer_is_not_tried_again_in_the_same_run() {
     // Creates: other@x.nl, the refused new@x.nl once, order 1.
     assert_eq!(w.globe.calls().writes, 3 + 1, "order 1 has one line");
     let log = w.store.activity(r.run_id.unwrap()).unwrap();
-    let o3 = log.iter().find(|a| a.source_key.as_deref() == Some("o3")).unwrap();
+    let o3 = log
+        .iter()
+        .find(|a| a.source_key.as_deref() == Some("o3"))
+        .unwrap();
     assert!(o3.error.as_deref().unwrap().contains("refused"), "{o3:?}");
 }
