@@ -31,7 +31,8 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-async fn env(online: OnlineSimConfig, globe: GlobeSimConfig, vars: &str) -> Env {
+/// Both simulators and a project folder pointing at them; `default_debtor` is YAML.
+async fn env(online: OnlineSimConfig, globe: GlobeSimConfig, default_debtor: &str) -> Env {
     let online = OnlineSim::start(online, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
@@ -54,7 +55,7 @@ async fn env(online: OnlineSimConfig, globe: GlobeSimConfig, vars: &str) -> Env 
          client_secret: exflow-sim-secret\n    redirect_uri: http://127.0.0.1:9/callback\n    daily_reserve: 10\n  \
          exact_globe:\n    base_url: {}\n    server_name: localhost\n    database_name: \"500\"\n    \
          user: exflow\n    password: exflow\n\
-         vars:\n  default_debtor: null\n  home_country: NL\n  currency: EUR\n  prices_include_vat: false\n  skip_item_prefix: \"TMP-\"\n{vars}",
+         vars:\n  default_debtor: {default_debtor}\n  home_country: NL\n  currency: EUR\n  prices_include_vat: false\n  skip_item_prefix: \"TMP-\"\n",
         online.base_url(),
         online.division(),
         globe.base_url()
@@ -161,7 +162,7 @@ fn small_online() -> OnlineSimConfig {
 
 #[tokio::test]
 async fn the_standard_flows_end_to_end() {
-    let env = env(small_online(), GlobeSimConfig::default(), "").await;
+    let env = env(small_online(), GlobeSimConfig::default(), "null").await;
     let project = load(&env);
     let pipelines: Vec<_> = project.pipelines.iter().collect();
     let conns = connectors(&project, &pipelines).await.unwrap();
@@ -281,4 +282,174 @@ async fn the_standard_flows_end_to_end() {
         .find(|a| text(&a["Email"]).to_lowercase() == email)
         .unwrap();
     assert_eq!(online_account["City"], "Zwolle");
+}
+
+/// Open Online orders with lines: (order number, line count, OrderedBy).
+fn open_orders(env: &Env) -> Vec<(String, usize, Value)> {
+    let lines = env.online.records("SalesOrderLines");
+    env.online
+        .records("SalesOrders")
+        .into_iter()
+        .filter(|o| o["Status"] == 12)
+        .map(|o| {
+            let n = lines
+                .iter()
+                .filter(|l| l["OrderID"] == o["OrderID"])
+                .count();
+            (text(&o["OrderNumber"]), n, o["OrderedBy"].clone())
+        })
+        .filter(|(_, n, _)| *n > 0)
+        .collect()
+}
+
+fn globe_orders_by_reference(env: &Env) -> std::collections::HashMap<String, usize> {
+    let mut out = std::collections::HashMap::new();
+    for h in env.globe.records("SalesOrderHeader") {
+        *out.entry(text(&h["YourReference"])).or_default() += 1;
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_missing_item_fails_its_order_alone_with_the_item_code() {
+    let env = env(small_online(), GlobeSimConfig::default(), "null").await;
+    let project = load(&env);
+    let pipelines: Vec<_> = project.pipelines.iter().collect();
+    let conns = connectors(&project, &pipelines).await.unwrap();
+    let store = state_store(&project).unwrap();
+    // Orders before products: items Globe does not have yet fail their orders.
+    let globe_items: Vec<String> = env
+        .globe
+        .records("Item")
+        .iter()
+        .map(|i| text(&i["ItemCode"]))
+        .collect();
+    let r = run(&project, "orders", &conns, &store, false).await;
+    let failed = fails(&r);
+    assert!(!failed.is_empty(), "{r}");
+    for f in &failed {
+        assert!(f.contains("not found by ItemCode: "), "{f}");
+        let codes = f.rsplit("ItemCode: ").next().unwrap();
+        for code in codes.split(", ") {
+            assert!(
+                !globe_items.contains(&code.to_string()),
+                "{code} exists in Globe: {f}"
+            );
+        }
+    }
+    let c = r.main_counts();
+    assert_eq!(c.created + c.failed, open_orders(&env).len() as u64, "{r}");
+    let log = store.activity(r.run_id.unwrap()).unwrap();
+    let logged = log
+        .iter()
+        .filter(|a| a.outcome == exflow::state::Outcome::Fail)
+        .count();
+    assert_eq!(logged as u64, c.failed);
+    assert!(log
+        .iter()
+        .all(|a| a.outcome != exflow::state::Outcome::Fail || a.source_payload.is_some()));
+
+    // Once the products are there, the failed orders go through and nothing doubles.
+    run(&project, "products", &conns, &store, false).await;
+    store.cursor_clear("orders").unwrap();
+    let r = run(&project, "orders", &conns, &store, false).await;
+    assert_eq!(r.total_failed(), 0, "{r}");
+    assert_eq!(r.main_counts().created, c.failed, "{r}");
+    let counts = globe_orders_by_reference(&env);
+    for (number, _, _) in open_orders(&env) {
+        assert_eq!(counts.get(&number), Some(&1), "order {number}");
+    }
+}
+
+#[tokio::test]
+async fn the_default_debtor_takes_every_order() {
+    let globe = GlobeSimConfig::default();
+    let probe = GlobeSim::start(globe.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let debtor = probe
+        .records("Account")
+        .into_iter()
+        .map(|a| text(&a["DebtorNumber"]))
+        .find(|d| !d.is_empty())
+        .unwrap();
+    probe.shutdown().await;
+    let env = env(small_online(), globe, &format!("\"{debtor}\"")).await;
+    let project = load(&env);
+    let pipelines: Vec<_> = project.pipelines.iter().collect();
+    let conns = connectors(&project, &pipelines).await.unwrap();
+    let store = state_store(&project).unwrap();
+    run(&project, "products", &conns, &store, false).await;
+    let accounts = env.globe.records("Account").len();
+    let r = run(&project, "orders", &conns, &store, false).await;
+    assert_eq!(r.total_failed(), 0, "{r}");
+    assert!(r.main_counts().created > 0);
+    assert!(
+        !r.entities.contains_key("Account"),
+        "no debtor created or updated: {r}"
+    );
+    assert_eq!(env.globe.records("Account").len(), accounts);
+    for h in env.globe.records("SalesOrderHeader") {
+        assert_eq!(text(&h["OrderDebtor"]), debtor);
+    }
+}
+
+#[tokio::test]
+async fn a_run_killed_anywhere_never_makes_a_duplicate() {
+    use rand::{Rng, SeedableRng};
+    let mut interrupted = 0;
+    let mut resolved = 0;
+    for seed in [1u64, 2, 3] {
+        let env = env(small_online(), GlobeSimConfig::default(), "null").await;
+        let project = load(&env);
+        let pipelines: Vec<_> = project.pipelines.iter().collect();
+        let conns = connectors(&project, &pipelines).await.unwrap();
+        let store = state_store(&project).unwrap();
+        run(&project, "products", &conns, &store, false).await;
+        let orders = project.pipeline("orders").unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        for _ in 0..4 {
+            // Dropping the run at an await point is what a kill -9 leaves behind: a
+            // request may have reached Globe without its answer reaching us.
+            let after = std::time::Duration::from_millis(rng.gen_range(1..250));
+            let run = run_pipeline(&project, orders, &conns, &store, RunOptions::default());
+            let _ = tokio::time::timeout(after, run).await;
+        }
+        interrupted += store
+            .runs(Some("orders"), 100)
+            .unwrap()
+            .iter()
+            .filter(|r| r.status == exflow::state::RunStatus::Running)
+            .count();
+        let r = run(&project, "orders", &conns, &store, false).await;
+        resolved += r.journal_resolved;
+        assert_eq!(r.total_failed(), 0, "seed {seed}: {r}");
+        assert!(store.journal_open("orders").unwrap().is_empty());
+        let counts = globe_orders_by_reference(&env);
+        let open = open_orders(&env);
+        assert!(!open.is_empty());
+        for (number, _, _) in open {
+            assert_eq!(counts.get(&number), Some(&1), "seed {seed}: order {number}");
+        }
+        let emails: Vec<String> = env
+            .globe
+            .records("Account")
+            .iter()
+            .map(|a| text(&a["EmailAddress"]).to_lowercase())
+            .filter(|e| !e.is_empty())
+            .collect();
+        let mut unique = emails.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            emails.len(),
+            "seed {seed}: a debtor was created twice"
+        );
+    }
+    println!("{interrupted} runs interrupted, {resolved} journal entries resolved");
+    assert!(
+        interrupted > 0,
+        "no run was interrupted: the kill points missed"
+    );
 }
