@@ -453,3 +453,37 @@ async fn a_run_killed_anywhere_never_makes_a_duplicate() {
         "no run was interrupted: the kill points missed"
     );
 }
+
+/// Calls per order at scale (printed, run with `--ignored`): the targets are at most
+/// 0.05 Exact Online calls and 0.1 Exact Globe calls beyond the protocol's writes per order.
+#[tokio::test]
+#[ignore]
+async fn calls_per_order_at_scale() {
+    let online = OnlineSimConfig {
+        orders: 1000,
+        customers: 200,
+        products: 120,
+        minutely_limit: 100_000,
+        daily_limit: 1_000_000,
+        ..OnlineSimConfig::default()
+    };
+    let env = env(online, GlobeSimConfig::default(), "null").await;
+    let project = load(&env);
+    let pipelines: Vec<_> = project.pipelines.iter().collect();
+    let conns = connectors(&project, &pipelines).await.unwrap();
+    let store = state_store(&project).unwrap();
+    run(&project, "products", &conns, &store, false).await;
+    let (o0, g0) = (env.online.stats(), env.globe.stats());
+    let r = run(&project, "orders", &conns, &store, false).await;
+    let (o1, g1) = (env.online.stats(), env.globe.stats());
+    let orders = r.records_read as f64;
+    let online_calls = o1["total"].as_u64().unwrap_or(0) - o0["total"].as_u64().unwrap_or(0);
+    let globe_reads = method_calls(&g1, "GET") - method_calls(&g0, "GET");
+    println!("{r}");
+    println!(
+        "orders read {orders}: exact_online {online_calls} calls ({:.3}/order), exact_globe reads {globe_reads} ({:.3}/order), writes {}",
+        online_calls as f64 / orders,
+        globe_reads as f64 / orders,
+        writes(&g1) - writes(&g0)
+    );
+}
