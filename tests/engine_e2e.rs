@@ -487,3 +487,86 @@ async fn calls_per_order_at_scale() {
         writes(&g1) - writes(&g0)
     );
 }
+
+/// Runs the real `exflow` binary off the async runtime (the simulators keep serving).
+async fn exflow(args: Vec<String>) -> (i32, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = assert_cmd::Command::cargo_bin("exflow")
+            .unwrap()
+            .args(&args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_plans_and_runs_with_json_and_exit_codes() {
+    let env = env(small_online(), GlobeSimConfig::default(), "null").await;
+    let dir = env.dir.path().display().to_string();
+    let globe_writes = writes(&env.globe.stats());
+
+    let (code, out, err) = exflow(vec![
+        "plan".into(),
+        "products".into(),
+        "--project".into(),
+        dir.clone(),
+        "--format".into(),
+        "json".into(),
+    ])
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let plan: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(plan["pipeline"], "products");
+    assert!(plan["created"].as_u64().unwrap() > 0, "{out}");
+    assert!(plan["records"].as_array().unwrap().len() > 0);
+    assert!(plan["api_calls"]["exact_globe"].as_u64().unwrap() > 0);
+    assert_eq!(
+        writes(&env.globe.stats()),
+        globe_writes,
+        "a plan writes nothing"
+    );
+
+    let (code, out, err) = exflow(vec![
+        "run".into(),
+        "products".into(),
+        "orders".into(),
+        "--project".into(),
+        dir.clone(),
+        "--format".into(),
+        "json".into(),
+    ])
+    .await;
+    assert_eq!(code, 0, "{err}\n{out}");
+    let runs: Value = serde_json::from_str(&out).unwrap();
+    let runs = runs["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1]["pipeline"], "orders");
+    assert!(runs[1]["created"].as_u64().unwrap() > 0);
+    for key in ["updated", "skipped", "failed"] {
+        assert!(runs[1][key].is_u64(), "{key} in {out}");
+    }
+    assert!(runs[1]["api_calls"]["exact_online"].as_u64().unwrap() > 0);
+
+    let (code, out, err) = exflow(vec![
+        "plan".into(),
+        "customers".into(),
+        "--project".into(),
+        dir.clone(),
+    ])
+    .await;
+    assert_eq!(code, 0, "{err}");
+    println!("{out}");
+    assert!(out.contains("plan for customers:"), "{out}");
+    assert!(out.contains("API calls a run would spend"), "{out}");
+
+    let (code, _, err) = exflow(vec!["run".into(), "nope".into(), "--project".into(), dir]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no pipeline `nope`"), "{err}");
+}
