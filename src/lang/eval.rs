@@ -70,17 +70,30 @@ fn root_value<'v>(root: &'v Root, cx: &'v Context<'v>, sc: Option<&'v Scope<'v>>
         Root::Vars => cx.vars,
         Root::Name(n) => match cx.bindings.iter().find(|(b, _)| *b == &**n) {
             Some((_, v)) => v,
-            None => cx.record.get(&**n).unwrap_or(&NULL),
+            None => match cx.record {
+                Value::Object(m) => field(m, n).unwrap_or(&NULL),
+                _ => &NULL,
+            },
         },
+    }
+}
+
+/// A field of an object. Records are small: comparing keys in order beats hashing them.
+#[inline]
+pub(crate) fn field<'v>(m: &'v serde_json::Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if m.len() <= 24 {
+        m.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        m.get(key)
     }
 }
 
 fn step<'v>(cur: &'v Value, seg: &Seg, key: Option<&Value>) -> &'v Value {
     let found = match (seg, cur) {
-        (Seg::Key(k), Value::Object(m)) => m.get(&**k),
+        (Seg::Key(k), Value::Object(m)) => field(m, k),
         (Seg::Idx(i), Value::Array(a)) => index(a, *i),
         (Seg::Dyn(_), _) => match (key, cur) {
-            (Some(Value::String(k)), Value::Object(m)) => m.get(k),
+            (Some(Value::String(k)), Value::Object(m)) => field(m, k),
             (Some(Value::Number(n)), Value::Array(a)) => n.as_i64().and_then(|i| index(a, i)),
             _ => None,
         },

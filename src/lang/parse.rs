@@ -43,8 +43,31 @@ pub fn parse(src: &str) -> Result<Expr, Vec<LangError>> {
     }
 }
 
-/// Refuses bracket nesting the recursive-descent parser could not survive.
+/// Longest expression accepted (a mapping expression is a few lines).
+const MAX_LEN: usize = 64 * 1024;
+
+/// Refuses input whose nesting could exhaust the stack in the recursive stages: deep
+/// brackets, or more `if`s and lambdas than any real mapping needs.
 fn nesting_guard(src: &str) -> Option<LangError> {
+    if src.len() > MAX_LEN {
+        return Some(LangError::new(
+            ErrorCode::TooDeep,
+            Span::new(MAX_LEN, src.len()),
+            format!("the expression is longer than {MAX_LEN} bytes"),
+        ));
+    }
+    let ifs = src
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| *w == "if")
+        .count();
+    let nesting_words = ifs + src.matches("=>").count();
+    if nesting_words > MAX_DEPTH {
+        return Some(LangError::new(
+            ErrorCode::TooDeep,
+            Span::new(0, src.len()),
+            "the expression has too many `if`s and lambdas",
+        ));
+    }
     let mut depth = 0usize;
     for (i, c) in src.char_indices() {
         match c {

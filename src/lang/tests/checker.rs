@@ -192,3 +192,17 @@ fn object_literal_keys_are_returned_with_spans() {
     let Type::List(inner) = ty else { panic!("not a list") };
     assert!(matches!(*inner, Type::Object(ref f) if matches!(f[0].ty, Type::Number)));
 }
+
+#[test]
+fn hostile_nesting_is_refused_without_overflow() {
+    let ifs = "if true then ".repeat(200) + "1" + &" else 2".repeat(200);
+    assert_eq!(errors(&ifs)[0].code, ErrorCode::TooDeep);
+    let lambdas = format!("map(l, {} 1)", "x => ".repeat(200));
+    assert_eq!(errors(&lambdas)[0].code, ErrorCode::TooDeep);
+    let chain = "1 + ".repeat(5000) + "1";
+    assert_eq!(errors(&chain)[0].code, ErrorCode::TooDeep);
+    let long = "1".repeat(70_000);
+    assert_eq!(errors(&long)[0].code, ErrorCode::TooDeep);
+    let brackets = "(".repeat(60) + "1" + &")".repeat(60);
+    assert!(errors(&brackets).is_empty());
+}
