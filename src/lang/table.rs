@@ -16,7 +16,8 @@ impl Hasher for Fx {
         for chunk in bytes.chunks(8) {
             let mut word = [0u8; 8];
             word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x517c_c1b7_2722_0a95);
         }
     }
     fn finish(&self) -> u64 {
@@ -47,7 +48,8 @@ impl Tables {
     /// Adds (or replaces) the table `name`.
     pub fn insert(&mut self, name: &str, entries: IndexMap<String, Value>, default: Option<Value>) {
         let entries = entries.into_iter().collect();
-        self.tables.insert(name.to_string(), Table { entries, default });
+        self.tables
+            .insert(name.to_string(), Table { entries, default });
     }
 
     /// The table names, sorted.
