@@ -60,6 +60,9 @@ pub(crate) enum PathArg {
     Dynamic(Box<Node>),
 }
 
+/// A match arm: its patterns (`None` is `_`) and its result.
+pub(crate) type Arm = (Box<[Option<Value>]>, Node);
+
 /// One node of a compiled expression.
 pub(crate) enum Node {
     Const(Value),
@@ -74,7 +77,7 @@ pub(crate) enum Node {
     Or(Box<Node>, Box<Node>, Span),
     Coalesce(Box<Node>, Box<Node>),
     If(Box<Node>, Box<Node>, Box<Node>, Span),
-    Match(Box<Node>, Box<[(Box<[Option<Value>]>, Node)]>),
+    Match(Box<Node>, Box<[Arm]>),
     List(Box<[Node]>),
     Object(Box<[(Box<str>, Node)]>),
     Call {
