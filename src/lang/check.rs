@@ -4,7 +4,7 @@
 
 use super::ast::{BinOp, Expr, ExprKind, Ident, InterpPart, Span, UnOp};
 use super::error::{did_you_mean, ErrorCode, LangError};
-use super::stdlib::{self, Builtin, Kind, P, R};
+use super::stdlib::{self, Builtin, Kind, P};
 use super::types::{ObjectField, Type};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -63,38 +63,6 @@ fn literal_type(v: &Value) -> Type {
         Value::String(_) => Type::Text,
         Value::Array(_) => Type::List(Box::new(Type::Any)),
         Value::Object(_) => Type::Any,
-    }
-}
-
-fn fits(t: &Type, p: P) -> bool {
-    if t.is_open() {
-        return true;
-    }
-    match p {
-        P::Any | P::Lambda => true,
-        P::Text => t.is_textual(),
-        P::Num => matches!(t, Type::Number),
-        P::List => matches!(t, Type::List(_)),
-        P::Obj => matches!(t, Type::Object(_) | Type::Record(_)),
-        P::TextNum => t.is_textual() || matches!(t, Type::Number),
-    }
-}
-
-fn expected(p: P) -> &'static str {
-    match p {
-        P::Any | P::Lambda => "any value",
-        P::Text => "text",
-        P::Num => "a number",
-        P::List => "a list",
-        P::Obj => "an object",
-        P::TextNum => "text or a number",
-    }
-}
-
-fn elem(t: &Type) -> Type {
-    match t {
-        Type::List(e) => (**e).clone(),
-        _ => Type::Any,
     }
 }
 
@@ -539,7 +507,7 @@ impl Checker<'_> {
             let p = b.param(i);
             match (&a.kind, p) {
                 (ExprKind::Lambda(param, body), P::Lambda) => {
-                    let el = elem(arg_types.first().unwrap_or(&Type::Any));
+                    let el = stdlib::elem(arg_types.first().unwrap_or(&Type::Any));
                     self.scopes.push((param.name.clone(), el));
                     let bt = self.value(body);
                     self.scopes.pop();
@@ -561,7 +529,7 @@ impl Checker<'_> {
                 }
                 _ => {
                     let t = self.ty(a);
-                    if !fits(&t, p) {
+                    if !p.accepts(&t) {
                         let help = match p {
                             P::Text => Some("convert with text(..)".to_string()),
                             P::Num => Some("convert with number(..)".to_string()),
@@ -573,7 +541,7 @@ impl Checker<'_> {
                             format!(
                                 "{}() expects {}, got {}",
                                 b.info.name,
-                                expected(p),
+                                p.describe(),
                                 t.describe()
                             ),
                             help,
@@ -584,7 +552,7 @@ impl Checker<'_> {
             }
         }
         self.special(b, args);
-        ret_type(b.ret, &arg_types, lambda_type)
+        b.ret.result(&arg_types, lambda_type)
     }
 
     /// Checks of literal arguments that some functions need.
@@ -644,31 +612,6 @@ impl Checker<'_> {
                 }
             }
             _ => {}
-        }
-    }
-}
-
-fn ret_type(r: R, args: &[Type], lambda: Type) -> Type {
-    match r {
-        R::Any => Type::Any,
-        R::Text => Type::Text,
-        R::Num => Type::Number,
-        R::Bool => Type::Bool,
-        R::Date => Type::Date,
-        R::List => Type::List(Box::new(Type::Any)),
-        // The keys of a computed object are not known statically.
-        R::Obj => Type::Any,
-        R::Arg0 => args.first().cloned().unwrap_or(Type::Any),
-        R::Elem0 => elem(args.first().unwrap_or(&Type::Any)),
-        R::ListOfLambda => Type::List(Box::new(lambda)),
-        R::MergeArgs => {
-            let mut it = args.iter();
-            let first = it.next().cloned().unwrap_or(Type::Any);
-            let merged = it.fold(first, |acc, t| acc.merge(t));
-            match (args.len(), merged) {
-                (1, Type::List(e)) => *e,
-                (_, t) => t,
-            }
         }
     }
 }

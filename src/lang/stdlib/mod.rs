@@ -2,6 +2,7 @@
 //! implementation), split by subject. Implementations take evaluated arguments and return
 //! a value or an error message; the evaluator adds the span.
 
+use super::types::Type;
 use super::value::describe;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -258,4 +259,69 @@ pub(crate) fn bounded(f: &str, n: i64) -> Result<usize, String> {
 /// Whether a regular expression compiles (for the checker).
 pub(crate) fn regex_check(f: &str, pattern: &str) -> Result<(), String> {
     text::regex(f, pattern).map(|_| ())
+}
+
+/// The element type of a list type (`Any` for anything else).
+pub(crate) fn elem(t: &Type) -> Type {
+    match t {
+        Type::List(e) => (**e).clone(),
+        _ => Type::Any,
+    }
+}
+
+impl P {
+    /// Whether a value of type `t` may be passed (unknown and null types always may).
+    pub(crate) fn accepts(self, t: &Type) -> bool {
+        if t.is_open() {
+            return true;
+        }
+        match self {
+            P::Any | P::Lambda => true,
+            P::Text => t.is_textual(),
+            P::Num => matches!(t, Type::Number),
+            P::List => matches!(t, Type::List(_)),
+            P::Obj => matches!(t, Type::Object(_) | Type::Record(_)),
+            P::TextNum => t.is_textual() || matches!(t, Type::Number),
+        }
+    }
+
+    /// What the parameter wants, for messages.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            P::Any | P::Lambda => "any value",
+            P::Text => "text",
+            P::Num => "a number",
+            P::List => "a list",
+            P::Obj => "an object",
+            P::TextNum => "text or a number",
+        }
+    }
+}
+
+impl R {
+    /// The result type, given the argument types and the lambda's result type.
+    pub(crate) fn result(self, args: &[Type], lambda: Type) -> Type {
+        match self {
+            R::Any => Type::Any,
+            R::Text => Type::Text,
+            R::Num => Type::Number,
+            R::Bool => Type::Bool,
+            R::Date => Type::Date,
+            R::List => Type::List(Box::new(Type::Any)),
+            // The keys of a computed object are not known statically.
+            R::Obj => Type::Any,
+            R::Arg0 => args.first().cloned().unwrap_or(Type::Any),
+            R::Elem0 => elem(args.first().unwrap_or(&Type::Any)),
+            R::ListOfLambda => Type::List(Box::new(lambda)),
+            R::MergeArgs => {
+                let mut it = args.iter();
+                let first = it.next().cloned().unwrap_or(Type::Any);
+                let merged = it.fold(first, |acc, t| acc.merge(t));
+                match (args.len(), merged) {
+                    (1, Type::List(e)) => *e,
+                    (_, t) => t,
+                }
+            }
+        }
+    }
 }

@@ -139,3 +139,14 @@ fn error_codes_are_unique_and_explained() {
         assert_eq!(super::ErrorCode::parse(c.as_str()), Some(c));
     }
 }
+
+#[test]
+fn shared_types_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<super::Program>();
+    assert_send_sync::<super::ScriptHost>();
+    assert_send_sync::<super::Tables>();
+    assert_send_sync::<super::Type>();
+    assert_send_sync::<super::LangError>();
+    assert_send_sync::<super::EvalError>();
+}
