@@ -231,7 +231,7 @@ fn ev<'v>(n: &'v Node, cx: &'v Context<'v>, sc: Option<&'v Scope<'v>>) -> R<'v> 
         Node::Object(entries) => {
             let mut out = serde_json::Map::with_capacity(entries.len());
             for (k, v) in entries.iter() {
-                out.insert(k.to_string(), ev(v, cx, sc)?.into_owned());
+                out.insert(String::from(&**k), ev(v, cx, sc)?.into_owned());
             }
             Ok(Cow::Owned(Value::Object(out)))
         }

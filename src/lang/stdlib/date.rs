@@ -140,6 +140,11 @@ fn date(a: Args) -> Res {
     let Some(s) = t("date", a, 0)? else {
         return Ok(Value::Null);
     };
+    if a.len() < 2 {
+        if let Some(iso) = odata_fast(s) {
+            return Ok(Value::String(iso));
+        }
+    }
     Ok(Value::String(parse("date", s, t("date", a, 1)?)?.iso()))
 }
 fn format_date(a: Args) -> Res {
@@ -167,4 +172,73 @@ fn add_days(a: Args) -> Res {
     };
     out.map(|d| Value::String(d.iso()))
         .ok_or_else(|| "add_days(): the date is out of range".into())
+}
+
+/// `/Date(ms)/` (no offset) straight to ISO text, without chrono's calendar types: Exact
+/// Online sends every date this way, so `date()` runs on most fields of most records.
+/// `None` when the input is anything else or out of the plain 4-digit-year range.
+fn odata_fast(s: &str) -> Option<String> {
+    let digits = s.strip_prefix("/Date(")?.strip_suffix(")/")?;
+    if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let ms: i64 = digits.parse().ok()?;
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    let secs = ms_of_day / 1000;
+    let millis = ms_of_day % 1000;
+    fn push2(out: &mut String, n: i64) {
+        out.push(char::from(b'0' + (n / 10 % 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+    }
+    let mut out = String::with_capacity(23);
+    push2(&mut out, year / 100);
+    push2(&mut out, year % 100);
+    out.push('-');
+    push2(&mut out, month);
+    out.push('-');
+    push2(&mut out, day);
+    out.push('T');
+    push2(&mut out, secs / 3600);
+    out.push(':');
+    push2(&mut out, secs / 60 % 60);
+    out.push(':');
+    push2(&mut out, secs % 60);
+    if millis != 0 {
+        out.push('.');
+        out.push(char::from(b'0' + (millis / 100) as u8));
+        push2(&mut out, millis % 100);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{odata_fast, parse};
+
+    #[test]
+    fn odata_fast_path_agrees_with_chrono() {
+        let mut ms: i64 = 0;
+        while ms < 253_402_300_799_000 {
+            let s = format!("/Date({ms})/");
+            let slow = parse("date", &s, None).map(|d| d.iso()).ok();
+            assert_eq!(odata_fast(&s), slow, "{s}");
+            ms += 7_919_999_937; // about 92 days and an odd number of milliseconds
+        }
+        assert_eq!(odata_fast("/Date(1709251200000)/").as_deref(), Some("2024-03-01T00:00:00"));
+        assert_eq!(odata_fast("/Date(-1)/"), None);
+        assert_eq!(odata_fast("/Date(1+0100)/"), None);
+    }
 }
