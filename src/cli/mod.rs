@@ -10,6 +10,7 @@ pub mod schema;
 pub mod validate;
 pub mod sim;
 pub mod fetch;
+pub mod functions;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -43,6 +44,8 @@ pub enum Command {
     Sim(sim::SimArgs),
     /// Read records straight from a system (`exflow fetch exact_globe Account --top 5`).
     Fetch(fetch::FetchArgs),
+    /// List the mapping language's functions with an example each.
+    Functions(functions::FunctionsArgs),
 }
 
 /// Entry point of the binary.
@@ -56,6 +59,7 @@ pub fn main() -> ExitCode {
         Command::Map(a) => map::run(a),
         Command::Sim(args) => sim::run(args),
         Command::Fetch(args) => fetch::run(args),
+        Command::Functions(a) => functions::run(a),
     }
 }
 
