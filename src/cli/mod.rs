@@ -11,6 +11,7 @@ pub mod validate;
 pub mod sim;
 pub mod fetch;
 pub mod functions;
+pub mod eval;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -46,6 +47,8 @@ pub enum Command {
     Fetch(fetch::FetchArgs),
     /// List the mapping language's functions with an example each.
     Functions(functions::FunctionsArgs),
+    /// Evaluate a mapping expression over JSON records.
+    Eval(eval::EvalArgs),
 }
 
 /// Entry point of the binary.
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Sim(args) => sim::run(args),
         Command::Fetch(args) => fetch::run(args),
         Command::Functions(a) => functions::run(a),
+        Command::Eval(args) => eval::run(args),
     }
 }
 
