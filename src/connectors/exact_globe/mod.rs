@@ -1,1 +1,19 @@
-//! Exact Globe client.
+//! Exact Globe client: the Entity Services REST API (OData v2, on the customer's server).
+//!
+//! `config` holds the connection, `catalogue` the compiled-in field reference (casing, keys,
+//! lengths), `padding` the right-aligned codes, `odata` literals, filters and response shapes,
+//! `client` the HTTP requests and safe retries, `document` the line-then-header protocol and
+//! `connector` the engine's [`Connector`](crate::connectors::Connector) on top.
+//! May use `connectors` types only; never `sim` (the simulator is checked against the
+//! reference, not against this client).
+
+pub mod catalogue;
+pub mod client;
+pub mod config;
+pub mod connector;
+pub mod document;
+pub mod odata;
+pub mod padding;
+
+pub use client::ExactGlobeClient;
+pub use config::GlobeConfig;
