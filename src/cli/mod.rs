@@ -8,6 +8,7 @@ pub mod connect;
 pub mod eval;
 pub mod explain;
 pub mod fetch;
+pub mod functions;
 pub mod load;
 pub mod map;
 pub mod output;
@@ -57,6 +58,8 @@ pub enum Command {
     Fetch(fetch::FetchArgs),
     /// Evaluate a mapping expression over JSON records.
     Eval(eval::EvalArgs),
+    /// List the mapping language's functions with an example each.
+    Functions(functions::FunctionsArgs),
 }
 
 /// Entry point of the binary.
@@ -74,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Sim(args) => sim::run(args),
         Command::Fetch(args) => fetch::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Functions(a) => functions::run(a),
     }
 }
 
