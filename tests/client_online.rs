@@ -72,7 +72,11 @@ impl Env {
 
     async fn reset_stats(&self) -> R {
         let url = format!("{}/_sim/reset", self.sim.base_url());
-        reqwest::Client::new().post(url).send().await?.error_for_status()?;
+        reqwest::Client::new()
+            .post(url)
+            .send()
+            .await?
+            .error_for_status()?;
         Ok(())
     }
 
@@ -110,12 +114,19 @@ async fn token_rotation_persists_the_new_pair_before_use() -> R {
     let client = env.client().await?;
     let before = env.stored()?;
     client.fetch_page(&accounts_query()).await?;
-    assert_eq!(client.tokens().refresh_calls(), 0, "no refresh while the token is fresh");
+    assert_eq!(
+        client.tokens().refresh_calls(),
+        0,
+        "no refresh while the token is fresh"
+    );
 
     env.sim.advance_clock(601);
     client.fetch_page(&accounts_query()).await?;
     let after = env.stored()?;
-    assert_ne!(after.refresh_token, before.refresh_token, "rotated pair stored");
+    assert_ne!(
+        after.refresh_token, before.refresh_token,
+        "rotated pair stored"
+    );
     assert_ne!(after.access_token, before.access_token);
     assert!(after.access_expires_at > now_s() + 500);
     assert_eq!(env.calls("POST /api/oauth2/token").await?, 1);
@@ -136,7 +147,10 @@ async fn token_rotation_persists_the_new_pair_before_use() -> R {
         .await
         .err()
         .ok_or("the old refresh token must be refused")?;
-    let msg = format!("{err} {:?}", std::error::Error::source(&err).map(|s| s.to_string()));
+    let msg = format!(
+        "{err} {:?}",
+        std::error::Error::source(&err).map(|s| s.to_string())
+    );
     assert!(matches!(err, ConnectorError::Auth { .. }), "{err}");
     assert!(msg.contains("exflow auth exact-online"), "{msg}");
     // Tokens never show in Debug output.
@@ -161,7 +175,11 @@ async fn concurrent_refresh_happens_once_across_processes_and_tasks() -> R {
     for t in tasks {
         t.await??;
     }
-    assert_eq!(env.calls("POST /api/oauth2/token").await?, 1, "exactly one refresh");
+    assert_eq!(
+        env.calls("POST /api/oauth2/token").await?,
+        1,
+        "exactly one refresh"
+    );
     assert_eq!(a.tokens().refresh_calls() + b.tokens().refresh_calls(), 1);
     Ok(())
 }
@@ -206,7 +224,10 @@ async fn refresh_token_from_a_failed_token_answer_is_persisted() -> R {
     assert!(matches!(err, ConnectorError::Unavailable { .. }), "{err}");
     let kept = store.load(&config.token_key)?.ok_or("pair vanished")?;
     assert_eq!(kept.refresh_token, "Gcp7!ROTATED");
-    assert_eq!(kept.access_expires_at, 0, "no usable access token: refresh next time");
+    assert_eq!(
+        kept.access_expires_at, 0,
+        "no usable access token: refresh next time"
+    );
     server.abort();
     Ok(())
 }
@@ -226,7 +247,11 @@ async fn waits_out_a_429_and_repeats_the_call() -> R {
     assert_eq!(page.records.len(), 10);
     let s = env.stats().await?;
     assert_eq!(s["throttled"], json!(1));
-    assert_eq!(s["status"]["200"], json!(1), "the same request repeated once");
+    assert_eq!(
+        s["status"]["200"],
+        json!(1),
+        "the same request repeated once"
+    );
     let limits = client.limiter().limits();
     assert_eq!(limits.minutely_limit, Some(60));
     assert_eq!(limits.daily_limit, Some(5000));
@@ -270,9 +295,16 @@ async fn daily_reserve_stops_cleanly() -> R {
             return Err("the reserve was not kept".into());
         }
     };
-    assert!(matches!(err, ConnectorError::BudgetExhausted { reserve: 500, .. }), "{err}");
+    assert!(
+        matches!(err, ConnectorError::BudgetExhausted { reserve: 500, .. }),
+        "{err}"
+    );
     assert_eq!(ok, 5);
-    assert_eq!(env.api_calls().await?, 5, "no call spent after the reserve was reached");
+    assert_eq!(
+        env.api_calls().await?,
+        5,
+        "no call spent after the reserve was reached"
+    );
     Ok(())
 }
 
@@ -305,7 +337,11 @@ async fn pages_follow_next_links_sequentially() -> R {
     }
     assert_eq!(seen.len(), env.sim.records("SalesOrders").len());
     assert_eq!(pages, 3, "60 rows a page");
-    assert_eq!(env.calls("GET /api/v1/{division}/salesorder/SalesOrders").await?, 3);
+    assert_eq!(
+        env.calls("GET /api/v1/{division}/salesorder/SalesOrders")
+            .await?,
+        3
+    );
     Ok(())
 }
 
@@ -327,11 +363,17 @@ async fn or_lookups_are_split_under_the_url_limit() -> R {
     // Plus 300 unknown keys: about 380 GUIDs do not fit one 6,000-character URL.
     ids.extend((0..300).map(|_| json!(uuid::Uuid::new_v4().to_string())));
     env.reset_stats().await?;
-    let found = client.lookup("Accounts", "ID", &ids, &["ID".into(), "Name".into()]).await?;
+    let found = client
+        .lookup("Accounts", "ID", &ids, &["ID".into(), "Name".into()])
+        .await?;
     assert_eq!(found.len(), real);
     let gets = env.calls("GET /api/v1/{division}/crm/Accounts").await?;
     assert!((4..=8).contains(&gets), "{gets} calls");
-    assert_eq!(env.stats().await?["status"].get("400"), None, "no URL refused");
+    assert_eq!(
+        env.stats().await?["status"].get("400"),
+        None,
+        "no URL refused"
+    );
     Ok(())
 }
 
@@ -339,10 +381,21 @@ async fn or_lookups_are_split_under_the_url_limit() -> R {
 async fn account_codes_are_padded_on_lookup_and_create() -> R {
     let env = env(small()).await?;
     let client = env.client().await?;
-    let acc = env.sim.records("Accounts").into_iter().next().ok_or("no account")?;
+    let acc = env
+        .sim
+        .records("Accounts")
+        .into_iter()
+        .next()
+        .ok_or("no account")?;
     let code = text(&acc, "Code").trim().to_string();
-    assert_ne!(code, text(&acc, "Code"), "the simulator stores padded codes");
-    let found = client.lookup("Accounts", "Code", &[json!(code)], &[]).await?;
+    assert_ne!(
+        code,
+        text(&acc, "Code"),
+        "the simulator stores padded codes"
+    );
+    let found = client
+        .lookup("Accounts", "Code", &[json!(code)], &[])
+        .await?;
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["ID"], acc["ID"]);
 
@@ -358,7 +411,12 @@ async fn account_codes_are_padded_on_lookup_and_create() -> R {
 async fn put_sends_only_the_changed_fields() -> R {
     let env = env(small()).await?;
     let client = env.client().await?;
-    let acc = env.sim.records("Accounts").into_iter().next().ok_or("no account")?;
+    let acc = env
+        .sim
+        .records("Accounts")
+        .into_iter()
+        .next()
+        .ok_or("no account")?;
     let id = acc["ID"].clone();
     let mut changes = Record::new();
     changes.insert("Name".into(), json!("Nieuwe Naam B.V."));
@@ -377,14 +435,26 @@ async fn put_sends_only_the_changed_fields() -> R {
     let mut bad = Record::new();
     bad.insert("Created".into(), json!("2024-01-01T00:00:00"));
     env.reset_stats().await?;
-    let err = client.update("Accounts", &id, &bad).await.err().ok_or("must be refused")?;
+    let err = client
+        .update("Accounts", &id, &bad)
+        .await
+        .err()
+        .ok_or("must be refused")?;
     assert!(err.is_record_error(), "{err}");
-    assert_eq!(env.calls("PUT /api/v1/{division}/crm/Accounts(guid)").await?, 1);
+    assert_eq!(
+        env.calls("PUT /api/v1/{division}/crm/Accounts(guid)")
+            .await?,
+        1
+    );
     Ok(())
 }
 
 fn order(sim: &OnlineSim, your_ref: &str) -> R<(Record, Vec<Record>)> {
-    let acc = sim.records("Accounts").into_iter().next().ok_or("no account")?;
+    let acc = sim
+        .records("Accounts")
+        .into_iter()
+        .next()
+        .ok_or("no account")?;
     let item = sim.records("Items").into_iter().next().ok_or("no item")?;
     let mut header = Record::new();
     header.insert("OrderedBy".into(), acc["ID"].clone());
@@ -423,7 +493,11 @@ async fn a_post_whose_answer_is_lost_is_not_duplicated() -> R {
             .count()
     };
     assert_eq!(with_ref(&env.sim, "WEB-4711"), 1);
-    assert_eq!(env.calls("POST /api/v1/{division}/salesorder/SalesOrders").await?, 1);
+    assert_eq!(
+        env.calls("POST /api/v1/{division}/salesorder/SalesOrders")
+            .await?,
+        1
+    );
 
     // Without a match key the client will not guess: one POST, a clear error.
     let (header, lines) = order(&env.sim, "WEB-4712")?;
@@ -434,7 +508,11 @@ async fn a_post_whose_answer_is_lost_is_not_duplicated() -> R {
         .ok_or("cannot know the outcome")?;
     assert!(matches!(err, ConnectorError::Unavailable { .. }), "{err}");
     assert_eq!(with_ref(&env.sim, "WEB-4712"), 1);
-    assert_eq!(env.calls("POST /api/v1/{division}/salesorder/SalesOrders").await?, 2);
+    assert_eq!(
+        env.calls("POST /api/v1/{division}/salesorder/SalesOrders")
+            .await?,
+        2
+    );
     Ok(())
 }
 
@@ -446,7 +524,10 @@ async fn deep_insert_and_refusals() -> R {
     let created = client
         .create_document("SalesOrders", &header, "SalesOrderLines", &lines, None)
         .await?;
-    assert!(created["OrderNumber"].as_i64().is_some(), "full representation: {created:?}");
+    assert!(
+        created["OrderNumber"].as_i64().is_some(),
+        "full representation: {created:?}"
+    );
     assert_eq!(created["SalesOrderLines"].as_array().map(Vec::len), Some(1));
     let mut bad = header.clone();
     bad.insert("NoSuchField".into(), json!(1));
@@ -456,7 +537,9 @@ async fn deep_insert_and_refusals() -> R {
         .err()
         .ok_or("unknown field must be refused")?;
     match err {
-        ConnectorError::Refused { status, message, .. } => {
+        ConnectorError::Refused {
+            status, message, ..
+        } => {
             assert_eq!(status, 400);
             assert!(!message.is_empty());
         }
@@ -496,7 +579,9 @@ async fn reading_1000_orders_with_lines_and_accounts_costs_few_calls() -> R {
         .map(|o| o["SalesOrderLines"].as_array().map_or(0, Vec::len))
         .sum();
     assert_eq!(lines, env.sim.records("SalesOrderLines").len());
-    assert!(orders.iter().all(|o| o["SalesOrderLines"].as_array().is_some_and(|l| !l.is_empty())));
+    assert!(orders.iter().all(|o| o["SalesOrderLines"]
+        .as_array()
+        .is_some_and(|l| !l.is_empty())));
     let mut accounts: Vec<Value> = orders.iter().map(|o| o["OrderedBy"].clone()).collect();
     accounts.sort_by_key(|v| v.to_string());
     accounts.dedup();
@@ -525,7 +610,8 @@ async fn incremental_sync_resumes_from_the_cursor() -> R {
     assert_eq!(first.records.len(), 10);
     assert!(!first.more);
     let id = text(&Value::Object(first.records[3].clone()), "ID").to_string();
-    env.sim.update("Accounts", &id, json!({"Name": "Gewijzigd"}))?;
+    env.sim
+        .update("Accounts", &id, json!({"Name": "Gewijzigd"}))?;
     let next = client
         .fetch_page(&FetchQuery {
             cursor: first.cursor.clone(),
@@ -569,14 +655,21 @@ async fn auth_flow_with_the_local_redirect_listener() -> R {
     .await?;
     assert_eq!(browser.await??, 200);
     assert_eq!(outcome.division, sim.division());
-    let stored = TokenStore::open(&db)?.load(&config.token_key)?.ok_or("not stored")?;
+    let stored = TokenStore::open(&db)?
+        .load(&config.token_key)?
+        .ok_or("not stored")?;
     assert!(stored.access_expires_at > now_s() + 500);
 
     // Importing an unknown refresh token fails without storing a usable pair.
-    let err = run_auth(config, &db, AuthMode::RefreshToken("Gcp7!NOPE".into()), &|_| {})
-        .await
-        .err()
-        .ok_or("a made-up refresh token must fail")?;
+    let err = run_auth(
+        config,
+        &db,
+        AuthMode::RefreshToken("Gcp7!NOPE".into()),
+        &|_| {},
+    )
+    .await
+    .err()
+    .ok_or("a made-up refresh token must fail")?;
     assert!(err.to_string().contains("refused"), "{err}");
     Ok(())
 }

@@ -221,8 +221,8 @@ impl ExactOnlineClient {
         if !(200..300).contains(&status) {
             return Err(refused(status, body));
         }
-        let v: Value =
-            serde_json::from_str(body).map_err(|e| protocol(format!("POST answered non-JSON: {e}")))?;
+        let v: Value = serde_json::from_str(body)
+            .map_err(|e| protocol(format!("POST answered non-JSON: {e}")))?;
         odata::parse_single(&v).map_err(|e| protocol(e.to_string()))
     }
 
@@ -269,12 +269,16 @@ impl ExactOnlineClient {
         let mut refreshed = false;
         let mut throttled = 0;
         loop {
-            self.inner.limiter.acquire().await.map_err(|Denied::Budget { reserve }| {
-                ConnectorError::BudgetExhausted {
-                    system: System::ExactOnline,
-                    reserve: u64::from(reserve),
-                }
-            })?;
+            self.inner
+                .limiter
+                .acquire()
+                .await
+                .map_err(
+                    |Denied::Budget { reserve }| ConnectorError::BudgetExhausted {
+                        system: System::ExactOnline,
+                        reserve: u64::from(reserve),
+                    },
+                )?;
             let counter = if method == Method::GET {
                 &self.inner.reads
             } else {
@@ -295,7 +299,9 @@ impl ExactOnlineClient {
             }
             let resp = match req.send().await {
                 Ok(r) => r,
-                Err(e) if e.is_connect() => return Ok(Outcome::NotSent(e.without_url().to_string())),
+                Err(e) if e.is_connect() => {
+                    return Ok(Outcome::NotSent(e.without_url().to_string()))
+                }
                 Err(e) => return Ok(Outcome::Lost(e.without_url().to_string())),
             };
             let status = resp.status().as_u16();
@@ -304,7 +310,9 @@ impl ExactOnlineClient {
                 self.inner.limiter.throttled(&headers);
                 throttled += 1;
                 if throttled > MAX_THROTTLED {
-                    return Err(unavailable("still rate limited (429) after waiting for resets"));
+                    return Err(unavailable(
+                        "still rate limited (429) after waiting for resets",
+                    ));
                 }
                 continue;
             }
@@ -344,7 +352,10 @@ async fn current_division(
     config: &OnlineConfig,
     tokens: &TokenManager,
 ) -> Result<i32, ConnectorError> {
-    let url = format!("{}/api/v1/current/Me?$select=CurrentDivision", config.base());
+    let url = format!(
+        "{}/api/v1/current/Me?$select=CurrentDivision",
+        config.base()
+    );
     let mut token = tokens.access_token().await?;
     for attempt in 0..SAFE_ATTEMPTS {
         if attempt > 0 {
