@@ -673,3 +673,132 @@ async fn auth_flow_with_the_local_redirect_listener() -> R {
     assert!(err.to_string().contains("refused"), "{err}");
     Ok(())
 }
+
+#[tokio::test]
+async fn reads_survive_server_errors_and_dropped_connections() -> R {
+    let env = env(OnlineSimConfig {
+        orders: 200,
+        faults: Faults {
+            status500: 0.15,
+            status503: 0.15,
+            drop: 0.1,
+            ..Faults::default()
+        },
+        ..small()
+    })
+    .await?;
+    let client = env.client().await?;
+    let mut q = FetchQuery {
+        entity: "SalesOrders".into(),
+        filter: Some("OrderNumber gt 0".into()),
+        select: vec!["OrderID".into()],
+        ..FetchQuery::default()
+    };
+    let mut seen = HashSet::new();
+    loop {
+        let page = client.fetch_page(&q).await?;
+        for r in &page.records {
+            seen.insert(r["OrderID"].to_string());
+        }
+        if !page.more {
+            break;
+        }
+        q.cursor = page.cursor;
+    }
+    assert_eq!(seen.len(), 200);
+    let s = env.stats().await?;
+    let failed = s["status"]["500"].as_u64().unwrap_or(0)
+        + s["status"]["503"].as_u64().unwrap_or(0)
+        + s["status"]["0"].as_u64().unwrap_or(0);
+    assert!(failed > 0, "faults were injected: {s}");
+    Ok(())
+}
+
+/// The real binary: `exflow auth exact-online --code` with a code from the simulator's
+/// authorize endpoint (URL-encoded, with `!`), then `--refresh-token`. No token is printed.
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_command_imports_a_code_and_a_refresh_token() -> R {
+    let sim = OnlineSim::start(small(), "127.0.0.1:0".parse()?).await?;
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("state.db");
+    let redirect = "http://127.0.0.1:9/callback";
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let resp = no_redirects
+        .get(format!("{}/api/oauth2/auth", sim.base_url()))
+        .query(&[
+            ("client_id", "exflow-sim"),
+            ("redirect_uri", redirect),
+            ("response_type", "code"),
+        ])
+        .send()
+        .await?;
+    let location = resp
+        .headers()
+        .get("Location")
+        .and_then(|v| v.to_str().ok())
+        .ok_or("no redirect")?
+        .to_string();
+    let code = location.split("code=").nth(1).ok_or("no code")?.to_string();
+    let base = sim.base_url();
+    let run = |args: Vec<String>| {
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || {
+            assert_cmd::Command::cargo_bin("exflow")
+                .map(|mut c| {
+                    c.args(["auth", "exact-online", "--base-url"])
+                        .args(&args)
+                        .arg("--state")
+                        .arg(&db)
+                        .env("EXACT_ONLINE_CLIENT_ID", "exflow-sim")
+                        .env("EXACT_ONLINE_CLIENT_SECRET", "exflow-sim-secret")
+                        .output()
+                })
+                .map_err(|e| e.to_string())
+        })
+    };
+    let out = run(vec![
+        base.clone(),
+        "--redirect-uri".into(),
+        redirect.into(),
+        "--code".into(),
+        code,
+    ])
+    .await??
+    .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("division {}", sim.division())),
+        "{stdout}"
+    );
+    let stored = TokenStore::open(&db)?
+        .load("exact_online:exflow-sim")?
+        .ok_or("not stored")?;
+    assert!(!stdout.contains(&stored.refresh_token) && !stdout.contains(&stored.access_token));
+
+    // Import the stored refresh token later (after 570 s): it is rotated and stored again.
+    sim.advance_clock(571);
+    let out = run(vec![
+        base,
+        "--refresh-token".into(),
+        stored.refresh_token.clone(),
+    ])
+    .await??
+    .map_err(|e| e.to_string())?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rotated = TokenStore::open(&db)?
+        .load("exact_online:exflow-sim")?
+        .ok_or("not stored")?;
+    assert_ne!(rotated.refresh_token, stored.refresh_token);
+    Ok(())
+}
