@@ -802,3 +802,44 @@ async fn auth_command_imports_a_code_and_a_refresh_token() -> R {
     assert_ne!(rotated.refresh_token, stored.refresh_token);
     Ok(())
 }
+
+#[tokio::test]
+async fn refusals_pause_an_endpoint_before_the_error_budget_blocks_it() -> R {
+    let env = env(OnlineSimConfig {
+        error_budget: true,
+        ..small()
+    })
+    .await?;
+    let client = env.client().await?;
+    let acc = env
+        .sim
+        .records("Accounts")
+        .into_iter()
+        .next()
+        .ok_or("no account")?;
+    let mut bad = Record::new();
+    bad.insert("Created".into(), json!("2024-01-01T00:00:00"));
+    let mut refused = 0;
+    let err = loop {
+        match client.update("Accounts", &acc["ID"], &bad).await {
+            Err(e) if e.is_record_error() => refused += 1,
+            Err(e) => break e,
+            Ok(()) => return Err("a read-only field was accepted".into()),
+        }
+        if refused > 20 {
+            return Err("never paused".into());
+        }
+    };
+    assert!(matches!(err, ConnectorError::Unavailable { .. }), "{err}");
+    assert_eq!(refused, 9);
+    assert_eq!(
+        env.calls("PUT /api/v1/{division}/crm/Accounts(guid)")
+            .await?,
+        9
+    );
+    // Other endpoints go on.
+    client
+        .lookup("Items", "Code", &[json!("nope")], &[])
+        .await?;
+    Ok(())
+}

@@ -4,6 +4,7 @@
 //! answer is reported as such (the connector resolves it by a lookup).
 
 use super::config::OnlineConfig;
+use super::error_budget::{self, ErrorBudget};
 use super::odata::{self, ODataPage};
 use super::paging::resolve_next;
 use super::rate_limit::{Denied, RateLimiter};
@@ -34,6 +35,7 @@ struct Inner {
     tokens: TokenManager,
     division: i32,
     limiter: Arc<RateLimiter>,
+    errors: Arc<ErrorBudget>,
     reads: AtomicU64,
     writes: AtomicU64,
 }
@@ -121,8 +123,10 @@ impl ExactOnlineClient {
             division,
             config.daily_reserve,
         );
+        let errors = ErrorBudget::shared(config.base(), &config.client_id, division);
         Ok(ExactOnlineClient {
             inner: Arc::new(Inner {
+                errors,
                 http,
                 config,
                 tokens: manager,
@@ -265,6 +269,12 @@ impl ExactOnlineClient {
         url: &str,
         body: Option<&Value>,
     ) -> Result<Outcome, ConnectorError> {
+        let endpoint = error_budget::endpoint_of(url);
+        if let Err(errors) = self.inner.errors.check(&endpoint) {
+            return Err(unavailable(format!(
+                "{errors} refused calls on {endpoint} in the last hour: pausing this endpoint before Exact Online blocks the app (it does after 10)"
+            )));
+        }
         let mut token = self.inner.tokens.access_token().await?;
         let mut refreshed = false;
         let mut throttled = 0;
@@ -317,6 +327,9 @@ impl ExactOnlineClient {
                 continue;
             }
             self.inner.limiter.observe(&headers);
+            if error_budget::counts(status) {
+                self.inner.errors.record(&endpoint);
+            }
             if status == 401 && !refreshed {
                 refreshed = true;
                 token = self.inner.tokens.after_unauthorized(&token).await?;
