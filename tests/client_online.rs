@@ -843,3 +843,24 @@ async fn refusals_pause_an_endpoint_before_the_error_budget_blocks_it() -> R {
         .await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn refreshes_ahead_of_expiry_without_a_401() -> R {
+    let env = env(small()).await?;
+    // The stored access token has 10 s left: inside the last 30 s, so refresh first.
+    let mut t = env.stored()?;
+    t.access_expires_at = now_s() + 10;
+    TokenStore::open(&env.db)?.save(&env.config.token_key, &t)?;
+    env.sim.advance_clock(590);
+    let client = env.client().await?;
+    client.fetch_page(&accounts_query()).await?;
+    let s = env.stats().await?;
+    assert_eq!(s["calls"]["POST /api/oauth2/token"], json!(1));
+    assert_eq!(
+        s["status"].get("401"),
+        None,
+        "refreshed before the token ran out"
+    );
+    assert_ne!(env.stored()?.refresh_token, t.refresh_token);
+    Ok(())
+}
