@@ -723,3 +723,131 @@ async fn seed_is_deterministic_and_fixtures_load() {
         .is_err());
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn webhooks_validate_and_deliver_signed_bodies() {
+    use axum::routing::post;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |body: String| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(body);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let hook = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let receiver = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let sim = start(small()).await;
+    let api = Api::new(&sim);
+    let (status, _, body) = api
+        .send(
+            reqwest::Method::POST,
+            "webhooks/WebhookSubscriptions",
+            json!({"CallbackURL": hook, "Topic": "Accounts"}),
+            false,
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let validation = rx.recv().await.expect("validation post");
+    assert_eq!(validation, "", "validation is an empty POST");
+    let (status, _, body) = api
+        .send(
+            reqwest::Method::POST,
+            "webhooks/WebhookSubscriptions",
+            json!({"CallbackURL": hook.replace("/hook", "/missing"), "Topic": "Accounts"}),
+            false,
+        )
+        .await;
+    assert_eq!(status, 500);
+    assert!(
+        message(&body).starts_with("Invalid: Post to callback URL endpoint returns 404"),
+        "{body}"
+    );
+
+    let account = sim.records("Accounts")[0]["ID"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    sim.update("Accounts", &account, json!({"Phone": "+31 20 123 4567"}))
+        .expect("update");
+    let delivery = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+        .await
+        .expect("in time")
+        .expect("delivery");
+    let v: Value = serde_json::from_str(&delivery).expect("json");
+    assert_eq!(v["Content"]["Action"], json!("Update"));
+    assert_eq!(v["Content"]["Key"], json!(account));
+    assert_eq!(v["Content"]["Topic"], json!("Accounts"));
+    let raw = &delivery[delivery.find("{\"Content\":").expect("content") + 11
+        ..delivery.find(",\"HashCode\":").expect("hash")];
+    use hmac::Mac;
+    let mut mac =
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(sim.webhook_secret().as_bytes()).expect("key");
+    mac.update(raw.as_bytes());
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    assert_eq!(v["HashCode"], json!(expected));
+    sim.shutdown().await;
+    receiver.abort();
+}
+
+#[tokio::test]
+async fn error_budget_bulk_and_stock_position() {
+    let sim = start(OnlineSimConfig {
+        error_budget: true,
+        ..small()
+    })
+    .await;
+    let mut api = Api::new(&sim);
+    for _ in 0..11 {
+        assert_eq!(api.get("crm/Contacts?$filter=Nope eq 1").await.0, 400);
+    }
+    let (status, _, body) = api.get("crm/Contacts?$select=ID").await;
+    assert_eq!(status, 403, "blocked after more than 10 errors: {body}");
+    assert_eq!(
+        api.get("crm/Addresses?$select=ID").await.0,
+        200,
+        "other endpoints are not blocked"
+    );
+    sim.advance_clock(3601);
+    api.token = sim.issue_tokens().0;
+    assert_eq!(
+        api.get("crm/Contacts?$select=ID").await.0,
+        200,
+        "the block lifts after an hour"
+    );
+
+    let (status, _, body) = api.get("bulk/Logistics/Items").await;
+    assert_eq!(status, 400, "{body}");
+    let (_, _, body) = api.get("bulk/Logistics/Items?$select=ID,Code").await;
+    assert_eq!(body["d"]["results"].as_array().map(Vec::len), Some(15));
+    assert!(body["d"].get("__next").is_none());
+
+    let item = sim
+        .records("Items")
+        .into_iter()
+        .find(|i| i["IsStockItem"] == json!(true))
+        .expect("stock item");
+    let (status, _, body) = api
+        .get(&format!(
+            "read/logistics/StockPosition?itemId=guid'{}'",
+            item["ID"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["d"]["results"][0]["ItemId"], item["ID"]);
+    assert!(body["d"]["results"][0]["InStock"].is_number());
+    assert_eq!(api.get("read/logistics/StockPosition").await.0, 400);
+    sim.shutdown().await;
+}

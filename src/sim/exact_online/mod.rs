@@ -25,11 +25,13 @@ mod seed;
 mod server;
 mod stats;
 mod store;
+mod webhooks;
 mod wire;
 mod writes;
 
 pub use faults::{Faults, FaultsError};
 pub use filter::{parse as parse_filter, Expr as FilterExpr, FilterError};
+pub use webhooks::WEBHOOK_SECRET;
 
 use parking_lot::Mutex;
 use rand::SeedableRng;
@@ -134,6 +136,8 @@ impl OnlineSim {
         let mut store = store::Store::new(config.seed, config.division);
         seed::seed(&mut store, &config, now)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        // Seeding is history: it triggers no webhooks.
+        store.events.clear();
         let inner = Inner {
             store,
             oauth: oauth::OAuth::default(),
@@ -227,6 +231,7 @@ impl OnlineSim {
             .create(ep.table, body, now)
             .map_err(|e| e.message)?;
         drop(inner);
+        self.flush_webhooks();
         self.records(entity)
             .into_iter()
             .find(|r| r.get(store::key_of(ep.table)).and_then(Value::as_str) == Some(key.as_str()))
@@ -240,12 +245,14 @@ impl OnlineSim {
         let body =
             writes::check_body(ep, &changes, writes::Write::Trusted).map_err(|e| e.message)?;
         let now = self.shared.now_ms();
-        self.shared
+        let result = self
+            .shared
             .inner
             .lock()
             .store
-            .update(ep.table, id, body, now)
-            .map_err(|e| e.message)
+            .update(ep.table, id, body, now);
+        self.flush_webhooks();
+        result.map_err(|e| e.message)
     }
 
     /// Deletes a record (leaves a `sync/Deleted` tombstone where Exact keeps one).
@@ -253,12 +260,29 @@ impl OnlineSim {
         let ep =
             catalog::crud_endpoint_of(entity).ok_or_else(|| format!("unknown entity {entity}"))?;
         let now = self.shared.now_ms();
-        self.shared
-            .inner
-            .lock()
-            .store
-            .delete(ep.table, id, now)
-            .map_err(|e| e.message)
+        let result = self.shared.inner.lock().store.delete(ep.table, id, now);
+        self.flush_webhooks();
+        result.map_err(|e| e.message)
+    }
+
+    /// Sends the webhooks for changes made through the helpers.
+    fn flush_webhooks(&self) {
+        let now = self.shared.now_ms();
+        let deliveries = webhooks::deliveries(
+            &mut self.shared.inner.lock().store,
+            &self.shared.base_url,
+            now,
+        );
+        if !deliveries.is_empty() {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(webhooks::send(deliveries));
+            }
+        }
+    }
+
+    /// The webhook secret deliveries are signed with (`HashCode`).
+    pub fn webhook_secret(&self) -> &'static str {
+        WEBHOOK_SECRET
     }
 
     /// The JSON of `GET /_sim/stats`.

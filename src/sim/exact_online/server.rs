@@ -7,6 +7,7 @@ use super::limits::Admit;
 use super::query::{self, Query};
 use super::stats;
 use super::store::key_of;
+use super::webhooks;
 use super::wire::{self, project, ApiError, Shape};
 use super::writes::{check_body, Write};
 use super::Shared;
@@ -172,7 +173,10 @@ async fn handle(
             a.headers = sh.inner.lock().limiter.minutely_exhausted(now);
             a
         }
-        Fault::None => dispatch(&sh, &method, &path, uri.query(), &headers, &body),
+        Fault::None => match subscription_check(&method, &path, &body).await {
+            Some(e) => Answer::error(&e, true),
+            None => dispatch(&sh, &method, &path, uri.query(), &headers, &body),
+        },
     };
     let mut inner = sh.inner.lock();
     inner.stats.record(&pattern, answer.status);
@@ -183,11 +187,34 @@ async fn handle(
             let x: f64 = inner.fault_rng.gen();
             x < sh.config.faults.lost_post
         };
+    let deliveries = webhooks::deliveries(&mut inner.store, &sh.base_url, sh.now_ms());
     drop(inner);
+    if !deliveries.is_empty() {
+        tokio::spawn(webhooks::send(deliveries));
+    }
     if lost {
         return dropped();
     }
     into_response(answer)
+}
+
+/// A new webhook subscription is validated by an empty POST to its callback first.
+async fn subscription_check(method: &Method, path: &str, body: &[u8]) -> Option<ApiError> {
+    if method != Method::POST || !path.ends_with("/webhooks/WebhookSubscriptions") {
+        return None;
+    }
+    let url = serde_json::from_slice::<Value>(body)
+        .ok()?
+        .get("CallbackURL")?
+        .as_str()?
+        .to_string();
+    match webhooks::validate_callback(&url).await {
+        Ok(()) => None,
+        Err(e) => Some(ApiError::new(
+            500,
+            format!("Invalid: Post to callback URL endpoint returns {e}"),
+        )),
+    }
 }
 
 fn sim_endpoint(sh: &Shared, method: &Method, rest: &str, q: Option<&str>) -> Answer {

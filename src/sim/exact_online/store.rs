@@ -30,6 +30,10 @@ pub struct Store {
     pub division: i32,
     /// The simulated user (creator / modifier of records).
     pub user_id: String,
+    /// The registered app's GUID (`ClientID` of webhook subscriptions and deliveries).
+    pub client_guid: String,
+    /// Changes not yet turned into webhook deliveries: (table, action, key).
+    pub events: Vec<(&'static str, &'static str, String)>,
 }
 
 /// The key property of a table.
@@ -74,6 +78,7 @@ impl Store {
     pub fn new(seed: u64, division: i32) -> Store {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let user_id = new_guid(&mut rng);
+        let client_guid = new_guid(&mut rng);
         let mut seq = HashMap::new();
         seq.insert("OrderNumber", 0);
         seq.insert("InvoiceNumber", 26_700_000);
@@ -86,6 +91,8 @@ impl Store {
             rng,
             division,
             user_id,
+            client_guid,
+            events: Vec::new(),
         }
     }
 
@@ -187,6 +194,7 @@ impl Store {
         if !lines.is_empty() || table.ends_with("Lines") {
             self.recompute(table, &key, now);
         }
+        self.events.push((table, "Create", key.clone()));
         Ok(key)
     }
 
@@ -249,6 +257,17 @@ impl Store {
                 b.entry("Blocked").or_insert(json!(false));
                 b.entry("IsSales").or_insert(json!(true));
                 b.entry("Language").or_insert(json!("NL"));
+            }
+            "WebhookSubscriptions" => {
+                let topic = s(b.get("Topic"));
+                if !super::webhooks::TOPICS.contains(&topic.as_str()) {
+                    return Err(bad(format!("Invalid topic: {topic}")));
+                }
+                if b.get("IsInstant") == Some(&json!(true)) && topic != "GoodsDeliveries" {
+                    return Err(bad("IsInstant is only allowed for topic GoodsDeliveries"));
+                }
+                b.insert("ClientID".into(), json!(self.client_guid));
+                b.entry("UserID").or_insert(json!(self.user_id));
             }
             "Contacts" => {
                 let acc = s(b.get("Account"));
@@ -644,6 +663,7 @@ impl Store {
         ) {
             self.recompute(table, &key, now);
         }
+        self.events.push((table, "Update", key));
         Ok(())
     }
 
@@ -658,6 +678,7 @@ impl Store {
             return Err(ApiError::new(404, "Object not found"));
         };
         self.tombstone(table, &key, now);
+        self.events.push((table, "Delete", key.clone()));
         let fk_of_line = LINES
             .iter()
             .find(|(_, lt, _)| *lt == table)
