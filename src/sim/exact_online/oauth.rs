@@ -16,6 +16,8 @@ pub const MIN_REFRESH_S: i64 = 570;
 pub const CODE_TTL_S: i64 = 180;
 /// An unused refresh token dies after this long (s).
 pub const REFRESH_IDLE_S: i64 = 30 * 24 * 3600;
+/// Token endpoint calls per app and user per (UTC) day.
+pub const TOKEN_CALLS_PER_DAY: u32 = 200;
 
 /// A token endpoint answer: status, JSON body, optional `Reason` header.
 pub struct TokenAnswer {
@@ -46,6 +48,8 @@ pub struct OAuth {
     refresh: HashMap<String, Refresh>,
     /// Per chain (one consent): the current refresh token and when a token was last issued.
     chains: Vec<(String, i64)>,
+    /// (UTC day number, token endpoint calls that day).
+    calls_today: (i64, u32),
 }
 
 fn token(rng: &mut ChaCha8Rng, prefix: &str, len: usize) -> String {
@@ -109,6 +113,25 @@ impl OAuth {
     /// Whether a bearer token is valid now.
     pub fn valid(&self, access: &str, now_ms: i64) -> bool {
         self.access.get(access).is_some_and(|exp| *exp > now_ms)
+    }
+
+    /// Counts a token endpoint call; `false` once the daily allowance is spent.
+    pub fn count_call(&mut self, now_ms: i64) -> bool {
+        let day = now_ms.div_euclid(86_400_000);
+        if self.calls_today.0 != day {
+            self.calls_today = (day, 0);
+        }
+        self.calls_today.1 += 1;
+        self.calls_today.1 <= TOKEN_CALLS_PER_DAY
+    }
+
+    /// The answer once the daily token allowance is spent.
+    pub fn too_many_calls() -> TokenAnswer {
+        err(
+            400,
+            "access_denied",
+            "Rate limit exceeded: maximum number of token requests per day reached",
+        )
     }
 
     /// The `authorization_code` grant.
