@@ -851,3 +851,44 @@ async fn error_budget_bulk_and_stock_position() {
     assert_eq!(api.get("read/logistics/StockPosition").await.0, 400);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn exflow_sim_binary_prints_its_address() {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_exflow"))
+        .args([
+            "sim",
+            "--online",
+            "127.0.0.1:0",
+            "--orders",
+            "5",
+            "--customers",
+            "3",
+            "--products",
+            "4",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn exflow sim");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("in time")
+        .expect("read")
+        .expect("a line");
+    let url = first
+        .strip_prefix("exact_online ")
+        .expect("exact_online first");
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    let stats: Value = reqwest::get(format!("{url}/_sim/stats"))
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(stats["total"], json!(0));
+    child.kill().await.expect("stop the child we started");
+}

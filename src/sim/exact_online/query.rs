@@ -146,7 +146,8 @@ pub fn validate(ep: &Endpoint, q: &Query) -> Result<Option<Expr>, ApiError> {
             .filter(|p| p.get && !p.is_collection())
             .map(|p| p.ty.clone())
     };
-    if matches!(ep.kind, Kind::Bulk | Kind::Sync) && q.select.is_none() {
+    let top_one = q.top == Some(1) && ep.kind == Kind::Bulk;
+    if matches!(ep.kind, Kind::Bulk | Kind::Sync) && q.select.is_none() && !top_one {
         return Err(bad(
             "Please add a $select or a $top=1 statement to the query string.",
         ));

@@ -379,6 +379,20 @@ impl Store {
         }
     }
 
+    /// Sets one field of a row as a side effect of another change (bumps its rowversion).
+    fn set_field(&mut self, table: &str, key: &str, field: &str, value: Value, now: i64) {
+        let ts = self.bump();
+        if let Some(row) = self
+            .tables
+            .get_mut(table)
+            .and_then(|t| t.get_mut(&key.to_lowercase()))
+        {
+            row.data.insert(field.into(), value);
+            row.data.insert("Modified".into(), json!(date(now)));
+            row.ts = ts;
+        }
+    }
+
     /// Stores a row as-is (reference data and the current user), with a fresh rowversion.
     pub fn raw_insert(&mut self, table: &'static str, data: Map<String, Value>) -> String {
         self.put_row(table, data)

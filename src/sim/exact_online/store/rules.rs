@@ -42,6 +42,23 @@ impl Store {
                 b.entry("IsSales").or_insert(json!(true));
                 b.entry("Language").or_insert(json!("NL"));
             }
+            "SalesItemPrices" => {
+                let item = s(b.get("Item"));
+                let code = self
+                    .get("Items", &item)
+                    .map(|r| r.data.get("Code").cloned().unwrap_or(Value::Null))
+                    .ok_or_else(|| bad(format!("Item not found: {item}")))?;
+                b.insert("ItemCode".into(), code);
+                b.entry("Currency").or_insert(json!("EUR"));
+                b.entry("Quantity").or_insert(json!(1.0));
+                b.entry("NumberOfItemsPerUnit").or_insert(json!(1.0));
+                // The general (not customer-specific) price is the item's sales price.
+                if b.get("Account").is_none_or(Value::is_null) {
+                    if let Some(price) = b.get("Price").cloned() {
+                        self.set_field("Items", &item, "StandardSalesPrice", price, now);
+                    }
+                }
+            }
             "WebhookSubscriptions" => {
                 let topic = s(b.get("Topic"));
                 if !super::super::webhooks::TOPICS.contains(&topic.as_str()) {
