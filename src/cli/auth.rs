@@ -187,7 +187,10 @@ async fn bind_redirect(redirect_uri: &str) -> Result<tokio::net::TcpListener, Au
 }
 
 /// Accepts connections until one carries `code` (and our `state`); answers each.
-async fn accept_code(listener: tokio::net::TcpListener, state: &str) -> Result<String, AuthRunError> {
+async fn accept_code(
+    listener: tokio::net::TcpListener,
+    state: &str,
+) -> Result<String, AuthRunError> {
     loop {
         let (mut sock, _) = listener
             .accept()
@@ -224,7 +227,11 @@ async fn accept_code(listener: tokio::net::TcpListener, state: &str) -> Result<S
                 Some(Err(AuthRunError::NoCode(err))),
             ),
             // Favicon requests and the like: answer and keep waiting.
-            _ => ("404 Not Found", "Waiting for the Exact Online redirect.", None),
+            _ => (
+                "404 Not Found",
+                "Waiting for the Exact Online redirect.",
+                None,
+            ),
         };
         let resp = format!(
             "HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",

@@ -90,7 +90,9 @@ pub struct TokenStore {
 
 impl fmt::Debug for TokenStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenStore").field("path", &self.path).finish()
+        f.debug_struct("TokenStore")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -252,7 +254,9 @@ mod tests {
             let _lock = other.lock_refresh().unwrap();
             tx.send(()).unwrap();
         });
-        assert!(rx.recv_timeout(std::time::Duration::from_millis(200)).is_err());
+        assert!(rx
+            .recv_timeout(std::time::Duration::from_millis(200))
+            .is_err());
         drop(first);
         assert!(rx.recv_timeout(std::time::Duration::from_secs(10)).is_ok());
         handle.join().unwrap();

@@ -4,6 +4,7 @@
 //! answer is reported as such (the connector resolves it by a lookup).
 
 use super::config::OnlineConfig;
+use super::error_budget::{self, ErrorBudget};
 use super::odata::{self, ODataPage};
 use super::paging::resolve_next;
 use super::rate_limit::{Denied, RateLimiter};
@@ -34,6 +35,7 @@ struct Inner {
     tokens: TokenManager,
     division: i32,
     limiter: Arc<RateLimiter>,
+    errors: Arc<ErrorBudget>,
     reads: AtomicU64,
     writes: AtomicU64,
 }
@@ -121,8 +123,10 @@ impl ExactOnlineClient {
             division,
             config.daily_reserve,
         );
+        let errors = ErrorBudget::shared(config.base(), &config.client_id, division);
         Ok(ExactOnlineClient {
             inner: Arc::new(Inner {
+                errors,
                 http,
                 config,
                 tokens: manager,
@@ -221,8 +225,8 @@ impl ExactOnlineClient {
         if !(200..300).contains(&status) {
             return Err(refused(status, body));
         }
-        let v: Value =
-            serde_json::from_str(body).map_err(|e| protocol(format!("POST answered non-JSON: {e}")))?;
+        let v: Value = serde_json::from_str(body)
+            .map_err(|e| protocol(format!("POST answered non-JSON: {e}")))?;
         odata::parse_single(&v).map_err(|e| protocol(e.to_string()))
     }
 
@@ -265,16 +269,26 @@ impl ExactOnlineClient {
         url: &str,
         body: Option<&Value>,
     ) -> Result<Outcome, ConnectorError> {
+        let endpoint = error_budget::endpoint_of(url);
+        if let Err(errors) = self.inner.errors.check(&endpoint) {
+            return Err(unavailable(format!(
+                "{errors} refused calls on {endpoint} in the last hour: pausing this endpoint before Exact Online blocks the app (it does after 10)"
+            )));
+        }
         let mut token = self.inner.tokens.access_token().await?;
         let mut refreshed = false;
         let mut throttled = 0;
         loop {
-            self.inner.limiter.acquire().await.map_err(|Denied::Budget { reserve }| {
-                ConnectorError::BudgetExhausted {
-                    system: System::ExactOnline,
-                    reserve: u64::from(reserve),
-                }
-            })?;
+            self.inner
+                .limiter
+                .acquire()
+                .await
+                .map_err(
+                    |Denied::Budget { reserve }| ConnectorError::BudgetExhausted {
+                        system: System::ExactOnline,
+                        reserve: u64::from(reserve),
+                    },
+                )?;
             let counter = if method == Method::GET {
                 &self.inner.reads
             } else {
@@ -295,7 +309,9 @@ impl ExactOnlineClient {
             }
             let resp = match req.send().await {
                 Ok(r) => r,
-                Err(e) if e.is_connect() => return Ok(Outcome::NotSent(e.without_url().to_string())),
+                Err(e) if e.is_connect() => {
+                    return Ok(Outcome::NotSent(e.without_url().to_string()))
+                }
                 Err(e) => return Ok(Outcome::Lost(e.without_url().to_string())),
             };
             let status = resp.status().as_u16();
@@ -304,11 +320,16 @@ impl ExactOnlineClient {
                 self.inner.limiter.throttled(&headers);
                 throttled += 1;
                 if throttled > MAX_THROTTLED {
-                    return Err(unavailable("still rate limited (429) after waiting for resets"));
+                    return Err(unavailable(
+                        "still rate limited (429) after waiting for resets",
+                    ));
                 }
                 continue;
             }
             self.inner.limiter.observe(&headers);
+            if error_budget::counts(status) {
+                self.inner.errors.record(&endpoint);
+            }
             if status == 401 && !refreshed {
                 refreshed = true;
                 token = self.inner.tokens.after_unauthorized(&token).await?;
@@ -344,7 +365,10 @@ async fn current_division(
     config: &OnlineConfig,
     tokens: &TokenManager,
 ) -> Result<i32, ConnectorError> {
-    let url = format!("{}/api/v1/current/Me?$select=CurrentDivision", config.base());
+    let url = format!(
+        "{}/api/v1/current/Me?$select=CurrentDivision",
+        config.base()
+    );
     let mut token = tokens.access_token().await?;
     for attempt in 0..SAFE_ATTEMPTS {
         if attempt > 0 {

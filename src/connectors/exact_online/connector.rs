@@ -66,7 +66,8 @@ impl ExactOnlineClient {
                 _ => v.clone(),
             };
             let kind = entities::literal_kind(entity, field, Some(&v));
-            let lit = odata::literal(&v, kind).map_err(|e| ConnectorError::Config(e.to_string()))?;
+            let lit =
+                odata::literal(&v, kind).map_err(|e| ConnectorError::Config(e.to_string()))?;
             if !literals.contains(&lit) {
                 literals.push(lit);
             }
@@ -103,7 +104,10 @@ impl ExactOnlineClient {
         let Some((nav, line_entity)) = e.lines else {
             return Ok(());
         };
-        let ids: Vec<Value> = headers.iter().filter_map(|h| h.get(e.key).cloned()).collect();
+        let ids: Vec<Value> = headers
+            .iter()
+            .filter_map(|h| h.get(e.key).cloned())
+            .collect();
         let mut by_header: HashMap<String, Vec<Value>> = HashMap::new();
         match e.bulk_path {
             Some(bulk) => {
@@ -112,7 +116,11 @@ impl ExactOnlineClient {
                     .lookup_on(bulk, e.name, e.key, &ids, &select, Some(nav))
                     .await?;
                 for mut row in rows {
-                    let key = row.get(e.key).and_then(Value::as_str).unwrap_or("").to_string();
+                    let key = row
+                        .get(e.key)
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string();
                     if let Some(Value::Array(lines)) = row.remove(nav) {
                         by_header.entry(key).or_default().extend(lines);
                     }
@@ -124,13 +132,21 @@ impl ExactOnlineClient {
                     .lookup_on(le.service_path, le.name, e.key, &ids, &[], None)
                     .await?;
                 for row in rows {
-                    let key = row.get(e.key).and_then(Value::as_str).unwrap_or("").to_string();
+                    let key = row
+                        .get(e.key)
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string();
                     by_header.entry(key).or_default().push(Value::Object(row));
                 }
             }
         }
         for h in headers.iter_mut() {
-            let key = h.get(e.key).and_then(Value::as_str).unwrap_or("").to_string();
+            let key = h
+                .get(e.key)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             let lines = by_header.remove(&key).unwrap_or_default();
             h.insert(nav.to_string(), Value::Array(lines));
         }
@@ -163,7 +179,10 @@ impl ExactOnlineClient {
         let url = self.url(
             sync_path,
             &[
-                ("$filter", format!("Timestamp gt {}", odata::int64_literal(from))),
+                (
+                    "$filter",
+                    format!("Timestamp gt {}", odata::int64_literal(from)),
+                ),
                 ("$select", select.join(",")),
             ],
         );
@@ -195,7 +214,11 @@ impl ExactOnlineClient {
         })
     }
 
-    async fn fetch_plain(&self, e: &EntityEndpoints, q: &FetchQuery) -> Result<Page, ConnectorError> {
+    async fn fetch_plain(
+        &self,
+        e: &EntityEndpoints,
+        q: &FetchQuery,
+    ) -> Result<Page, ConnectorError> {
         let url = match &q.cursor {
             Some(Cursor(c)) if c.starts_with(NEXT_PREFIX) => c[NEXT_PREFIX.len()..].to_string(),
             _ => {
@@ -266,7 +289,10 @@ impl ExactOnlineClient {
                     ),
                 });
             };
-            tracing::warn!(entity = e.name, "exact online: create answer lost, looking it up before retrying");
+            tracing::warn!(
+                entity = e.name,
+                "exact online: create answer lost, looking it up before retrying"
+            );
             let found = self
                 .lookup_records(e.name, &mk.field, std::slice::from_ref(&mk.value), &[])
                 .await?;
@@ -276,7 +302,10 @@ impl ExactOnlineClient {
         }
         Err(ConnectorError::Unavailable {
             system: System::ExactOnline,
-            message: format!("creating a {} failed after {CREATE_ATTEMPTS} attempts: {last}", e.name),
+            message: format!(
+                "creating a {} failed after {CREATE_ATTEMPTS} attempts: {last}",
+                e.name
+            ),
         })
     }
 }
@@ -335,7 +364,12 @@ impl Connector for ExactOnlineClient {
             .await
     }
 
-    async fn update(&self, entity: &str, key: &Value, changes: &Record) -> Result<(), ConnectorError> {
+    async fn update(
+        &self,
+        entity: &str,
+        key: &Value,
+        changes: &Record,
+    ) -> Result<(), ConnectorError> {
         let e = self.entity(entity)?;
         let id = key
             .as_str()

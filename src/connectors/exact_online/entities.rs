@@ -75,7 +75,11 @@ pub static ENTITIES: &[EntityEndpoints] = &[
         sync_path: Some("sync/Logistics/Items"),
         bulk_path: Some("bulk/Logistics/Items"),
         filter_mandatory: true,
-        sync_lacks: &["IsBatchNumberItem", "IsSerialNumberItem", "StandardSalesPrice"],
+        sync_lacks: &[
+            "IsBatchNumberItem",
+            "IsSerialNumberItem",
+            "StandardSalesPrice",
+        ],
         ..ep("Items", "logistics/Items", "ID")
     },
     ep("ItemGroups", "logistics/ItemGroups", "ID"),
@@ -96,9 +100,17 @@ pub static ENTITIES: &[EntityEndpoints] = &[
     ep("GLAccounts", "financial/GLAccounts", "ID"),
     ep("Costcenters", "hrm/Costcenters", "ID"),
     ep("Costunits", "hrm/Costunits", "ID"),
-    ep("WebhookSubscriptions", "webhooks/WebhookSubscriptions", "ID"),
+    ep(
+        "WebhookSubscriptions",
+        "webhooks/WebhookSubscriptions",
+        "ID",
+    ),
     ep("AccountClassifications", "crm/AccountClassifications", "ID"),
-    ep("AccountClassificationNames", "crm/AccountClassificationNames", "ID"),
+    ep(
+        "AccountClassificationNames",
+        "crm/AccountClassificationNames",
+        "ID",
+    ),
     ep("AccountClasses", "crm/AccountClasses", "ID"),
     EntityEndpoints {
         sync_path: Some("sync/Inventory/StockPositions"),
@@ -113,7 +125,11 @@ pub fn endpoints(name: &str) -> Option<&'static EntityEndpoints> {
     ENTITIES
         .iter()
         .find(|e| e.name == last || e.service_path == name)
-        .or_else(|| ENTITIES.iter().find(|e| e.name.strip_suffix('s') == Some(last)))
+        .or_else(|| {
+            ENTITIES
+                .iter()
+                .find(|e| e.name.strip_suffix('s') == Some(last))
+        })
 }
 
 /// How `field` of `entity` is written as a filter literal. Unknown fields are guessed from
@@ -164,7 +180,8 @@ pub fn default_select(e: &EntityEndpoints, for_sync: bool) -> Vec<String> {
     }
     if let Some(entity) = catalogue().entity(System::ExactOnline, e.name) {
         for f in &entity.fields {
-            let skip = f.ty == FieldType::List || (for_sync && e.sync_lacks.contains(&f.name.as_str()));
+            let skip =
+                f.ty == FieldType::List || (for_sync && e.sync_lacks.contains(&f.name.as_str()));
             if !skip && !out.contains(&f.name) {
                 out.push(f.name.clone());
             }
@@ -190,7 +207,10 @@ mod tests {
     #[test]
     fn kinds_and_padding() {
         assert_eq!(literal_kind("Accounts", "ID", None), LiteralKind::Guid);
-        assert_eq!(literal_kind("SalesOrders", "Timestamp", None), LiteralKind::Int64);
+        assert_eq!(
+            literal_kind("SalesOrders", "Timestamp", None),
+            LiteralKind::Int64
+        );
         assert_eq!(literal_kind("Accounts", "Code", None), LiteralKind::Text);
         assert!(is_padded_code("Accounts", "Code"));
         assert!(!is_padded_code("Items", "Code"));

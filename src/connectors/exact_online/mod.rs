@@ -11,6 +11,7 @@ pub mod client;
 pub mod config;
 pub mod connector;
 pub mod entities;
+pub mod error_budget;
 pub mod odata;
 pub mod paging;
 pub mod rate_limit;

@@ -197,7 +197,9 @@ pub fn parse_collection(body: &Value) -> Result<ODataPage, ShapeError> {
         Value::Object(obj) => match obj.get("results") {
             Some(Value::Array(rows)) => (
                 rows.as_slice(),
-                obj.get("__next").and_then(Value::as_str).map(str::to_string),
+                obj.get("__next")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
             ),
             Some(_) => return Err(ShapeError("\"results\" is not a list".into())),
             None => (std::slice::from_ref(d), None),
@@ -314,7 +316,11 @@ fn parse_date(s: &str) -> Option<NaiveDateTime> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.naive_utc());
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
             return Some(t);
         }
@@ -375,7 +381,10 @@ mod tests {
     fn both_collection_shapes_and_single() {
         let a = json!({"d":{"results":[{"ID":1,"__metadata":{"uri":"x"}}],"__next":"../next"}});
         let page = parse_collection(&a).unwrap();
-        assert_eq!(page.records, vec![json!({"ID":1}).as_object().unwrap().clone()]);
+        assert_eq!(
+            page.records,
+            vec![json!({"ID":1}).as_object().unwrap().clone()]
+        );
         assert_eq!(page.next.as_deref(), Some("../next"));
         let b = json!({"d":[{"ID":2},{"ID":3}]});
         let page = parse_collection(&b).unwrap();
@@ -401,11 +410,15 @@ mod tests {
     #[test]
     fn odata_dates() {
         assert_eq!(
-            parse_odata_date("/Date(1641034800000)/").map(iso).as_deref(),
+            parse_odata_date("/Date(1641034800000)/")
+                .map(iso)
+                .as_deref(),
             Some("2022-01-01T11:00:00")
         );
         assert_eq!(
-            parse_odata_date("/Date(1641034800123+0100)/").map(iso).as_deref(),
+            parse_odata_date("/Date(1641034800123+0100)/")
+                .map(iso)
+                .as_deref(),
             Some("2022-01-01T11:00:00.123")
         );
         assert!(parse_odata_date("/Date(-1000)/").is_some());
@@ -416,7 +429,8 @@ mod tests {
     fn error_bodies() {
         let b = json!({"error":{"code":"","message":{"lang":"","value":"Bad thing"}}});
         assert_eq!(error_message(&b).as_deref(), Some("Bad thing"));
-        let t = json!({"error":"unauthorized_client","error_description":"Old refresh token used."});
+        let t =
+            json!({"error":"unauthorized_client","error_description":"Old refresh token used."});
         assert_eq!(error_message(&t), None);
     }
 

@@ -65,7 +65,12 @@ mod tests {
         let base = "https://start.exactonline.nl";
         let cur = "https://start.exactonline.nl/api/v1/1/crm/Accounts?$filter=x";
         assert_eq!(
-            resolve_next(base, cur, "https://other/api/v1/1/crm/Accounts?$skiptoken=a").as_deref(),
+            resolve_next(
+                base,
+                cur,
+                "https://other/api/v1/1/crm/Accounts?$skiptoken=a"
+            )
+            .as_deref(),
             Some("https://other/api/v1/1/crm/Accounts?$skiptoken=a")
         );
         assert_eq!(

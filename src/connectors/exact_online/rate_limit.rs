@@ -27,9 +27,8 @@ pub struct Limits {
 impl Limits {
     /// Reads the headers present (a 429 may carry only the minutely or only the daily ones).
     pub fn from_headers(h: &HeaderMap) -> Limits {
-        let num = |name: &str| -> Option<i64> {
-            h.get(name)?.to_str().ok()?.trim().parse::<i64>().ok()
-        };
+        let num =
+            |name: &str| -> Option<i64> { h.get(name)?.to_str().ok()?.trim().parse::<i64>().ok() };
         let count = |name: &str| num(name).and_then(|n| u64::try_from(n).ok());
         Limits {
             daily_limit: count("X-RateLimit-Limit"),
@@ -85,7 +84,12 @@ impl RateLimiter {
     }
 
     /// The shared limiter for `base_url` + `client_id` + `division`, made on first use.
-    pub fn shared(base_url: &str, client_id: &str, division: i32, reserve: u32) -> Arc<RateLimiter> {
+    pub fn shared(
+        base_url: &str,
+        client_id: &str,
+        division: i32,
+        reserve: u32,
+    ) -> Arc<RateLimiter> {
         type Registry = parking_lot::Mutex<HashMap<(String, String, i32), Arc<RateLimiter>>>;
         static REGISTRY: OnceLock<Registry> = OnceLock::new();
         let registry = REGISTRY.get_or_init(Default::default);
@@ -115,7 +119,9 @@ impl RateLimiter {
                     s.minutely_remaining = None;
                     s.minutely_reset_ms = None;
                 }
-                if s.daily_remaining.is_some_and(|left| left <= u64::from(self.reserve)) {
+                if s.daily_remaining
+                    .is_some_and(|left| left <= u64::from(self.reserve))
+                {
                     return Err(Denied::Budget {
                         reserve: self.reserve,
                     });
@@ -133,7 +139,10 @@ impl RateLimiter {
                     }
                 }
             };
-            tracing::debug!(wait_ms, "exact online: minutely rate limit reached, waiting");
+            tracing::debug!(
+                wait_ms,
+                "exact online: minutely rate limit reached, waiting"
+            );
             tokio::time::sleep(Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0))).await;
         }
     }

@@ -166,7 +166,10 @@ impl TokenManager {
 
     /// Stores a refresh token obtained elsewhere, then refreshes once to prove it works
     /// (the answer's rotated pair is stored before anything else).
-    pub async fn import_refresh_token(&self, refresh_token: &str) -> Result<StoredToken, ConnectorError> {
+    pub async fn import_refresh_token(
+        &self,
+        refresh_token: &str,
+    ) -> Result<StoredToken, ConnectorError> {
         let imported = StoredToken {
             access_token: String::new(),
             refresh_token: refresh_token.trim().to_string(),
