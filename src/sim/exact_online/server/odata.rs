@@ -105,7 +105,7 @@ pub(super) fn route(
                 .get(table, &k)
                 .ok_or_else(|| ApiError::new(404, "Object not found"))?;
             if let Some(nav) = nav {
-                let (_, lt, fk) = LINES.iter().find(|(c, _, _)| *c == nav).ok_or_else(|| {
+                let (_, lt, _) = LINES.iter().find(|(c, _, _)| *c == nav).ok_or_else(|| {
                     ApiError::new(404, format!("Resource not found for the segment '{nav}'."))
                 })?;
                 let lep =
@@ -116,9 +116,8 @@ pub(super) fn route(
                     base: &base,
                 };
                 let rows: Vec<Value> = store
-                    .rows(lt)
+                    .children(lt, &k)
                     .into_iter()
-                    .filter(|l| l.data.get(*fk).and_then(Value::as_str) == Some(k.as_str()))
                     .map(|l| project(lep, l, store, &shape))
                     .collect();
                 return Ok(Answer::json(200, json!({"d": {"results": rows}})));
