@@ -525,6 +525,18 @@ async fn sales_order_lines_then_header() {
     let debnr = debtor["DebtorNumber"].as_str().unwrap().to_string();
 
     // Lines first: the first gets a TransactionKey, the next ones pass it.
+    let stock = |sim: &GlobeSim| {
+        let row = sim
+            .records("ItemCatalog")
+            .into_iter()
+            .find(|r| r["ItemCode"] == "APP-ESP-CMP")
+            .unwrap();
+        (
+            row["FreeStock"].as_f64().unwrap(),
+            row["ToBeDelivered"].as_f64().unwrap(),
+        )
+    };
+    let (free_before, reserved_before) = stock(&sim);
     let (s, v) = api
         .send(
             "POST",
@@ -574,6 +586,11 @@ async fn sales_order_lines_then_header() {
     );
     assert_eq!(v["d"]["TotalAmountExcludingVAT"], 948.0);
     assert!(sim.staged_lines().is_empty());
+    assert_eq!(
+        stock(&sim),
+        (free_before - 2.0, reserved_before + 2.0),
+        "the order reserves stock"
+    );
     let lines = api
         .results(&format!(
             "SalesOrderLine?$filter={}",
