@@ -860,6 +860,8 @@ async fn exflow_sim_binary_prints_its_address() {
             "sim",
             "--online",
             "127.0.0.1:0",
+            "--globe",
+            "127.0.0.1:0",
             "--orders",
             "5",
             "--customers",
