@@ -115,6 +115,11 @@ impl Store {
         }
     }
 
+    /// The current (highest) rowversion of the division.
+    pub fn rowversion(&self) -> i64 {
+        self.rowversion
+    }
+
     /// A fresh GUID from the seeded generator.
     pub fn guid(&mut self) -> String {
         new_guid(&mut self.rng)
