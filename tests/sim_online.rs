@@ -860,6 +860,8 @@ async fn exflow_sim_binary_prints_its_address() {
             "sim",
             "--online",
             "127.0.0.1:0",
+            "--globe",
+            "127.0.0.1:0",
             "--orders",
             "5",
             "--customers",
@@ -891,4 +893,59 @@ async fn exflow_sim_binary_prints_its_address() {
         .expect("json");
     assert_eq!(stats["total"], json!(0));
     child.kill().await.expect("stop the child we started");
+}
+
+#[tokio::test]
+async fn lost_token_response_kills_the_old_refresh_token_and_sync_timestamp() {
+    let sim = start(OnlineSimConfig {
+        faults: "lost_post=1.0".parse().expect("spec"),
+        ..small()
+    })
+    .await;
+    let (_, refresh) = sim.issue_tokens();
+    sim.advance_clock(571);
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.as_str()),
+        ("client_id", "exflow-sim"),
+        ("client_secret", "exflow-sim-secret"),
+    ];
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/oauth2/token", sim.base_url());
+    assert!(
+        http.post(&url).form(&form).send().await.is_err(),
+        "the token answer is lost"
+    );
+    // The refresh happened anyway: the token the client still holds is now dead.
+    let r = http.post(&url).form(&form).send().await;
+    // The 401 is not a 2xx, so it is not lost.
+    let r = r.expect("answer");
+    assert_eq!(r.status().as_u16(), 401);
+    sim.shutdown().await;
+
+    let sim = start(small()).await;
+    let api = Api::new(&sim);
+    let (status, _, body) = api.get("read/sync/Sync/SyncTimestamp?modified=datetime'2000-01-01T00:00:00'&endPoint='SalesOrderHeaders'").await;
+    assert_eq!(status, 200, "{body}");
+    let first = body["d"]["results"][0]["TimeStampAsBigInt"]
+        .as_i64()
+        .expect("ts");
+    let (_, _, body) = api
+        .get(&format!(
+            "sync/SalesOrder/SalesOrderHeaders?$select=Timestamp&$filter=Timestamp gt {}L",
+            first - 1
+        ))
+        .await;
+    assert_eq!(
+        body["d"]["results"].as_array().map(Vec::len),
+        Some(130),
+        "from the first timestamp on, every order"
+    );
+    assert_eq!(
+        api.get("read/sync/Sync/SyncTimestamp?endPoint='Accounts'")
+            .await
+            .0,
+        400
+    );
+    sim.shutdown().await;
 }

@@ -137,9 +137,8 @@ fn invoice(
         .map(|r| r.data.clone())
         .unwrap_or_default();
     let lines: Vec<Value> = store
-        .rows("SalesOrderLines")
+        .children("SalesOrderLines", order_id)
         .into_iter()
-        .filter(|l| l.data.get("OrderID").and_then(Value::as_str) == Some(order_id))
         .map(|l| json!({"Item": l.data.get("Item"), "Quantity": l.data.get("Quantity"), "UnitPrice": l.data.get("UnitPrice"), "Discount": l.data.get("Discount"), "VATCode": l.data.get("VATCode"), "SalesOrder": order_id, "SalesOrderLine": l.data.get("ID")}))
         .collect();
     let inv = add(

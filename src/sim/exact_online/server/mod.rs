@@ -291,6 +291,16 @@ fn dispatch(
         .to_string();
     let mut inner = sh.inner.lock();
     if !inner.oauth.valid(&bearer, now) {
+        // A 401 on a division URL spends the endpoint's error budget too.
+        if let Some((_, path)) = rest.split_once('/') {
+            let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+            let ep = decoded
+                .split('(')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches("/$count");
+            inner.budget.record(ep, now);
+        }
         let mut a = Answer::error(&ApiError::new(401, "Unauthorized"), json_out);
         a.headers.push(("WWW-Authenticate", "Bearer".into()));
         return a;

@@ -40,6 +40,13 @@ pub(super) fn route(
         None => (rest, None, None),
     };
     let seg = ep_path.rsplit('/').next().unwrap_or_default();
+    if ep_path == "read/sync/Sync/SyncTimestamp" && method == Method::GET {
+        return sync_timestamp(
+            store,
+            q,
+            &format!("{}/api/v1/{}/", sh.base_url, store.division),
+        );
+    }
     let ep = catalog::endpoint(ep_path).ok_or_else(|| {
         ApiError::new(404, format!("Resource not found for the segment '{seg}'."))
     })?;
@@ -105,7 +112,7 @@ pub(super) fn route(
                 .get(table, &k)
                 .ok_or_else(|| ApiError::new(404, "Object not found"))?;
             if let Some(nav) = nav {
-                let (_, lt, fk) = LINES.iter().find(|(c, _, _)| *c == nav).ok_or_else(|| {
+                let (_, lt, _) = LINES.iter().find(|(c, _, _)| *c == nav).ok_or_else(|| {
                     ApiError::new(404, format!("Resource not found for the segment '{nav}'."))
                 })?;
                 let lep =
@@ -116,9 +123,8 @@ pub(super) fn route(
                     base: &base,
                 };
                 let rows: Vec<Value> = store
-                    .rows(lt)
+                    .children(lt, &k)
                     .into_iter()
-                    .filter(|l| l.data.get(*fk).and_then(Value::as_str) == Some(k.as_str()))
                     .map(|l| project(lep, l, store, &shape))
                     .collect();
                 return Ok(Answer::json(200, json!({"d": {"results": rows}})));
@@ -235,4 +241,59 @@ pub(super) fn route(
         }
         _ => Err(ApiError::new(405, "Method not allowed")),
     }
+}
+
+/// `read/sync/Sync/SyncTimestamp?modified=datetime'..'&endPoint='SalesOrderHeaders'`: the
+/// rowversion of the first record of that sync endpoint modified on or after the date, to start
+/// a sync from a date. Both parameters are required.
+fn sync_timestamp(store: &Store, q: &Query, base: &str) -> Result<Answer, ApiError> {
+    let param = |name: &str| {
+        q.pairs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    let (Some(modified), Some(endpoint)) = (param("modified"), param("endPoint")) else {
+        return Err(ApiError::new(
+            400,
+            "Mandatory parameters 'modified' and 'endPoint' are missing.",
+        ));
+    };
+    let date = modified.trim_start_matches("datetime").trim_matches('\'');
+    let Some(since) = super::super::filter::parse_datetime(date) else {
+        return Err(ApiError::new(
+            400,
+            format!("Invalid value for parameter 'modified': {modified}"),
+        ));
+    };
+    let (table, field) = match endpoint.trim_matches('\'') {
+        "SalesOrderHeaders" => ("SalesOrders", "Modified"),
+        "SalesOrderLines" => ("SalesOrderLines", "Modified"),
+        "Accounts" => ("Accounts", "Modified"),
+        "Items" => ("Items", "Modified"),
+        "StockPositions" => ("StockPositions", "Modified"),
+        "Deleted" => ("Deleted", "DeletedDate"),
+        other => {
+            return Err(ApiError::new(
+                400,
+                format!("Invalid value for parameter 'endPoint': {other}"),
+            ))
+        }
+    };
+    let ts = store
+        .rows(table)
+        .into_iter()
+        .filter(|r| {
+            matches!(r.data.get(field).map(super::super::filter::val_of),
+                Some(super::super::filter::Val::Date(ms)) if ms >= since)
+        })
+        .map(|r| r.ts)
+        .min()
+        // Nothing changed since then: start from the current rowversion.
+        .unwrap_or_else(|| store.rowversion());
+    let uri = format!("{base}read/sync/Sync/SyncTimestamp");
+    Ok(Answer::json(
+        200,
+        json!({"d": {"results": [{"__metadata": {"uri": uri, "type": "Exact.Web.Api.Models.Sync.SyncTimestamp"}, "TimeStampAsBigInt": ts}]}}),
+    ))
 }
