@@ -937,6 +937,15 @@ async fn stats_count_calls_and_reset() {
     sim.shutdown().await;
 }
 
+#[test]
+fn the_password_stays_out_of_debug_output() {
+    let config = GlobeSimConfig {
+        password: "s3cret-Pa55".into(),
+        ..Default::default()
+    };
+    assert!(!format!("{config:?}").contains("s3cret-Pa55"));
+}
+
 #[tokio::test]
 async fn the_seed_decides_the_data() {
     let a = start(GlobeSimConfig::default()).await;
