@@ -756,11 +756,52 @@ async fn invoices_and_financial_entries_use_the_same_protocol() {
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "GLAccount is mandatory: {v}");
     let (s, v) = api
+        .send(
+            "POST",
+            "FinancialLine",
+            json!({"TransactionKey": tk, "GLAccount": "     1300", "Amount": 121}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = api
+        .send(
+            "POST",
+            "FinancialLine",
+            json!({"TransactionKey": tk, "GLAccount": "1500", "Amount": -21}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (_, v) = api
+        .send(
+            "POST",
+            "FinancialLine",
+            json!({"GLAccount": "9999", "Amount": 1}),
+        )
+        .await;
+    let bad_tk = v["d"]["TransactionKey"].as_str().unwrap().to_string();
+    let (s, v) = api
+        .send(
+            "POST",
+            "FinancialHeader",
+            json!({"TransactionKey": bad_tk, "Journal": "70", "JournalAccount": "1300"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error_text(&v),
+        "General ledger account '9999' does not exist."
+    );
+    let (s, v) = api
         .send("POST", "FinancialHeader", json!({"TransactionKey": tk, "Journal": "70", "JournalAccount": "1300", "DebtorNumber": debnr, "EntryDate": "2026-03-01"}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["d"]["EntryNumber"], "1");
-    assert_eq!(sim.records("FinancialLine").len(), 1);
+    assert_eq!(sim.records("FinancialLine").len(), 3);
+    assert_eq!(
+        sim.staged_lines().len(),
+        1,
+        "the refused entry's line stays staged"
+    );
     sim.shutdown().await;
 }
 
@@ -894,6 +935,15 @@ async fn stats_count_calls_and_reset() {
     assert!(r.status().is_success());
     assert_eq!(sim.stats()["total"], 0);
     sim.shutdown().await;
+}
+
+#[test]
+fn the_password_stays_out_of_debug_output() {
+    let config = GlobeSimConfig {
+        password: "s3cret-Pa55".into(),
+        ..Default::default()
+    };
+    assert!(!format!("{config:?}").contains("s3cret-Pa55"));
 }
 
 #[tokio::test]

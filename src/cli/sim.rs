@@ -49,7 +49,7 @@ pub struct SimArgs {
 }
 
 /// Options of the Exact Globe simulator (`--globe-...` where a name is taken by Exact Online).
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub struct GlobeArgs {
     /// Address of the Exact Globe simulator (the Entity Services' usual REST port is 8020).
     #[arg(
@@ -115,6 +115,23 @@ pub struct GlobeArgs {
         default_value = ""
     )]
     pub faults: String,
+}
+
+impl std::fmt::Debug for GlobeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The password stays out of logs.
+        f.debug_struct("GlobeArgs")
+            .field("addr", &self.addr)
+            .field("seed", &self.seed)
+            .field("fixtures", &self.fixtures)
+            .field("items", &self.items)
+            .field("debtors", &self.debtors)
+            .field("user", &self.user)
+            .field("password", &"***")
+            .field("admins", &self.admins)
+            .field("faults", &self.faults)
+            .finish()
+    }
 }
 
 impl GlobeArgs {

@@ -129,6 +129,28 @@ fn exists(
     }
 }
 
+/// GL account codes are stored padded to 9 (`GeneralLedgerCode` is right-aligned); the
+/// financial entities take them padded or not, so compare the codes without the padding.
+fn gl_exists(admin: &Admin, value: Option<&Value>) -> Result<(), ApiError> {
+    let Some(code) = value
+        .and_then(text)
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+    else {
+        return Ok(());
+    };
+    if admin
+        .find_by("GeneralLedgerAccount", "GeneralLedgerCode", &pad(&code, 9))
+        .is_some()
+    {
+        Ok(())
+    } else {
+        Err(ApiError::bad(format!(
+            "General ledger account '{code}' does not exist."
+        )))
+    }
+}
+
 /// Validates and books the document whose lines were staged under the header's TransactionKey.
 pub fn commit(
     admin: &mut Admin,
@@ -257,6 +279,7 @@ pub fn commit(
         header.get("CostUnit"),
         "Cost unit",
     )?;
+    gl_exists(admin, header.get("JournalAccount"))?;
 
     let mut lines = Vec::new();
     for k in &line_keys {
@@ -300,6 +323,7 @@ pub fn commit(
             "Cost center",
         )?;
         exists(admin, "CostUnit", "Code", line.get("CostUnit"), "Cost unit")?;
+        gl_exists(admin, line.get("GLAccount"))?;
         check_mandatory(line_entity, &line)?;
         lines.push((k.clone(), line, item_rec));
     }

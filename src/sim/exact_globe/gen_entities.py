@@ -1,5 +1,5 @@
 # Regenerates entities.json from the reference catalogue (descriptions left out):
-#   python3 src/sim/exact_globe/gen_entities.py src/sim/exact_globe/entities.json
+#   python3 src/sim/exact_globe/gen_entities.py src/sim/exact_globe/entities.json [path/to/exact-globe-schema.json]
 import json, sys
 src = json.load(open(sys.argv[2] if len(sys.argv) > 2 else '../shared/reference/exact-globe-schema.json'))
 out = {}

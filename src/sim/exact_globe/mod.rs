@@ -52,7 +52,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// How to start the simulator.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct GlobeSimConfig {
     /// Seed of the generated data and of the fault RNG.
     pub seed: u64,
@@ -71,6 +71,22 @@ pub struct GlobeSimConfig {
     pub items: usize,
     /// Generated debtors per administration.
     pub debtors: usize,
+}
+
+impl std::fmt::Debug for GlobeSimConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The password stays out of logs.
+        f.debug_struct("GlobeSimConfig")
+            .field("seed", &self.seed)
+            .field("fixtures", &self.fixtures)
+            .field("user", &self.user)
+            .field("password", &"***")
+            .field("administrations", &self.administrations)
+            .field("faults", &self.faults)
+            .field("items", &self.items)
+            .field("debtors", &self.debtors)
+            .finish()
+    }
 }
 
 impl Default for GlobeSimConfig {

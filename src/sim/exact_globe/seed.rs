@@ -328,6 +328,52 @@ pub fn seed(
             now,
         )?;
     }
+    for (code, desc, bw, dc) in [
+        ("1300", "Debiteuren", "B", "D"),
+        ("1500", "Te betalen btw hoog", "B", "C"),
+        ("1510", "Te betalen btw laag", "B", "C"),
+        ("1600", "Crediteuren", "B", "C"),
+        ("3000", "Voorraad handelsgoederen", "B", "D"),
+        ("7000", "Kostprijs verkopen", "W", "D"),
+        ("8000", "Omzet Nederland", "W", "C"),
+        ("8100", "Omzet België", "W", "C"),
+        ("8200", "Omzet export", "W", "C"),
+        ("8300", "Omzet verzendkosten", "W", "C"),
+    ] {
+        put(
+            admin,
+            "GeneralLedgerAccount",
+            json!({"GeneralLedgerCode": code, "GeneralLedgerDescription": desc, "BalanceProfitAndLoss": bw, "DebitCredit": dc}),
+            now,
+        )?;
+    }
+    for (code, desc) in [
+        ("NL", "Nederland"),
+        ("BE", "België"),
+        ("DE", "Duitsland"),
+        ("FR", "Frankrijk"),
+        ("LU", "Luxemburg"),
+        ("GB", "Verenigd Koninkrijk"),
+    ] {
+        put(
+            admin,
+            "Country",
+            json!({"Code": code, "Description": desc}),
+            now,
+        )?;
+    }
+    for (code, desc) in [
+        ("EUR", "Euro"),
+        ("GBP", "Britse pond"),
+        ("USD", "Amerikaanse dollar"),
+    ] {
+        put(
+            admin,
+            "Currency",
+            json!({"CurrencyCode": code, "Description": desc}),
+            now,
+        )?;
+    }
 
     for i in 0..debtors {
         let (name, first, last, email, city, pc, street, country, company) = match DEBTORS.get(i) {

@@ -193,6 +193,59 @@ mod tests {
     }
 
     #[test]
+    fn coerce_follows_the_catalogue() {
+        use super::super::catalog::Catalog;
+        use serde_json::json;
+        let acc = Catalog::get().entity("Account").unwrap();
+        let p = |n: &str| acc.property(n).unwrap();
+        assert_eq!(
+            coerce("Account", p("DebtorNumber"), &json!("42")).unwrap(),
+            json!("    42")
+        );
+        assert_eq!(
+            coerce("Account", p("DebtorNumber"), &json!(42)).unwrap(),
+            json!("    42")
+        );
+        assert!(
+            coerce("Account", p("DebtorNumber"), &json!("4X2")).is_err(),
+            "digits only"
+        );
+        assert!(
+            coerce("Account", p("DebtorNumber"), &json!("1234567")).is_err(),
+            "6 at most"
+        );
+        assert_eq!(
+            coerce("Account", p("DeliveryCountry"), &json!("nl")).unwrap(),
+            json!("NL")
+        );
+        assert!(
+            coerce("Account", p("CustomerType"), &json!("Q")).is_err(),
+            "selection values"
+        );
+        assert!(coerce("Account", p("AccountName"), &json!("x".repeat(51)))
+            .unwrap_err()
+            .contains("truncated"));
+        assert_eq!(
+            coerce("Account", p("Blocked"), &json!("1")).unwrap(),
+            json!(true)
+        );
+        assert_eq!(
+            coerce("Account", p("CreditLine"), &json!("12.50")).unwrap(),
+            json!(12.5)
+        );
+        assert!(coerce("Account", p("CreditLine"), &json!("veel")).is_err());
+        assert_eq!(
+            coerce("Account", p("ModifiedDate"), &json!("2020-02-12")).unwrap(),
+            json!("/Date(1581465600000)/")
+        );
+        assert!(coerce("Account", p("ID"), &json!("not-a-guid")).is_err());
+        assert_eq!(
+            coerce("Account", p("AccountName"), &json!(null)).unwrap(),
+            json!(null)
+        );
+    }
+
+    #[test]
     fn guids_and_padding() {
         let g = "E4E1B2C3-0000-4000-8000-000000000001";
         assert_eq!(normalize_guid(&format!("{{{g}}}")), normalize_guid(g));
