@@ -12,6 +12,7 @@ pub mod client;
 pub mod config;
 pub mod connector;
 pub mod document;
+pub mod ntlm;
 pub mod odata;
 pub mod padding;
 
