@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
-use exflow::connectors::exact_globe::{ExactGlobeClient, GlobeConfig};
+use exflow::connectors::exact_globe::{ExactGlobeClient, GlobeAuth, GlobeConfig};
 use exflow::connectors::{Connector, ConnectorError, FetchQuery, MatchKey, Record};
 use exflow::sim::exact_globe::{GlobeSim, GlobeSimConfig};
 use parking_lot::Mutex;
@@ -991,4 +991,33 @@ async fn a_lost_line_answer_is_resolved_before_the_header() {
         );
         sim.shutdown().await;
     }
+}
+
+#[tokio::test]
+async fn ntlm_authenticates_the_connection_once() {
+    let sim = start(GlobeSimConfig::default()).await;
+    let mut c = config(&sim.base_url());
+    c.auth = GlobeAuth::Ntlm;
+    c.user = "EXACT\\exflow".into();
+    let client = ExactGlobeClient::new(c.clone()).unwrap();
+    for _ in 0..3 {
+        let page = client.query("VAT", None, &[], None, Some(2)).await.unwrap();
+        assert_eq!(page.len(), 2);
+    }
+    let item = rec(json!({"ItemCode": "NTLM-1", "CountrySpecificDescription": "Via NTLM"}));
+    client.create("Item", &item, None).await.unwrap();
+    let st = stats(&sim).await;
+    // NEGOTIATE (401 + CHALLENGE) and AUTHENTICATE once; then the connection is trusted.
+    assert_eq!(st["total"], 5, "{st}");
+    assert_eq!(st["status"]["401"], 1, "{st}");
+    assert_eq!(client.calls().total(), 5);
+
+    c.password = "wrong".into();
+    let err = ExactGlobeClient::new(c)
+        .unwrap()
+        .query("VAT", None, &[], None, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectorError::Auth { .. }), "{err}");
+    sim.shutdown().await;
 }

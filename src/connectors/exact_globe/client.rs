@@ -7,11 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use super::catalogue::{Catalogue, EntityDef};
-use super::config::GlobeConfig;
+use super::config::{GlobeAuth, GlobeConfig};
+use super::ntlm;
 use super::odata::{self, Collection};
 use super::padding;
 use crate::connectors::{CallCount, ConnectorError, Record, System};
@@ -35,6 +38,18 @@ struct Inner {
     http: reqwest::Client,
     reads: AtomicU64,
     writes: AtomicU64,
+    /// NTLM only: held for a whole request, so requests go one at a time over the one
+    /// connection; true while that connection is authenticated.
+    ntlm: tokio::sync::Mutex<bool>,
+}
+
+/// What a request carries to authenticate.
+enum Credentials {
+    Basic,
+    /// Nothing: the connection is already authenticated (NTLM).
+    Connection,
+    /// An `Authorization` header value (an NTLM message).
+    Token(String),
 }
 
 impl std::fmt::Debug for ExactGlobeClient {
@@ -101,9 +116,14 @@ impl ExactGlobeClient {
     pub fn new(config: GlobeConfig) -> Result<Self, ConnectorError> {
         config.validate()?;
         Catalogue::get()?;
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(config.request_timeout)
-            .connect_timeout(Duration::from_secs(15))
+            .connect_timeout(Duration::from_secs(15));
+        if config.auth == GlobeAuth::Ntlm {
+            // NTLM authenticates a connection, not a request: keep exactly one.
+            builder = builder.pool_max_idle_per_host(1);
+        }
+        let http = builder
             .build()
             .map_err(|e| ConnectorError::Config(format!("exact_globe HTTP client: {e}")))?;
         let base = config.base_url.trim_end_matches('/').to_string();
@@ -114,6 +134,7 @@ impl ExactGlobeClient {
                 http,
                 reads: AtomicU64::new(0),
                 writes: AtomicU64::new(0),
+                ntlm: tokio::sync::Mutex::new(false),
             }),
         })
     }
@@ -319,6 +340,7 @@ impl ExactGlobeClient {
                     bytes,
                     retry_after,
                     basic_offered,
+                    ..
                 }) => match self.judge(status, &bytes, repeat, basic_offered) {
                     Verdict::Done => return parse_body(&bytes),
                     Verdict::Fail(e) => return Err(CallError::Failed(e)),
@@ -361,6 +383,78 @@ impl ExactGlobeClient {
         body: Option<&Value>,
         tunnel: Option<&str>,
     ) -> Attempt {
+        match self.inner.config.auth {
+            GlobeAuth::Basic => {
+                self.send_once(method, url, body, tunnel, Credentials::Basic)
+                    .await
+            }
+            GlobeAuth::Ntlm => self.attempt_ntlm(method, url, body, tunnel).await,
+        }
+    }
+
+    /// One request under NTLM: on an authenticated connection as it is; otherwise (or when
+    /// the server asks again) the handshake, NEGOTIATE then AUTHENTICATE, each carrying the
+    /// request, the second one answered for real.
+    async fn attempt_ntlm(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<&Value>,
+        tunnel: Option<&str>,
+    ) -> Attempt {
+        let mut authenticated = self.inner.ntlm.lock().await;
+        if *authenticated {
+            match self
+                .send_once(method, url, body, tunnel, Credentials::Connection)
+                .await
+            {
+                Attempt::Answer(a) if a.status == StatusCode::UNAUTHORIZED => {
+                    *authenticated = false
+                }
+                other => return other,
+            }
+        }
+        let negotiate = format!("NTLM {}", B64.encode(ntlm::negotiate()));
+        let first = self
+            .send_once(method, url, body, tunnel, Credentials::Token(negotiate))
+            .await;
+        let challenge = match first {
+            Attempt::Answer(a) if a.status == StatusCode::UNAUTHORIZED => {
+                match a.ntlm_challenge.as_deref().and_then(ntlm::parse_challenge) {
+                    Some(c) => c,
+                    None => return Attempt::Answer(a),
+                }
+            }
+            // Without credentials nothing was done, whatever happened to the answer.
+            Attempt::Unanswered(m) => return Attempt::NotSent(m),
+            other => return other,
+        };
+        let config = &self.inner.config;
+        let message = ntlm::authenticate(
+            &challenge,
+            &config.user,
+            &config.password,
+            rand::random(),
+            ntlm::filetime_now(),
+        );
+        let token = format!("NTLM {}", B64.encode(message));
+        let answer = self
+            .send_once(method, url, body, tunnel, Credentials::Token(token))
+            .await;
+        if let Attempt::Answer(a) = &answer {
+            *authenticated = a.status != StatusCode::UNAUTHORIZED;
+        }
+        answer
+    }
+
+    async fn send_once(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<&Value>,
+        tunnel: Option<&str>,
+        credentials: Credentials,
+    ) -> Attempt {
         let config = &self.inner.config;
         let counter = if *method == Method::GET {
             &self.inner.reads
@@ -375,8 +469,12 @@ impl ExactGlobeClient {
             .header("ServerName", &config.server_name)
             .header("DatabaseName", &config.database_name)
             .header("Accept", "application/json")
-            .header("MaxDataServiceVersion", "2.0")
-            .basic_auth(&config.user, Some(&config.password));
+            .header("MaxDataServiceVersion", "2.0");
+        request = match credentials {
+            Credentials::Basic => request.basic_auth(&config.user, Some(&config.password)),
+            Credentials::Connection => request,
+            Credentials::Token(value) => request.header("Authorization", value),
+        };
         if let Some(verb) = tunnel {
             request = request.header("X-HTTP-Method", verb);
         }
@@ -403,20 +501,29 @@ impl ExactGlobeClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let basic_offered = response
+        let challenges: Vec<String> = response
             .headers()
             .get_all("WWW-Authenticate")
             .iter()
-            .any(|v| {
-                v.to_str()
-                    .is_ok_and(|v| v.trim_start().to_ascii_lowercase().starts_with("basic"))
-            });
+            .filter_map(|v| v.to_str().ok().map(|v| v.trim().to_string()))
+            .collect();
+        let basic_offered = challenges
+            .iter()
+            .any(|v| v.to_ascii_lowercase().starts_with("basic"));
+        let ntlm_challenge = challenges.iter().find_map(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            let scheme = scheme.to_ascii_lowercase();
+            (scheme == "ntlm" || scheme == "negotiate")
+                .then(|| B64.decode(token.trim()).ok())
+                .flatten()
+        });
         match response.bytes().await {
             Ok(bytes) => Attempt::Answer(Answer {
                 status,
                 bytes,
                 retry_after,
                 basic_offered,
+                ntlm_challenge,
             }),
             Err(e) => Attempt::Unanswered(format!("answer cut off: {}", e.without_url())),
         }
@@ -436,14 +543,16 @@ impl ExactGlobeClient {
             .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
         let code = status.as_u16();
         match code {
-            401 if !basic_offered => Verdict::Fail(ConnectorError::Auth {
-                system: SYSTEM,
-                reason: format!(
-                    "{code} {message}: the server does not offer Basic authentication (only \
-                     NTLM/Negotiate, which exflow does not support yet); see docs/exact-globe.md"
+            401 if !basic_offered && self.inner.config.auth == GlobeAuth::Basic => {
+                Verdict::Fail(ConnectorError::Auth {
+                    system: SYSTEM,
+                    reason: format!(
+                    "{code} {message}: the server does not offer Basic authentication; set the \
+                     connection's auth to ntlm (see docs/exact-globe.md)"
                 )
-                .into(),
-            }),
+                    .into(),
+                })
+            }
             401 | 403 => Verdict::Fail(ConnectorError::Auth {
                 system: SYSTEM,
                 reason: format!(
@@ -488,6 +597,8 @@ struct Answer {
     retry_after: Option<Duration>,
     /// Whether a 401 offered Basic authentication among its challenges.
     basic_offered: bool,
+    /// The NTLM CHALLENGE message a 401 carried, decoded.
+    ntlm_challenge: Option<Vec<u8>>,
 }
 
 enum Verdict {

@@ -17,4 +17,4 @@ pub mod odata;
 pub mod padding;
 
 pub use client::ExactGlobeClient;
-pub use config::GlobeConfig;
+pub use config::{GlobeAuth, GlobeConfig};
