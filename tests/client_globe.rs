@@ -879,6 +879,7 @@ async fn fetch_command_reads_through_the_client() {
                 .env("EXFLOW_GLOBE_PASSWORD", "exflow")
                 .env_remove("EXFLOW_GLOBE_SERVER")
                 .env_remove("EXFLOW_GLOBE_DATABASE")
+                .env_remove("EXFLOW_GLOBE_AUTH")
                 .output()
                 .unwrap()
         })
@@ -942,6 +943,29 @@ async fn fetch_command_reads_through_the_client() {
         .await
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    let out = run(vec![
+        "fetch".into(),
+        "exact_globe".into(),
+        "VAT".into(),
+        "--globe-auth".into(),
+        "ntlm".into(),
+        "--globe-user".into(),
+        "EXACT\\exflow".into(),
+        "--format".into(),
+        "json".into(),
+    ])
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["calls"]["reads"], 2,
+        "NEGOTIATE, then AUTHENTICATE with the request"
+    );
     sim.shutdown().await;
 }
 
