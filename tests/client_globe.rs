@@ -1045,3 +1045,43 @@ async fn ntlm_authenticates_the_connection_once() {
     assert!(matches!(err, ConnectorError::Auth { .. }), "{err}");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn documents_survive_503s_without_duplicates() {
+    let sim = start(faulty("status503=0.3")).await;
+    let mut c = config(&sim.base_url());
+    c.max_retries = 12;
+    let client = ExactGlobeClient::new(c).unwrap();
+    let header = rec(
+        json!({"OrderDebtor": first_debtor(&sim), "YourReference": "WEB-503", "Warehouse": "1"}),
+    );
+    let key = MatchKey {
+        field: "YourReference".into(),
+        value: json!("WEB-503"),
+    };
+    let order = client
+        .create_document(
+            "SalesOrderHeader",
+            &header,
+            "SalesOrderLine",
+            &order_lines(&sim),
+            Some(&key),
+        )
+        .await
+        .unwrap();
+    let number = order["SalesOrderNumber"].as_str().unwrap();
+    let lines = sim
+        .records("SalesOrderLine")
+        .into_iter()
+        .filter(|l| l["SalesOrderNumber"] == number)
+        .count();
+    assert_eq!(lines, 3);
+    assert_eq!(sim.records("SalesOrderHeader").len(), 1);
+    assert!(sim.staged_lines().is_empty());
+    let st = stats(&sim).await;
+    assert!(
+        st["status"]["503"].as_u64().unwrap_or(0) > 0,
+        "some were refused and retried: {st}"
+    );
+    sim.shutdown().await;
+}

@@ -36,7 +36,8 @@ pub(crate) enum Repeat {
     /// is retried.
     Safe,
     /// Creates: only failures that prove nothing was written are retried (connection refused,
-    /// "needs a restart", locked record); a lost answer is reported as [`CallError::Lost`].
+    /// 503, "needs a restart", locked record); a lost answer (or a 502/504 from a gateway)
+    /// is reported as [`CallError::Lost`].
     Create,
 }
 
@@ -344,9 +345,11 @@ impl ExactGlobeClient {
                 message,
             }),
             _ if is_transient_message(&message) => Verdict::Retry(message),
-            502..=504 if repeat == Repeat::Safe => Verdict::Retry(format!("{code} {message}")),
-            // A create answered by a gateway error may or may not have been applied.
-            502..=504 => Verdict::Lost(format!("{code} {message}")),
+            // 503: the service (or HTTP.sys in front of it) did not take the request on.
+            503 => Verdict::Retry(format!("{code} {message}")),
+            502 | 504 if repeat == Repeat::Safe => Verdict::Retry(format!("{code} {message}")),
+            // A create answered by a gateway error may or may not have reached the service.
+            502 | 504 => Verdict::Lost(format!("{code} {message}")),
             _ => Verdict::Fail(ConnectorError::Unavailable {
                 system: SYSTEM,
                 message: format!("{code} {message}"),
