@@ -690,6 +690,35 @@ async fn updates_merge_only_the_writable_changes() {
         .unwrap();
     assert_eq!(seen.seen.lock().len(), calls);
     assert_eq!(stats(&sim).await["by_method"]["MERGE"], 2);
+    // Keys that are codes or numbers, not GUIDs.
+    let code = sim.records("Item")[0]["ItemCode"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    client(&base)
+        .update("item", &json!(code), &rec(json!({"gtin": "8712345000014"})))
+        .await
+        .unwrap();
+    let item = sim
+        .records("Item")
+        .into_iter()
+        .find(|i| i["ItemCode"] == code.as_str())
+        .unwrap();
+    assert_eq!(item["GTIN"], "8712345000014");
+    client(&base)
+        .update(
+            "ItemAssortment",
+            &json!(3),
+            &rec(json!({"Description": "Toebehoren"})),
+        )
+        .await
+        .unwrap();
+    let group = sim
+        .records("ItemAssortment")
+        .into_iter()
+        .find(|a| a["Assortment"] == 3)
+        .unwrap();
+    assert_eq!(group["Description"], "Toebehoren");
     sim.shutdown().await;
 }
 
