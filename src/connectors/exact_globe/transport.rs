@@ -67,11 +67,19 @@ impl From<CallError> for ConnectorError {
 /// memory leak brings, or a record locked by another user. Both go away by waiting.
 fn is_transient_message(message: &str) -> bool {
     let lower = message.to_ascii_lowercase();
-    lower.contains("restart")
-        || lower.contains("locked")
-        || lower.contains("in use by another")
+    // Whole phrases: "blocked" contains "locked", and a blocked debtor is the record's fault.
+    [
+        "must be restarted",
+        "needs a restart",
+        "restart the",
+        "is locked",
+        "locked by",
+        "in use by another",
         // SQL Server rolls the victim's transaction back: nothing was written.
-        || lower.contains("chosen as the deadlock victim")
+        "chosen as the deadlock victim",
+    ]
+    .iter()
+    .any(|phrase| lower.contains(phrase))
 }
 
 /// A response that does not have the promised shape.
@@ -405,5 +413,6 @@ mod tests {
             "Transaction (Process ID 52) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction."
         ));
         assert!(!is_transient_message("No property 'X' exists"));
+        assert!(!is_transient_message("Debtor 1234 is blocked."));
     }
 }
