@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
-use exflow::connectors::exact_globe::{ExactGlobeClient, GlobeConfig};
+use exflow::connectors::exact_globe::{ExactGlobeClient, GlobeAuth, GlobeConfig};
 use exflow::connectors::{Connector, ConnectorError, FetchQuery, MatchKey, Record};
 use exflow::sim::exact_globe::{GlobeSim, GlobeSimConfig};
 use parking_lot::Mutex;
@@ -690,6 +690,35 @@ async fn updates_merge_only_the_writable_changes() {
         .unwrap();
     assert_eq!(seen.seen.lock().len(), calls);
     assert_eq!(stats(&sim).await["by_method"]["MERGE"], 2);
+    // Keys that are codes or numbers, not GUIDs.
+    let code = sim.records("Item")[0]["ItemCode"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    client(&base)
+        .update("item", &json!(code), &rec(json!({"gtin": "8712345000014"})))
+        .await
+        .unwrap();
+    let item = sim
+        .records("Item")
+        .into_iter()
+        .find(|i| i["ItemCode"] == code.as_str())
+        .unwrap();
+    assert_eq!(item["GTIN"], "8712345000014");
+    client(&base)
+        .update(
+            "ItemAssortment",
+            &json!(3),
+            &rec(json!({"Description": "Toebehoren"})),
+        )
+        .await
+        .unwrap();
+    let group = sim
+        .records("ItemAssortment")
+        .into_iter()
+        .find(|a| a["Assortment"] == 3)
+        .unwrap();
+    assert_eq!(group["Description"], "Toebehoren");
     sim.shutdown().await;
 }
 
@@ -879,6 +908,7 @@ async fn fetch_command_reads_through_the_client() {
                 .env("EXFLOW_GLOBE_PASSWORD", "exflow")
                 .env_remove("EXFLOW_GLOBE_SERVER")
                 .env_remove("EXFLOW_GLOBE_DATABASE")
+                .env_remove("EXFLOW_GLOBE_AUTH")
                 .output()
                 .unwrap()
         })
@@ -942,6 +972,29 @@ async fn fetch_command_reads_through_the_client() {
         .await
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    let out = run(vec![
+        "fetch".into(),
+        "exact_globe".into(),
+        "VAT".into(),
+        "--globe-auth".into(),
+        "ntlm".into(),
+        "--globe-user".into(),
+        "EXACT\\exflow".into(),
+        "--format".into(),
+        "json".into(),
+    ])
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["calls"]["reads"], 2,
+        "NEGOTIATE, then AUTHENTICATE with the request"
+    );
     sim.shutdown().await;
 }
 
@@ -991,4 +1044,73 @@ async fn a_lost_line_answer_is_resolved_before_the_header() {
         );
         sim.shutdown().await;
     }
+}
+
+#[tokio::test]
+async fn ntlm_authenticates_the_connection_once() {
+    let sim = start(GlobeSimConfig::default()).await;
+    let mut c = config(&sim.base_url());
+    c.auth = GlobeAuth::Ntlm;
+    c.user = "EXACT\\exflow".into();
+    let client = ExactGlobeClient::new(c.clone()).unwrap();
+    for _ in 0..3 {
+        let page = client.query("VAT", None, &[], None, Some(2)).await.unwrap();
+        assert_eq!(page.len(), 2);
+    }
+    let item = rec(json!({"ItemCode": "NTLM-1", "CountrySpecificDescription": "Via NTLM"}));
+    client.create("Item", &item, None).await.unwrap();
+    let st = stats(&sim).await;
+    // NEGOTIATE (401 + CHALLENGE) and AUTHENTICATE once; then the connection is trusted.
+    assert_eq!(st["total"], 5, "{st}");
+    assert_eq!(st["status"]["401"], 1, "{st}");
+    assert_eq!(client.calls().total(), 5);
+
+    c.password = "wrong".into();
+    let err = ExactGlobeClient::new(c)
+        .unwrap()
+        .query("VAT", None, &[], None, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectorError::Auth { .. }), "{err}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn documents_survive_503s_without_duplicates() {
+    let sim = start(faulty("status503=0.3")).await;
+    let mut c = config(&sim.base_url());
+    c.max_retries = 12;
+    let client = ExactGlobeClient::new(c).unwrap();
+    let header = rec(
+        json!({"OrderDebtor": first_debtor(&sim), "YourReference": "WEB-503", "Warehouse": "1"}),
+    );
+    let key = MatchKey {
+        field: "YourReference".into(),
+        value: json!("WEB-503"),
+    };
+    let order = client
+        .create_document(
+            "SalesOrderHeader",
+            &header,
+            "SalesOrderLine",
+            &order_lines(&sim),
+            Some(&key),
+        )
+        .await
+        .unwrap();
+    let number = order["SalesOrderNumber"].as_str().unwrap();
+    let lines = sim
+        .records("SalesOrderLine")
+        .into_iter()
+        .filter(|l| l["SalesOrderNumber"] == number)
+        .count();
+    assert_eq!(lines, 3);
+    assert_eq!(sim.records("SalesOrderHeader").len(), 1);
+    assert!(sim.staged_lines().is_empty());
+    let st = stats(&sim).await;
+    assert!(
+        st["status"]["503"].as_u64().unwrap_or(0) > 0,
+        "some were refused and retried: {st}"
+    );
+    sim.shutdown().await;
 }
