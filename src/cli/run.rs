@@ -105,7 +105,10 @@ pub fn run(args: RunArgs) -> ExitCode {
             Ok(report) => {
                 ok &= report.total_failed() == 0;
                 match args.format {
-                    Format::Text => println!("{report}"),
+                    Format::Text => {
+                        println!("{report}");
+                        print_failures(&report);
+                    }
                     Format::Json => runs.push(report.to_json()),
                 }
             }
@@ -126,6 +129,24 @@ pub fn run(args: RunArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_FAILED)
+    }
+}
+
+/// The failed records, each with its reason (the activity log keeps them all).
+fn print_failures(report: &RunReport) {
+    for f in &report.failures {
+        if let crate::engine::Decision::Fail { reason } = &f.decision {
+            let key = f.source_key.as_deref().unwrap_or("-");
+            eprintln!("  failed {} (source {key}): {reason}", f.entity);
+        }
+    }
+    let total = report.total_failed();
+    if total > report.failures.len() as u64 {
+        eprintln!(
+            "  ... {} more failures in the activity log (run {})",
+            total - report.failures.len() as u64,
+            report.run_id.unwrap_or_default()
+        );
     }
 }
 

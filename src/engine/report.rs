@@ -61,9 +61,15 @@ pub struct RunReport {
     pub journal_resolved: u64,
     /// Every record's decision (dry runs, or when asked).
     pub decisions: Vec<RecordPlan>,
+    /// The first [`RunReport::MAX_FAILURES`] failed records with their reasons (always kept:
+    /// a failing flow tells at once what went wrong; the activity log has every one).
+    pub failures: Vec<RecordPlan>,
 }
 
 impl RunReport {
+    /// How many failures a report keeps.
+    pub const MAX_FAILURES: usize = 100;
+
     /// Counts of the main target entity.
     pub fn main_counts(&self) -> EntityCounts {
         self.entities.get(&self.entity).copied().unwrap_or_default()

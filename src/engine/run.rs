@@ -136,6 +136,16 @@ impl<'a> Runner<'a> {
                 at: chrono::Utc::now(),
             })?;
         }
+        if matches!(decision, Decision::Fail { .. })
+            && self.report.failures.len() < RunReport::MAX_FAILURES
+        {
+            self.report.failures.push(RecordPlan {
+                entity: entity.to_string(),
+                source_key: item.source_key.clone(),
+                match_value: match_value.clone(),
+                decision: decision.clone(),
+            });
+        }
         if self.options.dry_run || self.options.keep_decisions {
             self.report.decisions.push(RecordPlan {
                 entity: entity.to_string(),

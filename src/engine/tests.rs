@@ -205,6 +205,11 @@ async fn orders_are_created_once_with_their_customer_and_items_checked() {
     let reason = failed[0].error.as_deref().unwrap();
     assert!(reason.contains("ZZ-9") && reason.contains("QQ"), "{reason}");
     assert_eq!(failed[0].source_key.as_deref(), Some("o4"));
+    assert_eq!(r.failures.len(), 1);
+    assert!(
+        r.decisions.is_empty(),
+        "a real run keeps no decisions unless asked"
+    );
 
     // A rerun from the start creates nothing.
     w.store.cursor_clear("orders").unwrap();
