@@ -349,10 +349,13 @@ async fn a_missing_item_fails_its_order_alone_with_the_item_code() {
         .iter()
         .all(|a| a.outcome != exflow::state::Outcome::Fail || a.source_payload.is_some()));
 
-    // Once the products are there, the failed orders go through and nothing doubles.
+    // Once the products are there, the next incremental run retries the failed orders:
+    // they go through and nothing doubles.
+    assert_eq!(store.retry_list("orders").unwrap().len() as u64, c.failed);
     run(&project, "products", &conns, &store, false).await;
-    store.cursor_clear("orders").unwrap();
     let r = run(&project, "orders", &conns, &store, false).await;
+    assert_eq!(r.retried, c.failed, "{r}");
+    assert!(store.retry_list("orders").unwrap().is_empty());
     assert_eq!(r.total_failed(), 0, "{r}");
     assert_eq!(r.main_counts().created, c.failed, "{r}");
     let counts = globe_orders_by_reference(&env);

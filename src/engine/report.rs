@@ -57,6 +57,8 @@ pub struct RunReport {
     pub pages: u64,
     /// Wall time.
     pub elapsed: Duration,
+    /// Records of earlier runs that failed and were tried again.
+    pub retried: u64,
     /// Journal entries resolved at the start (creates a crashed run left unconfirmed).
     pub journal_resolved: u64,
     /// Every record's decision (dry runs, or when asked).
@@ -150,6 +152,9 @@ impl fmt::Display for RunReport {
             self.calls(System::ExactGlobe),
             per(self.calls(System::ExactGlobe), self.records_read),
         )?;
+        if self.retried > 0 {
+            write!(f, "\n  retried {} records that failed before", self.retried)?;
+        }
         if self.journal_resolved > 0 {
             write!(
                 f,

@@ -16,7 +16,7 @@ use crate::pipeline::apply::truthy;
 use crate::pipeline::{Pipeline, Project};
 use crate::state::{Activity, Outcome, RunStatus, StateStore};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 /// One source record on its way through a page.
@@ -59,6 +59,8 @@ pub(super) struct Runner<'a> {
     /// Required records whose create the target refused in this run, with the reason: the
     /// next record needing the same one fails at once instead of asking again.
     pub refused: HashMap<(String, String), String>,
+    /// Source keys of the failed records this run retries (from earlier runs).
+    pub retrying: HashSet<String>,
 }
 
 impl<'a> Runner<'a> {
@@ -116,6 +118,24 @@ impl<'a> Runner<'a> {
         // The source record is logged once, with the main record's line.
         let with_source = entity == self.pipeline.target.entity;
         self.report.count(entity, &decision);
+        if let (Some(sk), false, true) = (
+            &item.source_key,
+            self.options.dry_run,
+            entity == self.pipeline.target.entity,
+        ) {
+            // A failed record is kept for the next run; a retried one that went through
+            // (or no longer applies) is forgotten.
+            match &decision {
+                Decision::Fail { reason } => {
+                    self.store
+                        .retry_put(&self.pipeline.name, sk, &item.source, reason)?
+                }
+                _ if self.retrying.contains(sk) => {
+                    self.store.retry_clear(&self.pipeline.name, sk)?
+                }
+                _ => {}
+            }
+        }
         if let Some(run) = self.run_id {
             let (outcome, error) = match &decision {
                 Decision::Create { .. } => (Outcome::Create, None),
@@ -176,7 +196,6 @@ impl<'a> Runner<'a> {
                 existing: None,
             })
             .collect();
-        self.report.records_read += items.len() as u64;
 
         if let Some(filter) = &src.where_ {
             for item in &mut items {
@@ -298,6 +317,7 @@ pub async fn run_with_env(
         run_id: None,
         seen: BTreeMap::new(),
         refused: HashMap::new(),
+        retrying: HashSet::new(),
     };
     if !options.dry_run {
         if env.retention_days > 0 {
@@ -331,11 +351,30 @@ pub async fn run_with_env(
     result.map(|()| report)
 }
 
+/// Retried records are handled in groups of this size, like a fetched page.
+const RETRY_CHUNK: usize = 500;
+
 async fn run_pages(runner: &mut Runner<'_>, source: &dyn Connector) -> Result<(), EngineError> {
     let pipeline = runner.pipeline;
     if !runner.options.dry_run {
         runner.report.journal_resolved =
             recover(runner.writer.target, runner.store, &pipeline.name).await?;
+    }
+    // Records that failed in earlier runs come first, from what the source gave then: the
+    // cursor has moved past them. A record changed since comes again through the cursor.
+    let retries = runner.store.retry_list(&pipeline.name)?;
+    runner.report.retried = retries.len() as u64;
+    runner.retrying = retries.iter().map(|r| r.source_key.clone()).collect();
+    let mut retries = retries.into_iter().filter_map(|r| match r.payload {
+        Value::Object(record) => Some(record),
+        _ => None,
+    });
+    loop {
+        let chunk: Vec<Record> = retries.by_ref().take(RETRY_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        runner.page(source, chunk).await?;
     }
     let cursor = runner.store.cursor_get(&pipeline.name)?.map(Cursor);
     let mut query = FetchQuery {
@@ -353,6 +392,7 @@ async fn run_pages(runner: &mut Runner<'_>, source: &dyn Connector) -> Result<()
     loop {
         let page = source.fetch_page(&query).await?;
         runner.report.pages += 1;
+        runner.report.records_read += page.records.len() as u64;
         runner.page(source, page.records).await?;
         if let (Some(c), false) = (&page.cursor, runner.options.dry_run) {
             runner.store.cursor_put(&pipeline.name, &c.0)?;

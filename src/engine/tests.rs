@@ -487,3 +487,28 @@ async fn a_refused_customer_is_not_tried_again_in_the_same_run() {
         .unwrap();
     assert!(o3.error.as_deref().unwrap().contains("refused"), "{o3:?}");
 }
+
+#[tokio::test]
+async fn a_failed_record_is_retried_by_the_next_runs_until_it_goes_through() {
+    let w = world(2);
+    seed_orders(&w);
+    let p = orders();
+    let r = run(&w, &p, false).await.unwrap();
+    assert_eq!(r.entities["SalesOrder"].failed, 1);
+    assert_eq!(w.store.retry_list("orders").unwrap().len(), 1);
+    // Nothing new at the source, the items still missing: it fails again, once.
+    let r = run(&w, &p, false).await.unwrap();
+    assert_eq!((r.retried, r.entities["SalesOrder"].failed), (1, 1), "{r}");
+    assert_eq!(w.store.retry_list("orders").unwrap()[0].attempts, 2);
+    // A plan shows the retry without touching the list.
+    w.globe.insert("Item", json!({"ItemCode": "ZZ-9"}));
+    w.globe.insert("Item", json!({"ItemCode": "QQ"}));
+    let plan = run(&w, &p, true).await.unwrap();
+    assert_eq!(plan.entities["SalesOrder"].created, 1, "{plan}");
+    assert_eq!(w.store.retry_list("orders").unwrap().len(), 1);
+    let r = run(&w, &p, false).await.unwrap();
+    assert_eq!(r.entities["SalesOrder"].created, 1, "{r}");
+    assert!(w.store.retry_list("orders").unwrap().is_empty());
+    let made = w.globe.records("SalesOrder");
+    assert_eq!(made.iter().filter(|o| o["YourReference"] == "4").count(), 1);
+}

@@ -59,6 +59,16 @@ const MIGRATIONS: &[&str] = &[
         resolved TEXT
     );
     CREATE INDEX journal_open ON journal(pipeline, state);",
+    // 2: failed records, retried by the next run even when the cursor has moved on
+    "CREATE TABLE retry (
+        pipeline TEXT NOT NULL,
+        source_key TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 1,
+        at TEXT NOT NULL,
+        PRIMARY KEY (pipeline, source_key)
+    );",
 ];
 
 /// Brings the database to the newest schema.
@@ -96,12 +106,12 @@ mod tests {
         let tables: i64 = conn
             .query_row(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table'
-                 AND name IN ('runs', 'activity', 'id_map', 'cursors', 'journal', 'oauth_tokens')",
+                 AND name IN ('runs', 'activity', 'id_map', 'cursors', 'journal', 'oauth_tokens', 'retry')",
                 [],
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 6);
+        assert_eq!(tables, 7);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The state store: what exflow remembers between runs.
 //!
 //! Runs, the activity log (per record: what came in, what was sent, the answer), the id map
-//! (source key <-> target key), cursors per pipeline and the create journal that makes a
-//! crash harmless. [`StateStore`] is the small trait the engine uses, so that a server
+//! (source key <-> target key), cursors per pipeline, the create journal that makes a
+//! crash harmless and the retry list of failed records. [`StateStore`] is the small trait the engine uses, so that a server
 //! database can replace the embedded SQLite file ([`SqliteStore`]) later. OAuth tokens live
 //! in the same file ([`tokens`], written by the Exact Online client).
 //! May use: nothing of exflow but plain data types (no connectors, no engine).
@@ -246,6 +246,33 @@ pub trait StateStore: Send + Sync {
     fn journal_abandon(&self, id: i64, reason: &str) -> Result<(), StateError>;
     /// The entries of a pipeline that were begun and never committed nor abandoned.
     fn journal_open(&self, pipeline: &str) -> Result<Vec<JournalEntry>, StateError>;
+
+    /// Keeps a failed source record (as read, unredacted: it must be processed again) so
+    /// the next run retries it even though the cursor has moved past it.
+    fn retry_put(
+        &self,
+        pipeline: &str,
+        source_key: &str,
+        payload: &Value,
+        reason: &str,
+    ) -> Result<(), StateError>;
+    /// Forgets a retried record once it went through (or no longer applies).
+    fn retry_clear(&self, pipeline: &str, source_key: &str) -> Result<(), StateError>;
+    /// The records waiting for a retry, oldest first.
+    fn retry_list(&self, pipeline: &str) -> Result<Vec<RetryEntry>, StateError>;
+}
+
+/// A failed source record waiting for the next run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RetryEntry {
+    /// The source record's key.
+    pub source_key: String,
+    /// The record as the source gave it.
+    pub payload: Value,
+    /// Why it failed last time.
+    pub reason: String,
+    /// How many runs it failed in.
+    pub attempts: u32,
 }
 
 /// Opens (creating when needed) the SQLite store at `path`.

@@ -2,8 +2,8 @@
 //! the run, a busy timeout so two processes wait for each other instead of failing.
 
 use super::{
-    migrations, redact, Activity, JournalEntry, Outcome, RunId, RunRecord, RunStatus, StateError,
-    StateStore,
+    migrations, redact, Activity, JournalEntry, Outcome, RetryEntry, RunId, RunRecord, RunStatus,
+    StateError, StateStore,
 };
 use chrono::{DateTime, Duration, Utc};
 use parking_lot::Mutex;
@@ -387,6 +387,58 @@ impl StateStore for SqliteStore {
         }
         Ok(out)
     }
+
+    fn retry_put(
+        &self,
+        pipeline: &str,
+        source_key: &str,
+        payload: &Value,
+        reason: &str,
+    ) -> Result<(), StateError> {
+        self.conn.lock().execute(
+            "INSERT INTO retry (pipeline, source_key, payload, reason, at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (pipeline, source_key) DO UPDATE SET payload = excluded.payload,
+                 reason = excluded.reason, attempts = attempts + 1",
+            params![pipeline, source_key, payload.to_string(), reason, now()],
+        )?;
+        Ok(())
+    }
+
+    fn retry_clear(&self, pipeline: &str, source_key: &str) -> Result<(), StateError> {
+        self.conn.lock().execute(
+            "DELETE FROM retry WHERE pipeline = ?1 AND source_key = ?2",
+            params![pipeline, source_key],
+        )?;
+        Ok(())
+    }
+
+    fn retry_list(&self, pipeline: &str) -> Result<Vec<RetryEntry>, StateError> {
+        let conn = self.conn.lock();
+        let mut stmt = conn.prepare(
+            "SELECT source_key, payload, reason, attempts FROM retry WHERE pipeline = ?1
+             ORDER BY at, source_key",
+        )?;
+        let rows = stmt.query_map(params![pipeline], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, u32>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (source_key, payload, reason, attempts) = row?;
+            out.push(RetryEntry {
+                source_key,
+                payload: json(&payload)?,
+                reason,
+                attempts,
+            });
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]
@@ -535,6 +587,24 @@ mod tests {
         assert_eq!(open[0].id, b);
         assert_eq!(open[0].match_value, json!("2"));
         assert_eq!(open[0].payload, json!({"x": 2}));
+    }
+
+    #[test]
+    fn retries_are_kept_counted_and_cleared() {
+        let s = store();
+        s.retry_put("orders", "o1", &json!({"OrderNumber": 1}), "item A missing")
+            .unwrap();
+        s.retry_put("orders", "o1", &json!({"OrderNumber": 1}), "item B missing")
+            .unwrap();
+        s.retry_put("products", "p1", &json!({}), "x").unwrap();
+        let list = s.retry_list("orders").unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].attempts, 2);
+        assert_eq!(list[0].reason, "item B missing");
+        assert_eq!(list[0].payload["OrderNumber"], 1);
+        s.retry_clear("orders", "o1").unwrap();
+        assert!(s.retry_list("orders").unwrap().is_empty());
+        assert_eq!(s.retry_list("products").unwrap().len(), 1);
     }
 
     #[test]
