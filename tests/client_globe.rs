@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
-use exflow::connectors::exact_globe::{ExactGlobeClient, GlobeConfig};
+use exflow::connectors::exact_globe::{ExactGlobeClient, GlobeAuth, GlobeConfig};
 use exflow::connectors::{Connector, ConnectorError, FetchQuery, MatchKey, Record};
 use exflow::sim::exact_globe::{GlobeSim, GlobeSimConfig};
 use parking_lot::Mutex;
@@ -189,11 +189,21 @@ fn first_debtor(sim: &GlobeSim) -> String {
         .to_string()
 }
 
-fn order_lines() -> Vec<Record> {
+/// Three lines for sales items the simulator holds, the item code in three casings (the
+/// client must send `Itemcode`, as `SalesOrderLine` spells it).
+fn order_lines(sim: &GlobeSim) -> Vec<Record> {
+    let codes: Vec<String> = sim
+        .records("Item")
+        .iter()
+        .filter(|i| i["IsSalesItem"] == true)
+        .filter_map(|i| i["ItemCode"].as_str().map(str::to_string))
+        .take(3)
+        .collect();
+    assert_eq!(codes.len(), 3, "the simulator seeds sales items");
     vec![
-        rec(json!({"ItemCode": "FIETS-001", "Quantity": 2})),
-        rec(json!({"itemcode": "HELM-010", "Quantity": 1, "Price": 50})),
-        rec(json!({"Itemcode": "FIETS-002", "quantity": 1})),
+        rec(json!({"ItemCode": codes[0], "Quantity": 2})),
+        rec(json!({"itemcode": codes[1], "Quantity": 1, "Price": 50})),
+        rec(json!({"Itemcode": codes[2], "quantity": 1})),
     ]
 }
 
@@ -337,7 +347,7 @@ async fn codes_are_padded_in_filters_keys_and_bodies() {
             "SalesOrderHeader",
             &header,
             "SalesOrderLine",
-            &order_lines()[..1],
+            &order_lines(&sim)[..1],
             None,
         )
         .await
@@ -441,7 +451,7 @@ async fn documents_are_written_lines_then_header() {
             "SalesOrderHeader",
             &header,
             "SalesOrderLine",
-            &order_lines(),
+            &order_lines(&sim),
             Some(&key),
         )
         .await
@@ -488,7 +498,7 @@ async fn a_refused_header_removes_its_staged_lines() {
             "SalesOrderHeader",
             &header,
             "SalesOrderLine",
-            &order_lines()[..2],
+            &order_lines(&sim)[..2],
             None,
         )
         .await
@@ -513,7 +523,7 @@ async fn a_refused_header_removes_its_staged_lines() {
     assert_eq!(count(&st, "DELETE SalesOrderLine(key)"), 2);
 
     // A refused line: the lines before it are removed, nothing is left.
-    let mut lines = order_lines();
+    let mut lines = order_lines(&sim);
     lines[2] = rec(json!({"Itemcode": "GEEN-ARTIKEL", "Quantity": 1}));
     let header = rec(json!({"OrderDebtor": first_debtor(&sim), "YourReference": "WEB-3"}));
     let result = client
@@ -579,7 +589,7 @@ async fn a_lost_header_answer_is_resolved_by_its_match_key() {
             "SalesOrderHeader",
             &header,
             "SalesOrderLine",
-            &order_lines(),
+            &order_lines(&sim),
             Some(&key),
         )
         .await
@@ -607,7 +617,7 @@ async fn a_lost_header_answer_is_resolved_by_its_match_key() {
             "SalesOrderHeader",
             &header,
             "SalesOrderLine",
-            &order_lines(),
+            &order_lines(&sim),
             None,
         )
         .await
@@ -680,6 +690,35 @@ async fn updates_merge_only_the_writable_changes() {
         .unwrap();
     assert_eq!(seen.seen.lock().len(), calls);
     assert_eq!(stats(&sim).await["by_method"]["MERGE"], 2);
+    // Keys that are codes or numbers, not GUIDs.
+    let code = sim.records("Item")[0]["ItemCode"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    client(&base)
+        .update("item", &json!(code), &rec(json!({"gtin": "8712345000014"})))
+        .await
+        .unwrap();
+    let item = sim
+        .records("Item")
+        .into_iter()
+        .find(|i| i["ItemCode"] == code.as_str())
+        .unwrap();
+    assert_eq!(item["GTIN"], "8712345000014");
+    client(&base)
+        .update(
+            "ItemAssortment",
+            &json!(3),
+            &rec(json!({"Description": "Toebehoren"})),
+        )
+        .await
+        .unwrap();
+    let group = sim
+        .records("ItemAssortment")
+        .into_iter()
+        .find(|a| a["Assortment"] == 3)
+        .unwrap();
+    assert_eq!(group["Description"], "Toebehoren");
     sim.shutdown().await;
 }
 
@@ -825,7 +864,7 @@ async fn fetch_pages_changes_since_a_cursor() {
             "SalesOrder",
             &header,
             "SalesOrderLine",
-            &order_lines(),
+            &order_lines(&sim),
             None,
         )
         .await
@@ -869,6 +908,7 @@ async fn fetch_command_reads_through_the_client() {
                 .env("EXFLOW_GLOBE_PASSWORD", "exflow")
                 .env_remove("EXFLOW_GLOBE_SERVER")
                 .env_remove("EXFLOW_GLOBE_DATABASE")
+                .env_remove("EXFLOW_GLOBE_AUTH")
                 .output()
                 .unwrap()
         })
@@ -932,6 +972,29 @@ async fn fetch_command_reads_through_the_client() {
         .await
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    let out = run(vec![
+        "fetch".into(),
+        "exact_globe".into(),
+        "VAT".into(),
+        "--globe-auth".into(),
+        "ntlm".into(),
+        "--globe-user".into(),
+        "EXACT\\exflow".into(),
+        "--format".into(),
+        "json".into(),
+    ])
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["calls"]["reads"], 2,
+        "NEGOTIATE, then AUTHENTICATE with the request"
+    );
     sim.shutdown().await;
 }
 
@@ -956,7 +1019,7 @@ async fn a_lost_line_answer_is_resolved_before_the_header() {
                 "SalesOrderHeader",
                 &header,
                 "SalesOrderLine",
-                &order_lines(),
+                &order_lines(&sim),
                 None,
             )
             .await
@@ -981,4 +1044,73 @@ async fn a_lost_line_answer_is_resolved_before_the_header() {
         );
         sim.shutdown().await;
     }
+}
+
+#[tokio::test]
+async fn ntlm_authenticates_the_connection_once() {
+    let sim = start(GlobeSimConfig::default()).await;
+    let mut c = config(&sim.base_url());
+    c.auth = GlobeAuth::Ntlm;
+    c.user = "EXACT\\exflow".into();
+    let client = ExactGlobeClient::new(c.clone()).unwrap();
+    for _ in 0..3 {
+        let page = client.query("VAT", None, &[], None, Some(2)).await.unwrap();
+        assert_eq!(page.len(), 2);
+    }
+    let item = rec(json!({"ItemCode": "NTLM-1", "CountrySpecificDescription": "Via NTLM"}));
+    client.create("Item", &item, None).await.unwrap();
+    let st = stats(&sim).await;
+    // NEGOTIATE (401 + CHALLENGE) and AUTHENTICATE once; then the connection is trusted.
+    assert_eq!(st["total"], 5, "{st}");
+    assert_eq!(st["status"]["401"], 1, "{st}");
+    assert_eq!(client.calls().total(), 5);
+
+    c.password = "wrong".into();
+    let err = ExactGlobeClient::new(c)
+        .unwrap()
+        .query("VAT", None, &[], None, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectorError::Auth { .. }), "{err}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn documents_survive_503s_without_duplicates() {
+    let sim = start(faulty("status503=0.3")).await;
+    let mut c = config(&sim.base_url());
+    c.max_retries = 12;
+    let client = ExactGlobeClient::new(c).unwrap();
+    let header = rec(
+        json!({"OrderDebtor": first_debtor(&sim), "YourReference": "WEB-503", "Warehouse": "1"}),
+    );
+    let key = MatchKey {
+        field: "YourReference".into(),
+        value: json!("WEB-503"),
+    };
+    let order = client
+        .create_document(
+            "SalesOrderHeader",
+            &header,
+            "SalesOrderLine",
+            &order_lines(&sim),
+            Some(&key),
+        )
+        .await
+        .unwrap();
+    let number = order["SalesOrderNumber"].as_str().unwrap();
+    let lines = sim
+        .records("SalesOrderLine")
+        .into_iter()
+        .filter(|l| l["SalesOrderNumber"] == number)
+        .count();
+    assert_eq!(lines, 3);
+    assert_eq!(sim.records("SalesOrderHeader").len(), 1);
+    assert!(sim.staged_lines().is_empty());
+    let st = stats(&sim).await;
+    assert!(
+        st["status"]["503"].as_u64().unwrap_or(0) > 0,
+        "some were refused and retried: {st}"
+    );
+    sim.shutdown().await;
 }

@@ -525,6 +525,18 @@ async fn sales_order_lines_then_header() {
     let debnr = debtor["DebtorNumber"].as_str().unwrap().to_string();
 
     // Lines first: the first gets a TransactionKey, the next ones pass it.
+    let stock = |sim: &GlobeSim| {
+        let row = sim
+            .records("ItemCatalog")
+            .into_iter()
+            .find(|r| r["ItemCode"] == "APP-ESP-CMP")
+            .unwrap();
+        (
+            row["FreeStock"].as_f64().unwrap(),
+            row["ToBeDelivered"].as_f64().unwrap(),
+        )
+    };
+    let (free_before, reserved_before) = stock(&sim);
     let (s, v) = api
         .send(
             "POST",
@@ -574,6 +586,11 @@ async fn sales_order_lines_then_header() {
     );
     assert_eq!(v["d"]["TotalAmountExcludingVAT"], 948.0);
     assert!(sim.staged_lines().is_empty());
+    assert_eq!(
+        stock(&sim),
+        (free_before - 2.0, reserved_before + 2.0),
+        "the order reserves stock"
+    );
     let lines = api
         .results(&format!(
             "SalesOrderLine?$filter={}",
@@ -953,4 +970,74 @@ async fn fixtures_and_insert() {
     .err()
     .unwrap();
     assert!(err.to_string().contains("Account.json"), "{err}");
+}
+
+#[tokio::test]
+async fn exflow_sim_prints_both_simulators_and_serves_globe() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_exflow"))
+        .args([
+            "sim",
+            "--online",
+            "127.0.0.1:0",
+            "--globe",
+            "127.0.0.1:0",
+            "--globe-items",
+            "3",
+        ])
+        .args([
+            "--globe-admin",
+            "localhost/500",
+            "--globe-admin",
+            "SRV01\\EXACT/700",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines: Vec<String> = tokio::task::spawn_blocking(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .take(2)
+            .map(|l| l.unwrap())
+            .collect()
+    })
+    .await
+    .unwrap();
+    assert!(
+        lines[0].starts_with("exact_online http://127.0.0.1:"),
+        "{lines:?}"
+    );
+    let url = lines[1].strip_prefix("exact_globe ").unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{lines:?}");
+    let r = Client::new()
+        .get(format!("{url}{SVC}/Item"))
+        .basic_auth("exflow", Some("exflow"))
+        .header("ServerName", "SRV01\\EXACT")
+        .header("DatabaseName", "700")
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["d"]["results"].as_array().unwrap().len(), 3);
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_exflow"))
+        .args([
+            "sim",
+            "--online",
+            "127.0.0.1:0",
+            "--globe",
+            "127.0.0.1:0",
+            "--globe-faults",
+            "explode=1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--globe-faults"));
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use serde_json::Value;
 
 use super::{EXIT_FAILED, EXIT_INVALID};
-use crate::connectors::exact_globe::{ExactGlobeClient, GlobeConfig};
+use crate::connectors::exact_globe::{ExactGlobeClient, GlobeAuth, GlobeConfig};
 use crate::connectors::{ConnectorError, Record, System};
 
 /// Output formats.
@@ -52,10 +52,13 @@ pub struct FetchArgs {
     /// Exact Globe: administration database (`DatabaseName` header).
     #[arg(long, env = "EXFLOW_GLOBE_DATABASE", default_value = "500")]
     pub globe_database: String,
-    /// Exact Globe: user (an active Globe employee). The password is read from
-    /// `EXFLOW_GLOBE_PASSWORD` only.
+    /// Exact Globe: user (an active Globe employee; `DOMAIN\user` for NTLM). The password
+    /// is read from `EXFLOW_GLOBE_PASSWORD` only.
     #[arg(long, env = "EXFLOW_GLOBE_USER")]
     pub globe_user: Option<String>,
+    /// Exact Globe: `basic` or `ntlm`.
+    #[arg(long, env = "EXFLOW_GLOBE_AUTH", default_value = "basic")]
+    pub globe_auth: String,
 }
 
 /// Runs `exflow fetch`.
@@ -119,13 +122,19 @@ fn globe_client(args: &FetchArgs) -> Result<ExactGlobeClient, ConnectorError> {
         .ok_or_else(|| missing("--globe-user or EXFLOW_GLOBE_USER"))?;
     let password = std::env::var("EXFLOW_GLOBE_PASSWORD")
         .map_err(|_| missing("the password in EXFLOW_GLOBE_PASSWORD"))?;
-    let config = GlobeConfig::new(
+    let mut config = GlobeConfig::new(
         url,
         &args.globe_server,
         &args.globe_database,
         user,
         password,
     );
+    config.auth = GlobeAuth::parse(&args.globe_auth).ok_or_else(|| {
+        ConnectorError::Config(format!(
+            "--globe-auth must be basic or ntlm, not {:?}",
+            args.globe_auth
+        ))
+    })?;
     ExactGlobeClient::new(config)
 }
 

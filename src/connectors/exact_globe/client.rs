@@ -1,40 +1,45 @@
-//! The HTTP side of the Globe client: requests as the Entity Services expect them
-//! (`/services/Exact.Entity.REST.EG/{Entity}`, `ServerName`/`DatabaseName` headers, Basic
-//! auth, JSON), bounded retries of what is safe to repeat, call counting, and the basic
-//! operations (read pages, create, merge, delete) that `connector` and `document` build on.
+//! The Globe client: URLs as the Entity Services expect them
+//! (`/services/Exact.Entity.REST.EG/{Entity}`, keys, `__next` links), entity and property
+//! names in the catalogue's casing, and the basic operations (read pages, create, merge,
+//! delete) that `connector` and `document` build on. One request on the wire, with its
+//! retries, is `transport`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::Value;
 
 use super::catalogue::{Catalogue, EntityDef};
-use super::config::GlobeConfig;
+use super::config::{GlobeAuth, GlobeConfig};
 use super::odata::{self, Collection};
 use super::padding;
-use crate::connectors::{CallCount, ConnectorError, Record, System};
+use super::transport::protocol;
+pub(crate) use super::transport::{CallError, Repeat};
+use crate::connectors::{CallCount, ConnectorError, Record};
 
 /// The REST service path under the host.
 pub const SERVICE_PATH: &str = "/services/Exact.Entity.REST.EG";
-
-const SYSTEM: System = System::ExactGlobe;
 
 /// A client for one Globe administration. Cheap to clone: clones share the connection pool
 /// and the call counters.
 #[derive(Clone)]
 pub struct ExactGlobeClient {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
-    config: GlobeConfig,
+/// What clones share.
+pub(super) struct Inner {
+    pub(super) config: GlobeConfig,
     /// `base_url` without a trailing slash.
-    base: String,
-    http: reqwest::Client,
-    reads: AtomicU64,
-    writes: AtomicU64,
+    pub(super) base: String,
+    pub(super) http: reqwest::Client,
+    pub(super) reads: AtomicU64,
+    pub(super) writes: AtomicU64,
+    /// NTLM only: held for a whole request, so requests go one at a time over the one
+    /// connection; true while that connection is authenticated.
+    pub(super) ntlm: tokio::sync::Mutex<bool>,
 }
 
 impl std::fmt::Debug for ExactGlobeClient {
@@ -45,61 +50,19 @@ impl std::fmt::Debug for ExactGlobeClient {
     }
 }
 
-/// How a request may be repeated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Repeat {
-    /// Reads, MERGE and DELETE: repeating them changes nothing, so every transient failure
-    /// is retried.
-    Safe,
-    /// Creates: only failures that prove nothing was written are retried (connection refused,
-    /// "needs a restart", locked record); a lost answer is reported as [`CallError::Lost`].
-    Create,
-}
-
-/// Why a request did not produce an answer.
-#[derive(Debug)]
-pub(crate) enum CallError {
-    /// The request reached the service but the answer did not come back (or came back as a
-    /// 5xx that does not say whether the write happened): it may have been applied.
-    Lost(String),
-    /// A definite failure.
-    Failed(ConnectorError),
-}
-
-impl From<CallError> for ConnectorError {
-    fn from(e: CallError) -> Self {
-        match e {
-            CallError::Lost(message) => ConnectorError::Unavailable {
-                system: SYSTEM,
-                message: format!("no answer, the write may have been applied: {message}"),
-            },
-            CallError::Failed(e) => e,
-        }
-    }
-}
-
-/// Whether a refusal is a transient state of the service: the "needs a restart" state its
-/// memory leak brings, or a record locked by another user. Both go away by waiting.
-fn is_transient_message(message: &str) -> bool {
-    let lower = message.to_ascii_lowercase();
-    lower.contains("restart") || lower.contains("locked") || lower.contains("in use by another")
-}
-
-fn protocol(message: impl Into<String>) -> ConnectorError {
-    ConnectorError::Protocol {
-        system: SYSTEM,
-        message: message.into(),
-    }
-}
-
 impl ExactGlobeClient {
     /// A client for the administration `config` names. Makes no request.
     pub fn new(config: GlobeConfig) -> Result<Self, ConnectorError> {
         config.validate()?;
         Catalogue::get()?;
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(config.request_timeout)
-            .connect_timeout(Duration::from_secs(15))
+            .connect_timeout(Duration::from_secs(15));
+        if config.auth == GlobeAuth::Ntlm {
+            // NTLM authenticates a connection, not a request: keep exactly one.
+            builder = builder.pool_max_idle_per_host(1);
+        }
+        let http = builder
             .build()
             .map_err(|e| ConnectorError::Config(format!("exact_globe HTTP client: {e}")))?;
         let base = config.base_url.trim_end_matches('/').to_string();
@@ -110,6 +73,7 @@ impl ExactGlobeClient {
                 http,
                 reads: AtomicU64::new(0),
                 writes: AtomicU64::new(0),
+                ntlm: tokio::sync::Mutex::new(false),
             }),
         })
     }
@@ -282,223 +246,6 @@ impl ExactGlobeClient {
             Err(e) => Err(e.into()),
         }
     }
-
-    /// Sends one request with the bounded retries `repeat` allows; returns the JSON body
-    /// (`Null` for an empty 2xx answer).
-    pub(crate) async fn send(
-        &self,
-        method: Method,
-        url: &str,
-        body: Option<&Value>,
-        repeat: Repeat,
-    ) -> Result<Value, CallError> {
-        self.send_tunnelled(method, url, body, repeat, None).await
-    }
-
-    /// [`send`](Self::send) with the verb tunnelled in `X-HTTP-Method` when given.
-    async fn send_tunnelled(
-        &self,
-        method: Method,
-        url: &str,
-        body: Option<&Value>,
-        repeat: Repeat,
-        tunnel: Option<&str>,
-    ) -> Result<Value, CallError> {
-        let config = &self.inner.config;
-        let mut attempt = 0u32;
-        loop {
-            let outcome = self.attempt(&method, url, body, tunnel).await;
-            let retry_after = match outcome {
-                Attempt::Broken(m) => return Err(CallError::Failed(ConnectorError::Config(m))),
-                Attempt::Answer(Answer {
-                    status,
-                    bytes,
-                    retry_after,
-                    basic_offered,
-                }) => match self.judge(status, &bytes, repeat, basic_offered) {
-                    Verdict::Done => return parse_body(&bytes),
-                    Verdict::Fail(e) => return Err(CallError::Failed(e)),
-                    Verdict::Lost(m) => return Err(CallError::Lost(m)),
-                    Verdict::Retry(m) if attempt >= config.max_retries => {
-                        return Err(CallError::Failed(ConnectorError::Unavailable {
-                            system: SYSTEM,
-                            message: format!("{m} (after {} attempts)", attempt + 1),
-                        }))
-                    }
-                    Verdict::Retry(m) => {
-                        tracing::warn!(system = "exact_globe", %method, status = status.as_u16(), "retrying: {m}");
-                        retry_after
-                    }
-                },
-                Attempt::NotSent(m) | Attempt::Unanswered(m) if attempt >= config.max_retries => {
-                    return Err(CallError::Failed(ConnectorError::Unavailable {
-                        system: SYSTEM,
-                        message: format!("{m} (after {} attempts)", attempt + 1),
-                    }))
-                }
-                Attempt::Unanswered(m) if repeat == Repeat::Create => {
-                    return Err(CallError::Lost(m))
-                }
-                Attempt::NotSent(m) | Attempt::Unanswered(m) => {
-                    tracing::warn!(system = "exact_globe", %method, "retrying after a network error: {m}");
-                    None
-                }
-            };
-            let backoff = config.retry_delay.saturating_mul(1u32 << attempt.min(6));
-            tokio::time::sleep(retry_after.unwrap_or(backoff).min(Duration::from_secs(60))).await;
-            attempt += 1;
-        }
-    }
-
-    async fn attempt(
-        &self,
-        method: &Method,
-        url: &str,
-        body: Option<&Value>,
-        tunnel: Option<&str>,
-    ) -> Attempt {
-        let config = &self.inner.config;
-        let counter = if *method == Method::GET {
-            &self.inner.reads
-        } else {
-            &self.inner.writes
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        let mut request = self
-            .inner
-            .http
-            .request(method.clone(), url)
-            .header("ServerName", &config.server_name)
-            .header("DatabaseName", &config.database_name)
-            .header("Accept", "application/json")
-            .header("MaxDataServiceVersion", "2.0")
-            .basic_auth(&config.user, Some(&config.password));
-        if let Some(verb) = tunnel {
-            request = request.header("X-HTTP-Method", verb);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        // The path only: filters can hold e-mail addresses and names.
-        let path = url.split('?').next().unwrap_or_default();
-        tracing::debug!(system = "exact_globe", %method, path, "request");
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(e) if e.is_connect() => {
-                return Attempt::NotSent(format!("cannot connect: {}", e.without_url()))
-            }
-            Err(e) if e.is_builder() => {
-                return Attempt::Broken(format!("cannot build the request: {}", e.without_url()))
-            }
-            Err(e) => return Attempt::Unanswered(e.without_url().to_string()),
-        };
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get("Retry-After")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let basic_offered = response
-            .headers()
-            .get_all("WWW-Authenticate")
-            .iter()
-            .any(|v| {
-                v.to_str()
-                    .is_ok_and(|v| v.trim_start().to_ascii_lowercase().starts_with("basic"))
-            });
-        match response.bytes().await {
-            Ok(bytes) => Attempt::Answer(Answer {
-                status,
-                bytes,
-                retry_after,
-                basic_offered,
-            }),
-            Err(e) => Attempt::Unanswered(format!("answer cut off: {}", e.without_url())),
-        }
-    }
-
-    fn judge(
-        &self,
-        status: StatusCode,
-        body: &[u8],
-        repeat: Repeat,
-        basic_offered: bool,
-    ) -> Verdict {
-        if status.is_success() {
-            return Verdict::Done;
-        }
-        let message = odata::error_message(body)
-            .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
-        let code = status.as_u16();
-        match code {
-            401 if !basic_offered => Verdict::Fail(ConnectorError::Auth {
-                system: SYSTEM,
-                reason: format!(
-                    "{code} {message}: the server does not offer Basic authentication (only \
-                     NTLM/Negotiate, which exflow does not support yet); see docs/exact-globe.md"
-                )
-                .into(),
-            }),
-            401 | 403 => Verdict::Fail(ConnectorError::Auth {
-                system: SYSTEM,
-                reason: format!(
-                    "{code} {message}: check the user and password, and that the user is an active \
-                     Globe employee with rights in administration {}",
-                    self.inner.config.database_name
-                )
-                .into(),
-            }),
-            // A locked record is refused with a 4xx by some versions: it is not the record's fault.
-            400..=499 if is_transient_message(&message) => Verdict::Retry(message),
-            400..=499 => Verdict::Fail(ConnectorError::Refused {
-                system: SYSTEM,
-                status: code,
-                message,
-            }),
-            _ if is_transient_message(&message) => Verdict::Retry(message),
-            502..=504 if repeat == Repeat::Safe => Verdict::Retry(format!("{code} {message}")),
-            // A create answered by a gateway error may or may not have been applied.
-            502..=504 => Verdict::Lost(format!("{code} {message}")),
-            _ => Verdict::Fail(ConnectorError::Unavailable {
-                system: SYSTEM,
-                message: format!("{code} {message}"),
-            }),
-        }
-    }
-}
-
-enum Attempt {
-    Answer(Answer),
-    /// The request could not be built: repeating it cannot help.
-    Broken(String),
-    /// The connection failed before the request went out.
-    NotSent(String),
-    /// The request went out but no complete answer came back.
-    Unanswered(String),
-}
-
-struct Answer {
-    status: StatusCode,
-    bytes: bytes::Bytes,
-    retry_after: Option<Duration>,
-    /// Whether a 401 offered Basic authentication among its challenges.
-    basic_offered: bool,
-}
-
-enum Verdict {
-    Done,
-    Retry(String),
-    Lost(String),
-    Fail(ConnectorError),
-}
-
-fn parse_body(bytes: &[u8]) -> Result<Value, CallError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Null);
-    }
-    serde_json::from_slice(bytes)
-        .map_err(|e| CallError::Failed(protocol(format!("the answer is not JSON: {e}"))))
 }
 
 /// `names` in the catalogue's casing (unknown names kept as given).
@@ -566,12 +313,5 @@ mod tests {
             c.follow_url("http://SRV01:8020/services/Exact.Entity.REST.EG/Account?$skiptoken=abc"),
             "https://proxy.example/globe/services/Exact.Entity.REST.EG/Account?$skiptoken=abc"
         );
-    }
-
-    #[test]
-    fn transient_messages() {
-        assert!(is_transient_message("The record is locked by another user"));
-        assert!(is_transient_message("The Entity service needs a restart"));
-        assert!(!is_transient_message("No property 'X' exists"));
     }
 }

@@ -4,6 +4,28 @@ use std::time::Duration;
 
 use crate::connectors::ConnectorError;
 
+/// How the client proves who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GlobeAuth {
+    /// HTTP Basic on every request (hosts or proxies that accept it).
+    #[default]
+    Basic,
+    /// NTLMv2 (Windows authentication, the service's own scheme): one handshake per
+    /// connection, requests serialised over one kept-alive connection.
+    Ntlm,
+}
+
+impl GlobeAuth {
+    /// Parses `basic` / `ntlm`.
+    pub fn parse(s: &str) -> Option<GlobeAuth> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "basic" => Some(GlobeAuth::Basic),
+            "ntlm" | "windows" => Some(GlobeAuth::Ntlm),
+            _ => None,
+        }
+    }
+}
+
 /// Where and as whom to reach one Globe administration through its Entity Services.
 ///
 /// `Debug` never shows the password.
@@ -15,10 +37,13 @@ pub struct GlobeConfig {
     pub server_name: String,
     /// The administration's database (`DatabaseName` header), usually its number, e.g. `500`.
     pub database_name: String,
-    /// Integration user: must be an active employee in Globe with function rights.
+    /// Integration user: must be an active employee in Globe with function rights
+    /// (`DOMAIN\user` for NTLM).
     pub user: String,
-    /// Its password, sent with HTTP Basic auth (NTLM is not supported yet).
+    /// Its password.
     pub password: String,
+    /// Basic (default) or NTLM.
+    pub auth: GlobeAuth,
     /// Records per page (`$top` on every set read).
     pub page_size: u32,
     /// Send updates as `POST` with `X-HTTP-Method: MERGE` instead of the `MERGE` verb
@@ -55,7 +80,7 @@ impl GlobeConfig {
 
     /// Reads `EXFLOW_GLOBE_URL`, `EXFLOW_GLOBE_SERVER`, `EXFLOW_GLOBE_DATABASE`,
     /// `EXFLOW_GLOBE_USER` and `EXFLOW_GLOBE_PASSWORD` (and optionally
-    /// `EXFLOW_GLOBE_PAGE_SIZE`) from the environment.
+    /// `EXFLOW_GLOBE_AUTH` = `basic`/`ntlm` and `EXFLOW_GLOBE_PAGE_SIZE`) from the environment.
     pub fn from_env() -> Result<Self, ConnectorError> {
         let var = |name: &str| {
             std::env::var(name).map_err(|_| {
@@ -69,6 +94,13 @@ impl GlobeConfig {
             var("EXFLOW_GLOBE_USER")?,
             var("EXFLOW_GLOBE_PASSWORD")?,
         );
+        if let Ok(auth) = std::env::var("EXFLOW_GLOBE_AUTH") {
+            config.auth = GlobeAuth::parse(&auth).ok_or_else(|| {
+                ConnectorError::Config(format!(
+                    "EXFLOW_GLOBE_AUTH must be basic or ntlm, not {auth:?}"
+                ))
+            })?;
+        }
         if let Ok(size) = std::env::var("EXFLOW_GLOBE_PAGE_SIZE") {
             config.page_size = size.trim().parse().map_err(|_| {
                 ConnectorError::Config(format!("EXFLOW_GLOBE_PAGE_SIZE is not a number: {size:?}"))
@@ -119,6 +151,7 @@ impl Default for GlobeConfig {
             database_name: "500".into(),
             user: String::new(),
             password: String::new(),
+            auth: GlobeAuth::Basic,
             page_size: 100,
             merge_via_post: false,
             // Far below the 16 KB HTTP.sys limit: proxies in front of Globe are often stricter.
@@ -138,6 +171,7 @@ impl std::fmt::Debug for GlobeConfig {
             .field("database_name", &self.database_name)
             .field("user", &self.user)
             .field("password", &"<redacted>")
+            .field("auth", &self.auth)
             .field("page_size", &self.page_size)
             .field("merge_via_post", &self.merge_via_post)
             .field("max_url_length", &self.max_url_length)

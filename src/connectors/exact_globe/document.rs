@@ -325,3 +325,44 @@ fn with_context(error: ConnectorError, position: &str) -> ConnectorError {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keys_compare_like_guids() {
+        assert!(same_key(
+            &json!("{6F9619FF-8B86-D011-B42D-00C04FC964FF}"),
+            &json!("6f9619ff-8b86-d011-b42d-00c04fc964ff")
+        ));
+        assert!(!same_key(&json!("a"), &json!("b")));
+        assert!(same_key(&json!(7), &json!(7)));
+    }
+
+    #[test]
+    fn caller_transaction_keys_are_dropped() {
+        let line = json!({"transactionkey": "x", "Itemcode": "A"})
+            .as_object()
+            .cloned()
+            .unwrap();
+        let out = without_key(&line, "TransactionKey");
+        assert_eq!(out.len(), 1);
+        assert!(out.contains_key("Itemcode"));
+    }
+
+    #[test]
+    fn refusals_name_the_line() {
+        let e = ConnectorError::Refused {
+            system: SYSTEM,
+            status: 400,
+            message: "Item 'X' does not exist".into(),
+        };
+        let e = with_context(e, "line 2 of 3");
+        assert_eq!(
+            e.to_string(),
+            "exact_globe refused the request (400): line 2 of 3: Item 'X' does not exist"
+        );
+    }
+}

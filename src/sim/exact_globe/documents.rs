@@ -374,6 +374,9 @@ pub fn commit(
                 .unwrap_or(0.0);
             excl += qty * net;
             vat += qty * net * pct / 100.0;
+            if doc.header == "SalesOrderHeader" {
+                reserve(admin, item.as_ref(), qty);
+            }
         }
         admin.table_mut(doc.line).insert(k.clone(), line);
         if let Some(s) = admin.staged.get_mut(doc.line) {
@@ -390,6 +393,24 @@ pub fn commit(
     admin.table_mut(doc.header).insert(key, header.clone());
     admin.committed_keys.insert(tk);
     Ok(header)
+}
+
+/// A sales order line reserves stock: ToBeDelivered up, FreeStock down (ItemCatalog).
+fn reserve(admin: &mut Admin, item: Option<&Record>, qty: f64) {
+    let Some(code) = item.and_then(|i| i.get("ItemCode")).and_then(text) else {
+        return;
+    };
+    let stock_item = item.and_then(|i| i.get("IsStockItem")) == Some(&Value::Bool(true));
+    let Some(row) = admin.table_mut("ItemCatalog").get_mut(&code) else {
+        return;
+    };
+    if !stock_item {
+        return;
+    }
+    for (field, delta) in [("ToBeDelivered", qty), ("FreeStock", -qty)] {
+        let v = row.get(field).and_then(Value::as_f64).unwrap_or(0.0) + delta;
+        row.insert(field.into(), number(v));
+    }
 }
 
 fn round2(x: f64) -> f64 {

@@ -95,70 +95,84 @@ const DEBTORS: &[FixedDebtor] = &[
     },
 ];
 
-/// Fixed items: (code, description, assortment, price, VAT code, GTIN, Class01, Class02). These
-/// codes (and GTINs) are also in the Exact Online simulator's default catalogue.
-const ITEMS: &[(&str, &str, i64, f64, &str, &str, &str, &str)] = &[
-    ("VERZEND", "Verzendkosten", 8, 6.95, "1", "", "", ""),
-    (
-        "KOF-BRA-250",
-        "Koffiebonen Brazilië 250g",
-        1,
-        6.95,
-        "2",
-        "8774783973340",
-        "",
-        "",
-    ),
-    (
-        "KOF-ESP-1000",
-        "Koffiebonen Espresso Blend 1000g",
-        1,
-        23.95,
-        "2",
-        "8720678954871",
-        "",
-        "",
-    ),
-    (
-        "MOK-ROOD-M",
-        "Mok Rood maat M",
-        3,
-        8.95,
-        "1",
-        "8741267846742",
-        "ROOD",
-        "M",
-    ),
-    (
-        "THE-EARL-20",
-        "Thee Earl Grey 20 zakjes",
-        1,
-        3.95,
-        "2",
-        "8739856403919",
-        "",
-        "",
-    ),
-    (
-        "APP-ESP-CMP",
-        "Espressomachine Compact",
-        1,
-        449.0,
-        "1",
-        "8703641845864",
-        "",
-        "",
-    ),
-    (
-        "DIE-INSTALL",
-        "Installatie espressomachine",
-        7,
-        95.0,
-        "1",
-        "",
-        "",
-        "",
-    ),
+/// An item the seed always creates.
+struct FixedItem {
+    code: &'static str,
+    description: &'static str,
+    assortment: i64,
+    price: f64,
+    vat: &'static str,
+    gtin: &'static str,
+    /// Item attributes Class01/Class02 (colour, size).
+    classes: [&'static str; 2],
+}
+
+/// Fixed items. These codes (and GTINs) are also in the Exact Online simulator's default
+/// catalogue.
+const ITEMS: &[FixedItem] = &[
+    FixedItem {
+        code: "VERZEND",
+        description: "Verzendkosten",
+        assortment: 8,
+        price: 6.95,
+        vat: "1",
+        gtin: "",
+        classes: ["", ""],
+    },
+    FixedItem {
+        code: "KOF-BRA-250",
+        description: "Koffiebonen Brazilië 250g",
+        assortment: 1,
+        price: 6.95,
+        vat: "2",
+        gtin: "8774783973340",
+        classes: ["", ""],
+    },
+    FixedItem {
+        code: "KOF-ESP-1000",
+        description: "Koffiebonen Espresso Blend 1000g",
+        assortment: 1,
+        price: 23.95,
+        vat: "2",
+        gtin: "8720678954871",
+        classes: ["", ""],
+    },
+    FixedItem {
+        code: "MOK-ROOD-M",
+        description: "Mok Rood maat M",
+        assortment: 3,
+        price: 8.95,
+        vat: "1",
+        gtin: "8741267846742",
+        classes: ["ROOD", "M"],
+    },
+    FixedItem {
+        code: "THE-EARL-20",
+        description: "Thee Earl Grey 20 zakjes",
+        assortment: 1,
+        price: 3.95,
+        vat: "2",
+        gtin: "8739856403919",
+        classes: ["", ""],
+    },
+    FixedItem {
+        code: "APP-ESP-CMP",
+        description: "Espressomachine Compact",
+        assortment: 1,
+        price: 449.0,
+        vat: "1",
+        gtin: "8703641845864",
+        classes: ["", ""],
+    },
+    FixedItem {
+        code: "DIE-INSTALL",
+        description: "Installatie espressomachine",
+        assortment: 7,
+        price: 95.0,
+        vat: "1",
+        gtin: "",
+        classes: ["", ""],
+    },
 ];
 
 const FIRST: &[&str] = &[
@@ -394,14 +408,14 @@ pub fn seed(
     for i in 0..items {
         let (code, desc, assortment, price, vat, gtin, class1, class2) = match ITEMS.get(i) {
             Some(it) => (
-                it.0.to_string(),
-                it.1.to_string(),
-                it.2,
-                it.3,
-                it.4,
-                it.5.to_string(),
-                it.6,
-                it.7,
+                it.code.to_string(),
+                it.description.to_string(),
+                it.assortment,
+                it.price,
+                it.vat,
+                it.gtin.to_string(),
+                it.classes[0],
+                it.classes[1],
             ),
             None => {
                 let (desc, assortment, price) = *PRODUCTS.choose(rng).unwrap_or(&PRODUCTS[0]);

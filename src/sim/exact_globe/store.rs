@@ -120,7 +120,7 @@ impl Admin {
             })
             .max()
             .unwrap_or(0);
-        (max + 1).max(floor)
+        max.saturating_add(1).max(floor)
     }
 }
 

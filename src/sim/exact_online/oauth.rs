@@ -16,6 +16,8 @@ pub const MIN_REFRESH_S: i64 = 570;
 pub const CODE_TTL_S: i64 = 180;
 /// An unused refresh token dies after this long (s).
 pub const REFRESH_IDLE_S: i64 = 30 * 24 * 3600;
+/// Token endpoint calls per app and user per (UTC) day.
+pub const TOKEN_CALLS_PER_DAY: u32 = 200;
 
 /// A token endpoint answer: status, JSON body, optional `Reason` header.
 pub struct TokenAnswer {
@@ -46,6 +48,8 @@ pub struct OAuth {
     refresh: HashMap<String, Refresh>,
     /// Per chain (one consent): the current refresh token and when a token was last issued.
     chains: Vec<(String, i64)>,
+    /// (UTC day number, token endpoint calls that day).
+    calls_today: (i64, u32),
 }
 
 fn token(rng: &mut ChaCha8Rng, prefix: &str, len: usize) -> String {
@@ -54,14 +58,25 @@ fn token(rng: &mut ChaCha8Rng, prefix: &str, len: usize) -> String {
 }
 
 fn err(status: u16, error: &str, description: &str) -> TokenAnswer {
-    TokenAnswer { status, body: json!({"error": error, "error_description": description}), reason: None }
+    TokenAnswer {
+        status,
+        body: json!({"error": error, "error_description": description}),
+        reason: None,
+    }
 }
 
 impl OAuth {
     /// Issues an authorization code for the redirect.
     pub fn code(&mut self, rng: &mut ChaCha8Rng, redirect_uri: &str, now_ms: i64) -> String {
         let c = token(rng, "XTzM!IAAAA", 100);
-        self.codes.insert(c.clone(), Code { issued_ms: now_ms, redirect_uri: redirect_uri.to_string(), used: false });
+        self.codes.insert(
+            c.clone(),
+            Code {
+                issued_ms: now_ms,
+                redirect_uri: redirect_uri.to_string(),
+                used: false,
+            },
+        );
         c
     }
 
@@ -76,7 +91,13 @@ impl OAuth {
         let a = token(rng, "AAEAA", 300);
         let r = token(rng, "Gcp7!IAAAA", 120);
         self.access.insert(a.clone(), now_ms + ACCESS_TTL_S * 1000);
-        self.refresh.insert(r.clone(), Refresh { chain, issued_ms: now_ms });
+        self.refresh.insert(
+            r.clone(),
+            Refresh {
+                chain,
+                issued_ms: now_ms,
+            },
+        );
         self.chains[chain] = (r.clone(), now_ms);
         (a, r)
     }
@@ -94,10 +115,39 @@ impl OAuth {
         self.access.get(access).is_some_and(|exp| *exp > now_ms)
     }
 
+    /// Counts a token endpoint call; `false` once the daily allowance is spent.
+    pub fn count_call(&mut self, now_ms: i64) -> bool {
+        let day = now_ms.div_euclid(86_400_000);
+        if self.calls_today.0 != day {
+            self.calls_today = (day, 0);
+        }
+        self.calls_today.1 += 1;
+        self.calls_today.1 <= TOKEN_CALLS_PER_DAY
+    }
+
+    /// The answer once the daily token allowance is spent.
+    pub fn too_many_calls() -> TokenAnswer {
+        err(
+            400,
+            "access_denied",
+            "Rate limit exceeded: maximum number of token requests per day reached",
+        )
+    }
+
     /// The `authorization_code` grant.
-    pub fn exchange_code(&mut self, rng: &mut ChaCha8Rng, code: &str, redirect_uri: &str, now_ms: i64) -> TokenAnswer {
+    pub fn exchange_code(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        code: &str,
+        redirect_uri: &str,
+        now_ms: i64,
+    ) -> TokenAnswer {
         let ok = match self.codes.get_mut(code) {
-            Some(c) if !c.used && now_ms - c.issued_ms <= CODE_TTL_S * 1000 && c.redirect_uri == redirect_uri => {
+            Some(c)
+                if !c.used
+                    && now_ms - c.issued_ms <= CODE_TTL_S * 1000
+                    && c.redirect_uri == redirect_uri =>
+            {
                 c.used = true;
                 true
             }
@@ -126,13 +176,29 @@ impl OAuth {
         let expires = state.issued_ms + REFRESH_IDLE_S * 1000;
         if now_ms > expires {
             let fmt = |ms: i64| {
-                chrono::DateTime::from_timestamp_millis(ms).map(|d| d.format("%m/%d/%Y %H:%M:%S").to_string()).unwrap_or_default()
+                chrono::DateTime::from_timestamp_millis(ms)
+                    .map(|d| d.format("%m/%d/%Y %H:%M:%S").to_string())
+                    .unwrap_or_default()
             };
-            return err(400, "invalid_request", &format!("The refresh token expired at {} and it is now {}.", fmt(expires), fmt(now_ms)));
+            return err(
+                400,
+                "invalid_request",
+                &format!(
+                    "The refresh token expired at {} and it is now {}.",
+                    fmt(expires),
+                    fmt(now_ms)
+                ),
+            );
         }
         if now_ms - self.chains[chain].1 < MIN_REFRESH_S * 1000 {
-            let mut a = err(400, "access_denied", "Rate limit exceeded: access_token not expired");
-            a.reason = Some("TooEarlyToRefreshTokens: Rate limit exceeded: access_token not expired".into());
+            let mut a = err(
+                400,
+                "access_denied",
+                "Rate limit exceeded: access_token not expired",
+            );
+            a.reason = Some(
+                "TooEarlyToRefreshTokens: Rate limit exceeded: access_token not expired".into(),
+            );
             return a;
         }
         let (a, r) = self.rotate(rng, chain, now_ms);
