@@ -60,8 +60,6 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// List the mapping language's functions with an example each.
     Functions(functions::FunctionsArgs),
-    /// List the mapping language's functions with an example each.
-    Functions(functions::FunctionsArgs),
 }
 
 /// Entry point of the binary.
