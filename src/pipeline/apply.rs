@@ -26,37 +26,15 @@ pub struct FieldError {
 }
 
 /// Evaluates one program.
-pub fn eval(
-    program: &Program,
-    record: &Value,
-    bindings: &[(&str, &Value)],
-    env: &MapEnv,
-) -> Result<Value, EvalError> {
-    let ctx = Context {
-        record,
-        vars: env.vars,
-        tables: env.tables,
-        scripts: env.scripts,
-        bindings,
-    };
+pub fn eval(program: &Program, record: &Value, bindings: &[(&str, &Value)], env: &MapEnv) -> Result<Value, EvalError> {
+    let ctx = Context { record, vars: env.vars, tables: env.tables, scripts: env.scripts, bindings };
     program.eval(&ctx)
 }
 
 /// Applies `map` (field -> program) to a record; null results are left out, so a field a
 /// record has no value for is not sent.
-pub fn apply_map(
-    map: &[(String, Program)],
-    record: &Value,
-    bindings: &[(&str, &Value)],
-    env: &MapEnv,
-) -> Result<Map<String, Value>, FieldError> {
-    let ctx = Context {
-        record,
-        vars: env.vars,
-        tables: env.tables,
-        scripts: env.scripts,
-        bindings,
-    };
+pub fn apply_map(map: &[(String, Program)], record: &Value, bindings: &[(&str, &Value)], env: &MapEnv) -> Result<Map<String, Value>, FieldError> {
+    let ctx = Context { record, vars: env.vars, tables: env.tables, scripts: env.scripts, bindings };
     let mut out = Map::with_capacity(map.len());
     for (field, program) in map {
         match program.eval(&ctx) {
@@ -64,24 +42,14 @@ pub fn apply_map(
             Ok(v) => {
                 out.insert(field.clone(), v);
             }
-            Err(error) => {
-                return Err(FieldError {
-                    field: field.clone(),
-                    error,
-                })
-            }
+            Err(error) => return Err(FieldError { field: field.clone(), error }),
         }
     }
     Ok(out)
 }
 
 /// Whether the record passes the pipeline's `where` filter.
-pub fn passes_where(
-    p: &Pipeline,
-    record: &Value,
-    bindings: &[(&str, &Value)],
-    env: &MapEnv,
-) -> Result<bool, EvalError> {
+pub fn passes_where(p: &Pipeline, record: &Value, bindings: &[(&str, &Value)], env: &MapEnv) -> Result<bool, EvalError> {
     match &p.source.where_ {
         None => Ok(true),
         Some(w) => Ok(truthy(&eval(w, record, bindings, env)?)),

@@ -84,31 +84,12 @@ impl Endpoint {
     pub fn mandatory_filter(&self) -> Option<&'static [&'static str]> {
         match self.path.as_str() {
             "crm/Accounts" => Some(&[
-                "Accountant",
-                "AccountManager",
-                "Blocked",
-                "ChamberOfCommerce",
-                "Code",
-                "Created",
-                "Email",
-                "ID",
-                "IsSales",
-                "IsSupplier",
-                "Modified",
-                "Name",
-                "Status",
-                "VATNumber",
+                "Accountant", "AccountManager", "Blocked", "ChamberOfCommerce", "Code", "Created",
+                "Email", "ID", "IsSales", "IsSupplier", "Modified", "Name", "Status", "VATNumber",
             ]),
             "logistics/Items" => Some(&[
-                "Barcode",
-                "Code",
-                "Created",
-                "Description",
-                "ID",
-                "IsSalesItem",
-                "IsStockItem",
-                "ItemGroup",
-                "Modified",
+                "Barcode", "Code", "Created", "Description", "ID", "IsSalesItem", "IsStockItem",
+                "ItemGroup", "Modified",
             ]),
             _ => None,
         }
@@ -127,45 +108,19 @@ fn table_of(path: &str) -> &'static str {
         "current/Me" => "Me",
         other => {
             let last = other.rsplit('/').next().unwrap_or(other);
-            TABLES
-                .iter()
-                .copied()
-                .find(|t| *t == last)
-                .unwrap_or("Unknown")
+            TABLES.iter().copied().find(|t| *t == last).unwrap_or("Unknown")
         }
     }
 }
 
 /// Every table the simulator keeps.
 pub const TABLES: &[&str] = &[
-    "SalesOrders",
-    "SalesOrderLines",
-    "Accounts",
-    "Contacts",
-    "Addresses",
-    "Items",
-    "ItemGroups",
-    "SalesItemPrices",
-    "SalesInvoices",
-    "SalesInvoiceLines",
-    "SalesEntries",
-    "SalesEntryLines",
-    "VATCodes",
-    "PaymentConditions",
-    "ShippingMethods",
-    "GLAccounts",
-    "Costcenters",
-    "Costunits",
-    "StockPositions",
-    "Deleted",
-    "WebhookSubscriptions",
-    "AccountClassifications",
-    "AccountClassificationNames",
-    "AccountClasses",
-    "ItemAssortment",
-    "ItemAssortmentProperty",
-    "ItemExtraField",
-    "Me",
+    "SalesOrders", "SalesOrderLines", "Accounts", "Contacts", "Addresses", "Items", "ItemGroups",
+    "SalesItemPrices", "SalesInvoices", "SalesInvoiceLines", "SalesEntries", "SalesEntryLines",
+    "VATCodes", "PaymentConditions", "ShippingMethods", "GLAccounts", "Costcenters", "Costunits",
+    "StockPositions", "Deleted", "WebhookSubscriptions", "AccountClassifications",
+    "AccountClassificationNames", "AccountClasses", "ItemAssortment", "ItemAssortmentProperty",
+    "ItemExtraField", "Me",
 ];
 
 /// A line collection: (collection property, line table, foreign key on the line).
@@ -197,11 +152,7 @@ pub fn crud_endpoint_of(table: &str) -> Option<&'static Endpoint> {
     catalog()
         .values()
         .find(|e| e.kind == Kind::Crud && e.table == table && e.allows("POST"))
-        .or_else(|| {
-            catalog()
-                .values()
-                .find(|e| e.kind == Kind::Crud && e.table == table)
-        })
+        .or_else(|| catalog().values().find(|e| e.kind == Kind::Crud && e.table == table))
 }
 
 /// The catalogue, parsed once.
@@ -283,9 +234,7 @@ mod tests {
         }
         let so = endpoint("salesorder/SalesOrders").expect("orders");
         assert_eq!(so.key, "OrderID");
-        assert!(so
-            .prop("OrderedBy")
-            .is_some_and(|p| p.mandatory && p.post && !p.put));
+        assert!(so.prop("OrderedBy").is_some_and(|p| p.mandatory && p.post && !p.put));
         assert!(endpoint("hrm/CostCenters").is_none());
     }
 }

@@ -38,9 +38,7 @@ impl FromStr for Faults {
     fn from_str(s: &str) -> Result<Faults, FaultsError> {
         let mut f = Faults::default();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (k, v) = part
-                .split_once('=')
-                .ok_or_else(|| FaultsError(part.to_string()))?;
+            let (k, v) = part.split_once('=').ok_or_else(|| FaultsError(part.to_string()))?;
             match k.trim() {
                 "latency" => {
                     let v = v.trim();
@@ -51,9 +49,7 @@ impl FromStr for Faults {
                     } else {
                         v.parse::<u64>().ok()
                     };
-                    f.latency = Some(Duration::from_millis(
-                        ms.ok_or_else(|| FaultsError(part.to_string()))?,
-                    ));
+                    f.latency = Some(Duration::from_millis(ms.ok_or_else(|| FaultsError(part.to_string()))?));
                 }
                 "status500" => f.status500 = share(v, part)?,
                 "status503" => f.status503 = share(v, part)?,
@@ -73,9 +69,7 @@ mod tests {
 
     #[test]
     fn parses_spec() {
-        let f: Faults = "latency=50ms,status503=0.1,drop=0.05,lost_post=0.1,burst429=5"
-            .parse()
-            .expect("valid");
+        let f: Faults = "latency=50ms,status503=0.1,drop=0.05,lost_post=0.1,burst429=5".parse().expect("valid");
         assert_eq!(f.latency, Some(Duration::from_millis(50)));
         assert_eq!(f.status503, 0.1);
         assert_eq!(f.burst429, 5);

@@ -116,9 +116,7 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
                     i += 1;
                 }
                 let text: String = chars[start..i].iter().collect();
-                if i < chars.len()
-                    && matches!(chars[i], 'L' | 'l' | 'M' | 'm' | 'd' | 'D' | 'f' | 'F')
-                {
+                if i < chars.len() && matches!(chars[i], 'L' | 'l' | 'M' | 'm' | 'd' | 'D' | 'f' | 'F') {
                     i += 1;
                 }
                 let n: f64 = text.parse().map_err(|_| syntax(start))?;
@@ -135,19 +133,15 @@ fn lex(src: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
                     let lit = match word.as_str() {
                         "guid" => {
                             let g = uuid::Uuid::parse_str(&s).map_err(|_| {
-                                FilterError(format!(
-                                    "Unrecognized 'Edm.Guid' literal 'guid'{s}'' at '{start}'."
-                                ))
+                                FilterError(format!("Unrecognized 'Edm.Guid' literal 'guid'{s}'' at '{start}'."))
                             })?;
                             Lit::Guid(g.to_string())
                         }
-                        "datetime" | "datetimeoffset" => {
-                            Lit::DateTime(parse_datetime(&s).ok_or_else(|| {
-                                FilterError(format!(
+                        "datetime" | "datetimeoffset" => Lit::DateTime(parse_datetime(&s).ok_or_else(|| {
+                            FilterError(format!(
                                 "Unrecognized 'Edm.DateTime' literal 'datetime'{s}'' at '{start}'."
                             ))
-                            })?)
-                        }
+                        })?),
                         _ => return Err(syntax(start)),
                     };
                     out.push((start, Tok::Lit(lit)));
@@ -172,11 +166,7 @@ fn quoted(chars: &[char], open: usize) -> Result<(String, usize), FilterError> {
     let mut i = open + 1;
     loop {
         match chars.get(i) {
-            None => {
-                return Err(FilterError(format!(
-                    "There is an unterminated string literal at position {open}."
-                )))
-            }
+            None => return Err(FilterError(format!("There is an unterminated string literal at position {open}."))),
             Some('\'') if chars.get(i + 1) == Some(&'\'') => {
                 s.push('\'');
                 i += 2;
@@ -193,12 +183,7 @@ fn quoted(chars: &[char], open: usize) -> Result<(String, usize), FilterError> {
 /// Parses an ISO date or date-time (no offset, or `Z`) into epoch milliseconds (UTC).
 pub fn parse_datetime(s: &str) -> Option<i64> {
     let s = s.trim_end_matches('Z');
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
-    ] {
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"] {
         if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
             return Some(dt.and_utc().timestamp_millis());
         }
@@ -270,11 +255,7 @@ impl Parser {
     }
     fn primary(&mut self) -> Result<Expr, FilterError> {
         let at = self.at();
-        let tok = self
-            .toks
-            .get(self.pos)
-            .map(|(_, t)| t.clone())
-            .ok_or_else(|| syntax(at))?;
+        let tok = self.toks.get(self.pos).map(|(_, t)| t.clone()).ok_or_else(|| syntax(at))?;
         self.pos += 1;
         match tok {
             Tok::Open => {
@@ -284,10 +265,7 @@ impl Parser {
                         self.pos += 1;
                         Ok(e)
                     }
-                    _ => Err(FilterError(format!(
-                        "')' or operator expected at position {}.",
-                        self.at()
-                    ))),
+                    _ => Err(FilterError(format!("')' or operator expected at position {}.", self.at()))),
                 }
             }
             Tok::Lit(l) => Ok(Expr::Lit(l)),
@@ -310,8 +288,7 @@ impl Parser {
                     Ok(Expr::Call(name, args))
                 } else if matches!(self.peek(), Some(Tok::Slash)) {
                     Err(FilterError(
-                        "Filtering on navigation properties is not supported for this resource."
-                            .into(),
+                        "Filtering on navigation properties is not supported for this resource.".into(),
                     ))
                 } else {
                     Ok(Expr::Prop(name))
@@ -326,11 +303,7 @@ fn check_function(name: &str, arity: usize, at: usize) -> Result<(), FilterError
     let want = match name {
         "substringof" | "startswith" | "endswith" => 2,
         "tolower" | "toupper" | "trim" | "length" => 1,
-        _ => {
-            return Err(FilterError(format!(
-                "Unknown function '{name}' at position {at}."
-            )))
-        }
+        _ => return Err(FilterError(format!("Unknown function '{name}' at position {at}."))),
     };
     if arity == want {
         Ok(())
@@ -342,11 +315,7 @@ fn check_function(name: &str, arity: usize, at: usize) -> Result<(), FilterError
 /// Parses a `$filter` value.
 pub fn parse(src: &str) -> Result<Expr, FilterError> {
     let toks = lex(src)?;
-    let mut p = Parser {
-        toks,
-        pos: 0,
-        len: src.chars().count(),
-    };
+    let mut p = Parser { toks, pos: 0, len: src.chars().count() };
     let e = p.or()?;
     if p.pos != p.toks.len() {
         return Err(syntax(p.at()));
@@ -371,11 +340,7 @@ pub fn properties(e: &Expr, out: &mut Vec<String>) {
 /// Checks the expression against the entity's property types (`type_of` gives the `Edm.*`
 /// type of a property, `None` when it does not exist): unknown properties, field-to-field
 /// comparisons and literals of the wrong type are refused, as WCF Data Services does.
-pub fn check(
-    e: &Expr,
-    type_name: &str,
-    type_of: &dyn Fn(&str) -> Option<String>,
-) -> Result<(), FilterError> {
+pub fn check(e: &Expr, type_name: &str, type_of: &dyn Fn(&str) -> Option<String>) -> Result<(), FilterError> {
     match e {
         Expr::Prop(p) => type_of(p)
             .map(|_| ())
@@ -408,10 +373,7 @@ pub fn check(
                 Lit::Guid(_) => "Edm.Guid",
                 Lit::DateTime(_) => "Edm.DateTime",
             };
-            let numeric = matches!(
-                ty.as_str(),
-                "Edm.Int16" | "Edm.Int32" | "Edm.Int64" | "Edm.Double" | "Edm.Byte" | "Edm.Decimal"
-            );
+            let numeric = matches!(ty.as_str(), "Edm.Int16" | "Edm.Int32" | "Edm.Int64" | "Edm.Double" | "Edm.Byte" | "Edm.Decimal");
             let ok = match lit_ty {
                 "number" => numeric,
                 other => other == ty,
@@ -461,12 +423,10 @@ pub fn val_of(v: &serde_json::Value) -> Val {
         serde_json::Value::Null => Val::Null,
         serde_json::Value::Bool(b) => Val::Bool(*b),
         serde_json::Value::Number(n) => Val::Num(n.as_f64().unwrap_or(0.0)),
-        serde_json::Value::String(s) => {
-            match s.strip_prefix("/Date(").and_then(|r| r.strip_suffix(")/")) {
-                Some(ms) => ms.parse().map(Val::Date).unwrap_or(Val::Str(s.clone())),
-                None => Val::Str(s.clone()),
-            }
-        }
+        serde_json::Value::String(s) => match s.strip_prefix("/Date(").and_then(|r| r.strip_suffix(")/")) {
+            Some(ms) => ms.parse().map(Val::Date).unwrap_or(Val::Str(s.clone())),
+            None => Val::Str(s.clone()),
+        },
         _ => Val::Null,
     }
 }
@@ -521,17 +481,9 @@ fn order(a: &Val, b: &Val) -> Option<Ordering> {
         (Val::Str(x), Val::Num(y)) | (Val::Num(y), Val::Str(x)) if x.parse::<f64>().is_ok() => {
             let xv: f64 = x.parse().ok()?;
             let o = xv.partial_cmp(y)?;
-            Some(if matches!(a, Val::Str(_)) {
-                o
-            } else {
-                o.reverse()
-            })
+            Some(if matches!(a, Val::Str(_)) { o } else { o.reverse() })
         }
-        (Val::Str(x), Val::Str(y)) => Some(
-            x.trim_end()
-                .to_lowercase()
-                .cmp(&y.trim_end().to_lowercase()),
-        ),
+        (Val::Str(x), Val::Str(y)) => Some(x.trim_end().to_lowercase().cmp(&y.trim_end().to_lowercase())),
         (Val::Date(x), Val::Date(y)) => Some(x.cmp(y)),
         (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(y)),
         _ => None,
@@ -582,39 +534,17 @@ mod tests {
 
     #[test]
     fn literals() {
-        assert_eq!(
-            parse("Timestamp gt 123L").ok(),
-            Some(Expr::Cmp(
-                CmpOp::Gt,
-                Box::new(Expr::Prop("Timestamp".into())),
-                Box::new(Expr::Lit(Lit::Num(123.0)))
-            ))
-        );
+        assert_eq!(parse("Timestamp gt 123L").ok(), Some(Expr::Cmp(CmpOp::Gt, Box::new(Expr::Prop("Timestamp".into())), Box::new(Expr::Lit(Lit::Num(123.0))))));
         let g = parse("ID eq guid'5B3DEBEF-0000-0000-0000-000000000001'").expect("guid");
-        assert!(
-            matches!(g, Expr::Cmp(_, _, ref r) if **r == Expr::Lit(Lit::Guid("5b3debef-0000-0000-0000-000000000001".into())))
-        );
+        assert!(matches!(g, Expr::Cmp(_, _, ref r) if **r == Expr::Lit(Lit::Guid("5b3debef-0000-0000-0000-000000000001".into()))));
         let d = parse("Modified ge datetime'2024-01-01T00:00:00'").expect("date");
-        assert!(
-            matches!(d, Expr::Cmp(_, _, ref r) if **r == Expr::Lit(Lit::DateTime(1_704_067_200_000)))
-        );
-        assert!(
-            matches!(parse("Name eq 'O''Brien'"), Ok(Expr::Cmp(_, _, ref r)) if **r == Expr::Lit(Lit::Str("O'Brien".into())))
-        );
+        assert!(matches!(d, Expr::Cmp(_, _, ref r) if **r == Expr::Lit(Lit::DateTime(1_704_067_200_000))));
+        assert!(matches!(parse("Name eq 'O''Brien'"), Ok(Expr::Cmp(_, _, ref r)) if **r == Expr::Lit(Lit::Str("O'Brien".into()))));
     }
 
     #[test]
     fn syntax_errors_are_refused() {
-        for bad in [
-            "Name eq",
-            "(Name eq 'x'",
-            "Name eq 'x' and",
-            "Name eq 'open",
-            "foo(Name)",
-            "Name eq guid'nope'",
-            "Account/Name eq 'x'",
-            "Name eq 'a' 'b'",
-        ] {
+        for bad in ["Name eq", "(Name eq 'x'", "Name eq 'x' and", "Name eq 'open", "foo(Name)", "Name eq guid'nope'", "Account/Name eq 'x'", "Name eq 'a' 'b'"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }
@@ -628,10 +558,7 @@ mod tests {
         assert!(!run("Code eq '1234'", row.clone()));
         assert!(run("Code eq '              1234'", row.clone()));
         assert!(run("Amount gt 10 and Amount le 10.5", row.clone()));
-        assert!(run(
-            "Modified ge datetime'2024-01-01T00:00:00' and not (Blocked eq true)",
-            row.clone()
-        ));
+        assert!(run("Modified ge datetime'2024-01-01T00:00:00' and not (Blocked eq true)", row.clone()));
         assert!(run("Email eq null", row.clone()));
         assert!(run("Email eq 'x' or Name ne 'y'", row));
     }
@@ -644,18 +571,8 @@ mod tests {
             _ => None,
         };
         let t = "Exact.Web.Api.Models.Account";
-        assert!(check(
-            &parse("ID eq guid'5b3debef-0000-0000-0000-000000000001'").expect("p"),
-            t,
-            &types
-        )
-        .is_ok());
-        assert!(check(
-            &parse("ID eq '5b3debef-0000-0000-0000-000000000001'").expect("p"),
-            t,
-            &types
-        )
-        .is_err());
+        assert!(check(&parse("ID eq guid'5b3debef-0000-0000-0000-000000000001'").expect("p"), t, &types).is_ok());
+        assert!(check(&parse("ID eq '5b3debef-0000-0000-0000-000000000001'").expect("p"), t, &types).is_err());
         assert!(check(&parse("Name eq ID").expect("p"), t, &types).is_err());
         assert!(check(&parse("Nope eq 1").expect("p"), t, &types).is_err());
     }

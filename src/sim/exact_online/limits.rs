@@ -34,14 +34,7 @@ pub enum Admit {
 impl Limiter {
     /// A limiter with both windows empty.
     pub fn new(minutely_limit: u32, daily_limit: u32) -> Limiter {
-        Limiter {
-            minutely_limit,
-            daily_limit,
-            minute_start: 0,
-            minute_used: 0,
-            day_start: 0,
-            day_used: 0,
-        }
+        Limiter { minutely_limit, daily_limit, minute_start: 0, minute_used: 0, day_start: 0, day_used: 0 }
     }
 
     fn roll(&mut self, now: i64) {
@@ -60,30 +53,16 @@ impl Limiter {
     fn daily(&self) -> Headers {
         vec![
             ("X-RateLimit-Limit", self.daily_limit.to_string()),
-            (
-                "X-RateLimit-Remaining",
-                self.daily_limit.saturating_sub(self.day_used).to_string(),
-            ),
+            ("X-RateLimit-Remaining", self.daily_limit.saturating_sub(self.day_used).to_string()),
             ("X-RateLimit-Reset", (self.day_start + DAY_MS).to_string()),
         ]
     }
 
     fn minutely(&self) -> Headers {
         vec![
-            (
-                "X-RateLimit-Minutely-Limit",
-                self.minutely_limit.to_string(),
-            ),
-            (
-                "X-RateLimit-Minutely-Remaining",
-                self.minutely_limit
-                    .saturating_sub(self.minute_used)
-                    .to_string(),
-            ),
-            (
-                "X-RateLimit-Minutely-Reset",
-                (self.minute_start + MINUTE_MS).to_string(),
-            ),
+            ("X-RateLimit-Minutely-Limit", self.minutely_limit.to_string()),
+            ("X-RateLimit-Minutely-Remaining", self.minutely_limit.saturating_sub(self.minute_used).to_string()),
+            ("X-RateLimit-Minutely-Reset", (self.minute_start + MINUTE_MS).to_string()),
         ]
     }
 
@@ -107,15 +86,9 @@ impl Limiter {
     pub fn minutely_exhausted(&mut self, now: i64) -> Headers {
         self.roll(now);
         vec![
-            (
-                "X-RateLimit-Minutely-Limit",
-                self.minutely_limit.to_string(),
-            ),
+            ("X-RateLimit-Minutely-Limit", self.minutely_limit.to_string()),
             ("X-RateLimit-Minutely-Remaining", "0".to_string()),
-            (
-                "X-RateLimit-Minutely-Reset",
-                (self.minute_start + MINUTE_MS).to_string(),
-            ),
+            ("X-RateLimit-Minutely-Reset", (self.minute_start + MINUTE_MS).to_string()),
         ]
     }
 }
@@ -129,10 +102,7 @@ pub struct ErrorBudget {
 impl ErrorBudget {
     /// Records a 400/401/403/404 answer.
     pub fn record(&mut self, endpoint: &str, now: i64) {
-        self.errors
-            .entry(endpoint.to_string())
-            .or_default()
-            .push(now);
+        self.errors.entry(endpoint.to_string()).or_default().push(now);
     }
 
     /// Whether the endpoint is blocked (more than 10 errors in the last hour).
@@ -156,9 +126,7 @@ mod tests {
         match l.admit(t + 2) {
             Admit::Throttled(h) => {
                 assert_eq!(h.len(), 3);
-                assert!(h
-                    .iter()
-                    .any(|(k, v)| *k == "X-RateLimit-Minutely-Reset" && v == "1700000040000"));
+                assert!(h.iter().any(|(k, v)| *k == "X-RateLimit-Minutely-Reset" && v == "1700000040000"));
             }
             Admit::Ok(_) => panic!("should throttle"),
         }

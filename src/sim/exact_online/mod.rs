@@ -113,8 +113,7 @@ impl Shared {
     }
 
     fn advance(&self, secs: i64) {
-        self.clock_offset_ms
-            .fetch_add(secs * 1000, Ordering::SeqCst);
+        self.clock_offset_ms.fetch_add(secs * 1000, Ordering::SeqCst);
     }
 }
 
@@ -132,8 +131,7 @@ impl OnlineSim {
         let local = listener.local_addr()?;
         let now = chrono::Utc::now().timestamp_millis();
         let mut store = store::Store::new(config.seed, config.division);
-        seed::seed(&mut store, &config, now)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        seed::seed(&mut store, &config, now).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
         let inner = Inner {
             store,
             oauth: oauth::OAuth::default(),
@@ -188,44 +186,22 @@ impl OnlineSim {
     /// Current rows of a table in wire shape (e.g. `SalesOrders`, `Accounts`, `Items`).
     pub fn records(&self, entity: &str) -> Vec<Value> {
         let inner = self.shared.inner.lock();
-        let base = format!(
-            "{}/api/v1/{}/",
-            self.shared.base_url, self.shared.config.division
-        );
+        let base = format!("{}/api/v1/{}/", self.shared.base_url, self.shared.config.division);
         let Some(ep) = catalog::crud_endpoint_of(entity) else {
-            return inner
-                .store
-                .rows(entity)
-                .into_iter()
-                .map(|r| Value::Object(r.data.clone()))
-                .collect();
+            return inner.store.rows(entity).into_iter().map(|r| Value::Object(r.data.clone())).collect();
         };
-        let shape = wire::Shape {
-            select: None,
-            expand: &[],
-            base: &base,
-        };
-        inner
-            .store
-            .rows(entity)
-            .into_iter()
-            .map(|r| wire::project(ep, r, &inner.store, &shape))
-            .collect()
+        let shape = wire::Shape { select: None, expand: &[], base: &base };
+        inner.store.rows(entity).into_iter().map(|r| wire::project(ep, r, &inner.store, &shape)).collect()
     }
 
     /// Creates a record as a user typing in Exact Online would (sets the key, `Timestamp`,
     /// sequences and defaults; any known field may be set); returns the stored record.
     pub fn insert(&self, entity: &str, record: Value) -> Result<Value, String> {
-        let ep =
-            catalog::crud_endpoint_of(entity).ok_or_else(|| format!("unknown entity {entity}"))?;
-        let body =
-            writes::check_body(ep, &record, writes::Write::Trusted).map_err(|e| e.message)?;
+        let ep = catalog::crud_endpoint_of(entity).ok_or_else(|| format!("unknown entity {entity}"))?;
+        let body = writes::check_body(ep, &record, writes::Write::Trusted).map_err(|e| e.message)?;
         let now = self.shared.now_ms();
         let mut inner = self.shared.inner.lock();
-        let key = inner
-            .store
-            .create(ep.table, body, now)
-            .map_err(|e| e.message)?;
+        let key = inner.store.create(ep.table, body, now).map_err(|e| e.message)?;
         drop(inner);
         self.records(entity)
             .into_iter()
@@ -235,30 +211,17 @@ impl OnlineSim {
 
     /// Changes fields of a record (bumps `Timestamp` and `Modified`).
     pub fn update(&self, entity: &str, id: &str, changes: Value) -> Result<(), String> {
-        let ep =
-            catalog::crud_endpoint_of(entity).ok_or_else(|| format!("unknown entity {entity}"))?;
-        let body =
-            writes::check_body(ep, &changes, writes::Write::Trusted).map_err(|e| e.message)?;
+        let ep = catalog::crud_endpoint_of(entity).ok_or_else(|| format!("unknown entity {entity}"))?;
+        let body = writes::check_body(ep, &changes, writes::Write::Trusted).map_err(|e| e.message)?;
         let now = self.shared.now_ms();
-        self.shared
-            .inner
-            .lock()
-            .store
-            .update(ep.table, id, body, now)
-            .map_err(|e| e.message)
+        self.shared.inner.lock().store.update(ep.table, id, body, now).map_err(|e| e.message)
     }
 
     /// Deletes a record (leaves a `sync/Deleted` tombstone where Exact keeps one).
     pub fn delete(&self, entity: &str, id: &str) -> Result<(), String> {
-        let ep =
-            catalog::crud_endpoint_of(entity).ok_or_else(|| format!("unknown entity {entity}"))?;
+        let ep = catalog::crud_endpoint_of(entity).ok_or_else(|| format!("unknown entity {entity}"))?;
         let now = self.shared.now_ms();
-        self.shared
-            .inner
-            .lock()
-            .store
-            .delete(ep.table, id, now)
-            .map_err(|e| e.message)
+        self.shared.inner.lock().store.delete(ep.table, id, now).map_err(|e| e.message)
     }
 
     /// The JSON of `GET /_sim/stats`.

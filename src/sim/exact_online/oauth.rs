@@ -54,25 +54,14 @@ fn token(rng: &mut ChaCha8Rng, prefix: &str, len: usize) -> String {
 }
 
 fn err(status: u16, error: &str, description: &str) -> TokenAnswer {
-    TokenAnswer {
-        status,
-        body: json!({"error": error, "error_description": description}),
-        reason: None,
-    }
+    TokenAnswer { status, body: json!({"error": error, "error_description": description}), reason: None }
 }
 
 impl OAuth {
     /// Issues an authorization code for the redirect.
     pub fn code(&mut self, rng: &mut ChaCha8Rng, redirect_uri: &str, now_ms: i64) -> String {
         let c = token(rng, "XTzM!IAAAA", 100);
-        self.codes.insert(
-            c.clone(),
-            Code {
-                issued_ms: now_ms,
-                redirect_uri: redirect_uri.to_string(),
-                used: false,
-            },
-        );
+        self.codes.insert(c.clone(), Code { issued_ms: now_ms, redirect_uri: redirect_uri.to_string(), used: false });
         c
     }
 
@@ -87,13 +76,7 @@ impl OAuth {
         let a = token(rng, "AAEAA", 300);
         let r = token(rng, "Gcp7!IAAAA", 120);
         self.access.insert(a.clone(), now_ms + ACCESS_TTL_S * 1000);
-        self.refresh.insert(
-            r.clone(),
-            Refresh {
-                chain,
-                issued_ms: now_ms,
-            },
-        );
+        self.refresh.insert(r.clone(), Refresh { chain, issued_ms: now_ms });
         self.chains[chain] = (r.clone(), now_ms);
         (a, r)
     }
@@ -112,19 +95,9 @@ impl OAuth {
     }
 
     /// The `authorization_code` grant.
-    pub fn exchange_code(
-        &mut self,
-        rng: &mut ChaCha8Rng,
-        code: &str,
-        redirect_uri: &str,
-        now_ms: i64,
-    ) -> TokenAnswer {
+    pub fn exchange_code(&mut self, rng: &mut ChaCha8Rng, code: &str, redirect_uri: &str, now_ms: i64) -> TokenAnswer {
         let ok = match self.codes.get_mut(code) {
-            Some(c)
-                if !c.used
-                    && now_ms - c.issued_ms <= CODE_TTL_S * 1000
-                    && c.redirect_uri == redirect_uri =>
-            {
+            Some(c) if !c.used && now_ms - c.issued_ms <= CODE_TTL_S * 1000 && c.redirect_uri == redirect_uri => {
                 c.used = true;
                 true
             }
@@ -153,29 +126,13 @@ impl OAuth {
         let expires = state.issued_ms + REFRESH_IDLE_S * 1000;
         if now_ms > expires {
             let fmt = |ms: i64| {
-                chrono::DateTime::from_timestamp_millis(ms)
-                    .map(|d| d.format("%m/%d/%Y %H:%M:%S").to_string())
-                    .unwrap_or_default()
+                chrono::DateTime::from_timestamp_millis(ms).map(|d| d.format("%m/%d/%Y %H:%M:%S").to_string()).unwrap_or_default()
             };
-            return err(
-                400,
-                "invalid_request",
-                &format!(
-                    "The refresh token expired at {} and it is now {}.",
-                    fmt(expires),
-                    fmt(now_ms)
-                ),
-            );
+            return err(400, "invalid_request", &format!("The refresh token expired at {} and it is now {}.", fmt(expires), fmt(now_ms)));
         }
         if now_ms - self.chains[chain].1 < MIN_REFRESH_S * 1000 {
-            let mut a = err(
-                400,
-                "access_denied",
-                "Rate limit exceeded: access_token not expired",
-            );
-            a.reason = Some(
-                "TooEarlyToRefreshTokens: Rate limit exceeded: access_token not expired".into(),
-            );
+            let mut a = err(400, "access_denied", "Rate limit exceeded: access_token not expired");
+            a.reason = Some("TooEarlyToRefreshTokens: Rate limit exceeded: access_token not expired".into());
             return a;
         }
         let (a, r) = self.rotate(rng, chain, now_ms);

@@ -11,19 +11,7 @@ use serde_json::Value;
 use std::cmp::Ordering;
 
 /// Characters escaped in generated `__next` links.
-const QUERY_VALUE: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'&')
-    .add(b'+')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}');
+const QUERY_VALUE: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'&').add(b'+').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}');
 
 /// The parsed query string.
 #[derive(Debug, Default)]
@@ -57,12 +45,7 @@ pub fn parse_query(raw: Option<&str>) -> Result<Query, ApiError> {
     let mut q = Query::default();
     for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
         let (k, v) = (k.into_owned(), v.into_owned());
-        let list = |v: &str| {
-            v.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-        };
+        let list = |v: &str| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>();
         match k.as_str() {
             "$filter" => q.filter = Some(v.clone()),
             "$select" => q.select = Some(list(&v)),
@@ -117,11 +100,7 @@ fn row_val(ep: &Endpoint, store: &Store, row: &Row, name: &str) -> Val {
     }
     match row.data.get(name) {
         Some(v) => filter::val_of(v),
-        None if name == "ID" => row
-            .data
-            .get(key_of(ep.table))
-            .map(filter::val_of)
-            .unwrap_or(Val::Null),
+        None if name == "ID" => row.data.get(key_of(ep.table)).map(filter::val_of).unwrap_or(Val::Null),
         None => Val::Null,
     }
 }
@@ -141,63 +120,38 @@ fn order_vals(a: &Val, b: &Val) -> Ordering {
 
 /// Checks the options against the endpoint's rules; returns the parsed filter.
 pub fn validate(ep: &Endpoint, q: &Query) -> Result<Option<Expr>, ApiError> {
-    let type_of = |p: &str| {
-        ep.prop(p)
-            .filter(|p| p.get && !p.is_collection())
-            .map(|p| p.ty.clone())
-    };
+    let type_of = |p: &str| ep.prop(p).filter(|p| p.get && !p.is_collection()).map(|p| p.ty.clone());
     if matches!(ep.kind, Kind::Bulk | Kind::Sync) && q.select.is_none() {
-        return Err(bad(
-            "Please add a $select or a $top=1 statement to the query string.",
-        ));
+        return Err(bad("Please add a $select or a $top=1 statement to the query string."));
     }
-    if ep.kind == Kind::Sync
-        && q.select
-            .as_ref()
-            .is_some_and(|s| s.iter().any(|f| f == "*"))
-    {
-        return Err(bad(
-            "$select=* is not allowed for this resource. Please specify the fields explicitly.",
-        ));
+    if ep.kind == Kind::Sync && q.select.as_ref().is_some_and(|s| s.iter().any(|f| f == "*")) {
+        return Err(bad("$select=* is not allowed for this resource. Please specify the fields explicitly."));
     }
     if let Some(sel) = &q.select {
         for f in sel.iter().filter(|f| *f != "*") {
             let head = f.split('/').next().unwrap_or_default();
             let ok = match ep.prop(head) {
-                Some(p) if p.is_collection() => {
-                    f.contains('/') == q.expand.iter().any(|e| e == head) || !f.contains('/')
-                }
+                Some(p) if p.is_collection() => f.contains('/') == q.expand.iter().any(|e| e == head) || !f.contains('/'),
                 Some(_) => !f.contains('/'),
                 None => false,
             };
             if !ok {
-                return Err(bad(format!(
-                    "No property '{f}' exists in type '{}'.",
-                    ep.type_name
-                )));
+                return Err(bad(format!("No property '{f}' exists in type '{}'.", ep.type_name)));
             }
         }
     }
     for e in &q.expand {
         if !ep.prop(e).is_some_and(|p| p.is_collection()) {
-            return Err(bad(format!(
-                "No property '{e}' exists in type '{}'.",
-                ep.type_name
-            )));
+            return Err(bad(format!("No property '{e}' exists in type '{}'.", ep.type_name)));
         }
     }
     for (f, _) in &q.orderby {
         if type_of(f).is_none() {
-            return Err(bad(format!(
-                "No property '{f}' exists in type '{}'.",
-                ep.type_name
-            )));
+            return Err(bad(format!("No property '{f}' exists in type '{}'.", ep.type_name)));
         }
     }
     if q.skip.is_some() && matches!(ep.kind, Kind::Bulk | Kind::Sync) {
-        return Err(bad(
-            "The $skip query option is not supported for this resource. Use $skiptoken.",
-        ));
+        return Err(bad("The $skip query option is not supported for this resource. Use $skiptoken."));
     }
     let expr = match &q.filter {
         Some(f) => {
@@ -209,10 +163,7 @@ pub fn validate(ep: &Endpoint, q: &Query) -> Result<Option<Expr>, ApiError> {
                 let others: Vec<&String> = props.iter().filter(|p| *p != "Timestamp").collect();
                 if !others.is_empty() {
                     let list: Vec<&str> = others.iter().map(|s| s.as_str()).collect();
-                    return Err(bad(format!(
-                        "Filtering on these fields is not supported: {}",
-                        list.join(", ")
-                    )));
+                    return Err(bad(format!("Filtering on these fields is not supported: {}", list.join(", "))));
                 }
             }
             if let Some(required) = ep.mandatory_filter() {
@@ -248,11 +199,7 @@ pub fn read(store: &Store, ep: &Endpoint, q: &Query, base: &str) -> Result<Page,
             .pairs
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("itemId"))
-            .map(|(_, v)| {
-                v.trim_start_matches("guid")
-                    .trim_matches('\'')
-                    .to_lowercase()
-            })
+            .map(|(_, v)| v.trim_start_matches("guid").trim_matches('\'').to_lowercase())
             .ok_or_else(|| bad("Mandatory parameter 'itemId' is missing."))?;
         rows.retain(|r| r.data.get("ItemId").and_then(Value::as_str) == Some(item.as_str()));
     }
@@ -264,10 +211,7 @@ pub fn read(store: &Store, ep: &Endpoint, q: &Query, base: &str) -> Result<Page,
             a.ts.cmp(&b.ts)
         } else {
             let k = key_of(ep.table);
-            a.data
-                .get(k)
-                .and_then(Value::as_str)
-                .cmp(&b.data.get(k).and_then(Value::as_str))
+            a.data.get(k).and_then(Value::as_str).cmp(&b.data.get(k).and_then(Value::as_str))
         }
     };
     rows.sort_by(|a, b| {
@@ -286,25 +230,15 @@ pub fn read(store: &Store, ep: &Endpoint, q: &Query, base: &str) -> Result<Page,
             let ts: i64 = tok.trim_end_matches('L').parse().map_err(|_| bad_token())?;
             rows.retain(|r| r.ts > ts);
         } else {
-            let key = tok
-                .trim_start_matches("guid")
-                .trim_matches('\'')
-                .to_lowercase();
+            let key = tok.trim_start_matches("guid").trim_matches('\'').to_lowercase();
             if uuid::Uuid::parse_str(&key).is_err() {
                 return Err(bad_token());
             }
             let k = key_of(ep.table);
             if q.orderby.is_empty() {
-                rows.retain(|r| {
-                    r.data
-                        .get(k)
-                        .and_then(Value::as_str)
-                        .is_some_and(|v| v > key.as_str())
-                });
+                rows.retain(|r| r.data.get(k).and_then(Value::as_str).is_some_and(|v| v > key.as_str()));
             } else {
-                let pos = rows
-                    .iter()
-                    .position(|r| r.data.get(k).and_then(Value::as_str) == Some(key.as_str()));
+                let pos = rows.iter().position(|r| r.data.get(k).and_then(Value::as_str) == Some(key.as_str()));
                 rows = rows.split_off(pos.map(|p| p + 1).unwrap_or(0));
             }
         }
@@ -316,24 +250,14 @@ pub fn read(store: &Store, ep: &Endpoint, q: &Query, base: &str) -> Result<Page,
     let take = limit.min(ep.page_size());
     let more = rows.len() > take && limit > take;
     rows.truncate(take);
-    let shape = Shape {
-        select: q.select.as_deref(),
-        expand: &q.expand,
-        base,
-    };
+    let shape = Shape { select: q.select.as_deref(), expand: &q.expand, base };
     let projected: Vec<Value> = rows.iter().map(|r| project(ep, r, store, &shape)).collect();
     let next = match (more, rows.last()) {
         (true, Some(last)) => {
             let token = if ep.kind == Kind::Sync {
                 format!("{}L", last.ts)
             } else {
-                format!(
-                    "guid'{}'",
-                    last.data
-                        .get(key_of(ep.table))
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                )
+                format!("guid'{}'", last.data.get(key_of(ep.table)).and_then(Value::as_str).unwrap_or_default())
             };
             let mut parts: Vec<String> = q
                 .pairs
@@ -344,42 +268,24 @@ pub fn read(store: &Store, ep: &Endpoint, q: &Query, base: &str) -> Result<Page,
             if let Some(t) = q.top {
                 parts.push(format!("$top={}", t - take));
             }
-            parts.push(format!(
-                "$skiptoken={}",
-                utf8_percent_encode(&token, QUERY_VALUE)
-            ));
+            parts.push(format!("$skiptoken={}", utf8_percent_encode(&token, QUERY_VALUE)));
             Some(format!("{base}{}?{}", ep.path, parts.join("&")))
         }
         _ => None,
     };
     let bare = q.top.is_some() && !q.inlinecount && next.is_none();
-    Ok(Page {
-        rows: projected,
-        next,
-        count,
-        bare,
-    })
+    Ok(Page { rows: projected, next, count, bare })
 }
 
 /// `/$count`: the number of rows matching the filter.
 pub fn count(store: &Store, ep: &Endpoint, q: &Query) -> Result<usize, ApiError> {
     let expr = match &q.filter {
-        Some(_) => validate(
-            ep,
-            &Query {
-                select: Some(Vec::new()),
-                filter: q.filter.clone(),
-                ..Query::default()
-            },
-        )?,
+        Some(_) => validate(ep, &Query { select: Some(Vec::new()), filter: q.filter.clone(), ..Query::default() })?,
         None => None,
     };
     Ok(store
         .rows(ep.table)
         .into_iter()
-        .filter(|r| {
-            expr.as_ref()
-                .is_none_or(|e| filter::eval(e, &|p| row_val(ep, store, r, p)) == Val::Bool(true))
-        })
+        .filter(|r| expr.as_ref().is_none_or(|e| filter::eval(e, &|p| row_val(ep, store, r, p)) == Val::Bool(true)))
         .count())
 }

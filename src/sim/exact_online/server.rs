@@ -39,28 +39,16 @@ enum Out {
 
 impl Answer {
     fn json(status: u16, v: Value) -> Answer {
-        Answer {
-            status,
-            headers: Vec::new(),
-            body: Out::Json(v),
-        }
+        Answer { status, headers: Vec::new(), body: Out::Json(v) }
     }
     fn empty(status: u16) -> Answer {
-        Answer {
-            status,
-            headers: Vec::new(),
-            body: Out::Empty,
-        }
+        Answer { status, headers: Vec::new(), body: Out::Empty }
     }
     fn error(e: &ApiError, json_out: bool) -> Answer {
         let mut a = if json_out {
             Answer::json(e.status, e.body())
         } else {
-            Answer {
-                status: e.status,
-                headers: Vec::new(),
-                body: Out::Text(e.xml(), "application/xml;charset=utf-8"),
-            }
+            Answer { status: e.status, headers: Vec::new(), body: Out::Text(e.xml(), "application/xml;charset=utf-8") }
         };
         if let Some(r) = &e.reason {
             a.headers.push(("Reason", r.clone()));
@@ -73,22 +61,17 @@ fn into_response(a: Answer) -> Response {
     let mut resp = match a.body {
         Out::Json(v) => {
             let mut r = Response::new(Body::from(v.to_string()));
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json; charset=utf-8"),
-            );
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
             r
         }
         Out::Text(t, ct) => {
             let mut r = Response::new(Body::from(t));
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
             r
         }
         Out::Empty => Response::new(Body::empty()),
     };
-    *resp.status_mut() =
-        StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() = StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (k, v) in a.headers {
         if let Ok(v) = HeaderValue::from_str(&v) {
             resp.headers_mut().insert(k, v);
@@ -101,10 +84,7 @@ fn into_response(a: Answer) -> Response {
 /// answer, which the client sees as a dropped connection.
 fn dropped() -> Response {
     let stream = futures::stream::once(async {
-        Err::<Bytes, std::io::Error>(std::io::Error::new(
-            std::io::ErrorKind::ConnectionAborted,
-            "fault: connection dropped",
-        ))
+        Err::<Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "fault: connection dropped"))
     });
     Response::new(Body::from_stream(stream))
 }
@@ -116,13 +96,7 @@ enum Fault {
     Burst,
 }
 
-async fn handle(
-    State(sh): State<Arc<Shared>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn handle(State(sh): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let path = uri.path().to_string();
     if let Some(rest) = path.strip_prefix("/_sim/") {
         return into_response(sim_endpoint(&sh, &method, rest, uri.query()));
@@ -159,11 +133,7 @@ async fn handle(
             return dropped();
         }
         Fault::Status(s) => {
-            let msg = if s == 503 {
-                "The service is temporarily unavailable."
-            } else {
-                "An error has occurred."
-            };
+            let msg = if s == 503 { "The service is temporarily unavailable." } else { "An error has occurred." };
             Answer::error(&ApiError::new(s, msg), true)
         }
         Fault::Burst => {
@@ -176,13 +146,10 @@ async fn handle(
     };
     let mut inner = sh.inner.lock();
     inner.stats.record(&pattern, answer.status);
-    let lost = method == Method::POST
-        && (200..300).contains(&answer.status)
-        && sh.config.faults.lost_post > 0.0
-        && {
-            let x: f64 = inner.fault_rng.gen();
-            x < sh.config.faults.lost_post
-        };
+    let lost = method == Method::POST && (200..300).contains(&answer.status) && sh.config.faults.lost_post > 0.0 && {
+        let x: f64 = inner.fault_rng.gen();
+        x < sh.config.faults.lost_post
+    };
     drop(inner);
     if lost {
         return dropped();
@@ -216,27 +183,14 @@ fn sim_endpoint(sh: &Shared, method: &Method, rest: &str, q: Option<&str>) -> An
 }
 
 fn form(raw: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(raw)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
+    url::form_urlencoded::parse(raw).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
 
 fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default()
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
 }
 
-fn dispatch(
-    sh: &Shared,
-    method: &Method,
-    path: &str,
-    raw_query: Option<&str>,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Answer {
+fn dispatch(sh: &Shared, method: &Method, path: &str, raw_query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Answer {
     let json_out = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -245,9 +199,7 @@ fn dispatch(
     match path {
         "/api/oauth2/auth" if method == Method::GET => return authorize(sh, raw_query, now),
         "/api/oauth2/token" if method == Method::POST => return token(sh, body, now),
-        "/api/oauth2/auth" | "/api/oauth2/token" => {
-            return Answer::error(&ApiError::new(405, "Method not allowed"), true)
-        }
+        "/api/oauth2/auth" | "/api/oauth2/token" => return Answer::error(&ApiError::new(405, "Method not allowed"), true),
         _ => {}
     }
     let Some(rest) = path.strip_prefix("/api/v1/") else {
@@ -256,10 +208,7 @@ fn dispatch(
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .unwrap_or_default()
         .to_string();
     let mut inner = sh.inner.lock();
@@ -279,41 +228,18 @@ fn dispatch(
     if div != sh.config.division {
         return Answer::error(&ApiError::new(403, "Forbidden - WrongDivision"), json_out);
     }
-    let rest = percent_encoding::percent_decode_str(rest)
-        .decode_utf8_lossy()
-        .into_owned();
-    let ep_path = rest
-        .split('(')
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches("/$count")
-        .to_string();
+    let rest = percent_encoding::percent_decode_str(rest).decode_utf8_lossy().into_owned();
+    let ep_path = rest.split('(').next().unwrap_or_default().trim_end_matches("/$count").to_string();
     if sh.config.error_budget && inner.budget.blocked(&ep_path, now) {
         return Answer::error(&ApiError::new(403, "Forbidden - The maximum number of errors for this endpoint has been exceeded. Try again later."), json_out);
     }
     let rate_headers = match inner.limiter.admit(now) {
         Admit::Ok(h) => h,
-        Admit::Throttled(h) => {
-            return Answer {
-                status: 429,
-                headers: h,
-                body: Out::Empty,
-            }
-        }
+        Admit::Throttled(h) => return Answer { status: 429, headers: h, body: Out::Empty },
     };
     let q = query::parse_query(raw_query);
     let mut answer = match q {
-        Ok(q) => match route(
-            sh,
-            &mut inner.store,
-            method,
-            &rest,
-            &q,
-            headers,
-            body,
-            json_out,
-            now,
-        ) {
+        Ok(q) => match route(sh, &mut inner.store, method, &rest, &q, headers, body, json_out, now) {
             Ok(a) => a,
             Err(e) => Answer::error(&e, json_out),
         },
@@ -329,59 +255,30 @@ fn dispatch(
 fn authorize(sh: &Shared, raw_query: Option<&str>, now: i64) -> Answer {
     let pairs = form(raw_query.unwrap_or_default().as_bytes());
     let redirect = field(&pairs, "redirect_uri");
-    if field(&pairs, "client_id") != sh.config.client_id
-        || redirect.is_empty()
-        || field(&pairs, "response_type") != "code"
-    {
-        return Answer {
-            status: 400,
-            headers: Vec::new(),
-            body: Out::Text("Bad Request".into(), "text/plain"),
-        };
+    if field(&pairs, "client_id") != sh.config.client_id || redirect.is_empty() || field(&pairs, "response_type") != "code" {
+        return Answer { status: 400, headers: Vec::new(), body: Out::Text("Bad Request".into(), "text/plain") };
     }
     let mut inner = sh.inner.lock();
     let inner = &mut *inner;
     let code = inner.oauth.code(&mut inner.store.rng, redirect, now);
-    let mut location = format!(
-        "{redirect}{}code={}",
-        if redirect.contains('?') { '&' } else { '?' },
-        url::form_urlencoded::byte_serialize(code.as_bytes()).collect::<String>()
-    );
+    let mut location = format!("{redirect}{}code={}", if redirect.contains('?') { '&' } else { '?' }, url::form_urlencoded::byte_serialize(code.as_bytes()).collect::<String>());
     let state = field(&pairs, "state");
     if !state.is_empty() {
-        location.push_str(&format!(
-            "&state={}",
-            url::form_urlencoded::byte_serialize(state.as_bytes()).collect::<String>()
-        ));
+        location.push_str(&format!("&state={}", url::form_urlencoded::byte_serialize(state.as_bytes()).collect::<String>()));
     }
-    Answer {
-        status: 302,
-        headers: vec![("Location", location)],
-        body: Out::Empty,
-    }
+    Answer { status: 302, headers: vec![("Location", location)], body: Out::Empty }
 }
 
 fn token(sh: &Shared, body: &[u8], now: i64) -> Answer {
     let pairs = form(body);
-    if field(&pairs, "client_id") != sh.config.client_id
-        || field(&pairs, "client_secret") != sh.config.client_secret
-    {
+    if field(&pairs, "client_id") != sh.config.client_id || field(&pairs, "client_secret") != sh.config.client_secret {
         return Answer::json(400, json!({"error": "invalid_client"}));
     }
     let mut inner = sh.inner.lock();
     let inner = &mut *inner;
     let t = match field(&pairs, "grant_type") {
-        "authorization_code" => inner.oauth.exchange_code(
-            &mut inner.store.rng,
-            field(&pairs, "code"),
-            field(&pairs, "redirect_uri"),
-            now,
-        ),
-        "refresh_token" => {
-            inner
-                .oauth
-                .refresh(&mut inner.store.rng, field(&pairs, "refresh_token"), now)
-        }
+        "authorization_code" => inner.oauth.exchange_code(&mut inner.store.rng, field(&pairs, "code"), field(&pairs, "redirect_uri"), now),
+        "refresh_token" => inner.oauth.refresh(&mut inner.store.rng, field(&pairs, "refresh_token"), now),
         _ => return Answer::json(400, json!({"error": "unsupported_grant_type"})),
     };
     let mut a = Answer::json(t.status, t.body);
@@ -401,28 +298,12 @@ fn me(sh: &Shared, method: &Method, json_out: bool) -> Answer {
         return Answer::error(&ApiError::new(500, "catalogue"), json_out);
     };
     let base = format!("{}/api/v1/", sh.base_url);
-    let shape = Shape {
-        select: None,
-        expand: &[],
-        base: &base,
-    };
-    let rows: Vec<Value> = inner
-        .store
-        .rows("Me")
-        .into_iter()
-        .map(|r| project(ep, r, &inner.store, &shape))
-        .collect();
+    let shape = Shape { select: None, expand: &[], base: &base };
+    let rows: Vec<Value> = inner.store.rows("Me").into_iter().map(|r| project(ep, r, &inner.store, &shape)).collect();
     if json_out {
         Answer::json(200, json!({"d": {"results": rows}}))
     } else {
-        Answer {
-            status: 200,
-            headers: Vec::new(),
-            body: Out::Text(
-                wire::atom(&rows, "Me"),
-                "application/atom+xml;type=feed;charset=utf-8",
-            ),
-        }
+        Answer { status: 200, headers: Vec::new(), body: Out::Text(wire::atom(&rows, "Me"), "application/atom+xml;type=feed;charset=utf-8") }
     }
 }
 
@@ -444,10 +325,7 @@ fn route(
     };
     let (ep_path, key, nav) = match rest.find('(') {
         Some(open) => {
-            let close = rest[open..]
-                .find(')')
-                .map(|c| open + c)
-                .ok_or_else(|| ApiError::new(400, "Bad Request - Error in query syntax."))?;
+            let close = rest[open..].find(')').map(|c| open + c).ok_or_else(|| ApiError::new(400, "Bad Request - Error in query syntax."))?;
             let key = rest[open + 1..close].to_string();
             let nav = rest[close + 1..].strip_prefix('/').map(str::to_string);
             (&rest[..open], Some(key), nav)
@@ -455,27 +333,16 @@ fn route(
         None => (rest, None, None),
     };
     let seg = ep_path.rsplit('/').next().unwrap_or_default();
-    let ep = catalog::endpoint(ep_path).ok_or_else(|| {
-        ApiError::new(404, format!("Resource not found for the segment '{seg}'."))
-    })?;
+    let ep = catalog::endpoint(ep_path).ok_or_else(|| ApiError::new(404, format!("Resource not found for the segment '{seg}'.")))?;
     let m = method.as_str();
-    if m == "PATCH"
-        || m == "MERGE"
-        || !ep.allows(m)
-        || (m == "PUT" && ep.table == "WebhookSubscriptions")
-    {
+    if m == "PATCH" || m == "MERGE" || !ep.allows(m) || (m == "PUT" && ep.table == "WebhookSubscriptions") {
         return Err(ApiError::new(405, "Method not allowed"));
     }
     let base = format!("{}/api/v1/{}/", sh.base_url, store.division);
     let key = match key {
         Some(k) => {
             let inner = k.trim_start_matches("guid").trim_matches('\'');
-            let g = uuid::Uuid::parse_str(inner).map_err(|_| {
-                ApiError::new(
-                    400,
-                    format!("Bad Request - Error in query syntax. Invalid key '{k}'."),
-                )
-            })?;
+            let g = uuid::Uuid::parse_str(inner).map_err(|_| ApiError::new(400, format!("Bad Request - Error in query syntax. Invalid key '{k}'.")))?;
             Some(g.to_string())
         }
         None => None,
@@ -484,23 +351,12 @@ fn route(
     match (m, key) {
         ("GET", None) if is_count => {
             let n = query::count(store, ep, q)?;
-            Ok(Answer {
-                status: 200,
-                headers: Vec::new(),
-                body: Out::Text(n.to_string(), "text/plain;charset=utf-8"),
-            })
+            Ok(Answer { status: 200, headers: Vec::new(), body: Out::Text(n.to_string(), "text/plain;charset=utf-8") })
         }
         ("GET", None) => {
             let page = query::read(store, ep, q, &base)?;
             if !json_out {
-                return Ok(Answer {
-                    status: 200,
-                    headers: Vec::new(),
-                    body: Out::Text(
-                        wire::atom(&page.rows, seg),
-                        "application/atom+xml;type=feed;charset=utf-8",
-                    ),
-                });
+                return Ok(Answer { status: 200, headers: Vec::new(), body: Out::Text(wire::atom(&page.rows, seg), "application/atom+xml;type=feed;charset=utf-8") });
             }
             if page.bare {
                 return Ok(Answer::json(200, json!({"d": page.rows})));
@@ -516,130 +372,59 @@ fn route(
             Ok(Answer::json(200, json!({"d": d})))
         }
         ("GET", Some(k)) => {
-            let row = store
-                .get(table, &k)
-                .ok_or_else(|| ApiError::new(404, "Object not found"))?;
+            let row = store.get(table, &k).ok_or_else(|| ApiError::new(404, "Object not found"))?;
             if let Some(nav) = nav {
-                let (_, lt, fk) = LINES.iter().find(|(c, _, _)| *c == nav).ok_or_else(|| {
-                    ApiError::new(404, format!("Resource not found for the segment '{nav}'."))
-                })?;
-                let lep =
-                    catalog::crud_endpoint_of(lt).ok_or_else(|| ApiError::new(404, "Not found"))?;
-                let shape = Shape {
-                    select: q.select.as_deref(),
-                    expand: &[],
-                    base: &base,
-                };
-                let rows: Vec<Value> = store
-                    .rows(lt)
-                    .into_iter()
-                    .filter(|l| l.data.get(*fk).and_then(Value::as_str) == Some(k.as_str()))
-                    .map(|l| project(lep, l, store, &shape))
-                    .collect();
+                let (_, lt, fk) = LINES.iter().find(|(c, _, _)| *c == nav).ok_or_else(|| ApiError::new(404, format!("Resource not found for the segment '{nav}'.")))?;
+                let lep = catalog::crud_endpoint_of(lt).ok_or_else(|| ApiError::new(404, "Not found"))?;
+                let shape = Shape { select: q.select.as_deref(), expand: &[], base: &base };
+                let rows: Vec<Value> = store.rows(lt).into_iter().filter(|l| l.data.get(*fk).and_then(Value::as_str) == Some(k.as_str())).map(|l| project(lep, l, store, &shape)).collect();
                 return Ok(Answer::json(200, json!({"d": {"results": rows}})));
             }
-            query::validate(
-                ep,
-                &Query {
-                    select: q.select.clone().or(Some(Vec::new())),
-                    expand: q.expand.clone(),
-                    ..Query::default()
-                },
-            )?;
-            let shape = Shape {
-                select: q.select.as_deref(),
-                expand: &q.expand,
-                base: &base,
-            };
+            query::validate(ep, &Query { select: q.select.clone().or(Some(Vec::new())), expand: q.expand.clone(), ..Query::default() })?;
+            let shape = Shape { select: q.select.as_deref(), expand: &q.expand, base: &base };
             let v = project(ep, row, store, &shape);
             if json_out {
                 Ok(Answer::json(200, json!({"d": v})))
             } else {
-                Ok(Answer {
-                    status: 200,
-                    headers: Vec::new(),
-                    body: Out::Text(
-                        wire::atom(&[v], seg),
-                        "application/atom+xml;type=entry;charset=utf-8",
-                    ),
-                })
+                Ok(Answer { status: 200, headers: Vec::new(), body: Out::Text(wire::atom(&[v], seg), "application/atom+xml;type=entry;charset=utf-8") })
             }
         }
         ("POST", None) if ep.kind == Kind::Crud => {
-            let value: Value = serde_json::from_slice(body).map_err(|_| {
-                ApiError::new(
-                    400,
-                    "Error processing request stream. The request body is not valid JSON.",
-                )
-            })?;
+            let value: Value = serde_json::from_slice(body).map_err(|_| ApiError::new(400, "Error processing request stream. The request body is not valid JSON."))?;
             let checked = check_body(ep, &value, Write::Post)?;
             let sent: Vec<String> = checked.keys().cloned().collect();
             let key = store.create(table, checked, now)?;
-            let row = store
-                .get(table, &key)
-                .ok_or_else(|| ApiError::new(500, "An error has occurred."))?;
-            let full = headers
-                .get("Prefer")
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|p| p.contains("return=representation"));
-            let expand: Vec<String> = LINES
-                .iter()
-                .filter(|(c, _, _)| ep.prop(c).is_some())
-                .map(|(c, _, _)| c.to_string())
-                .collect();
-            let shape = Shape {
-                select: None,
-                expand: if full { &expand } else { &[] },
-                base: &base,
-            };
+            let row = store.get(table, &key).ok_or_else(|| ApiError::new(500, "An error has occurred."))?;
+            let full = headers.get("Prefer").and_then(|v| v.to_str().ok()).is_some_and(|p| p.contains("return=representation"));
+            let expand: Vec<String> = LINES.iter().filter(|(c, _, _)| ep.prop(c).is_some()).map(|(c, _, _)| c.to_string()).collect();
+            let shape = Shape { select: None, expand: if full { &expand } else { &[] }, base: &base };
             let mut v = project(ep, row, store, &shape);
             if !full {
                 // Without `Prefer: return=representation` most properties come back empty.
                 let key_field = key_of(table);
                 if let Some(obj) = v.as_object_mut() {
                     for (k, val) in obj.iter_mut() {
-                        if k != "__metadata"
-                            && k != key_field
-                            && !sent.contains(k)
-                            && !val.is_object()
-                        {
+                        if k != "__metadata" && k != key_field && !sent.contains(k) && !val.is_object() {
                             *val = Value::Null;
                         }
                     }
                 }
             }
-            let location = v
-                .pointer("/__metadata/uri")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
+            let location = v.pointer("/__metadata/uri").and_then(Value::as_str).unwrap_or_default().to_string();
             let mut a = Answer::json(201, json!({"d": v}));
             a.headers.push(("Location", location));
             Ok(a)
         }
         ("PUT", Some(k)) => {
-            let value: Value = serde_json::from_slice(body).map_err(|_| {
-                ApiError::new(
-                    400,
-                    "Error processing request stream. The request body is not valid JSON.",
-                )
-            })?;
+            let value: Value = serde_json::from_slice(body).map_err(|_| ApiError::new(400, "Error processing request stream. The request body is not valid JSON."))?;
             let checked = check_body(ep, &value, Write::Put)?;
-            let row = store
-                .get(table, &k)
-                .ok_or_else(|| ApiError::new(404, "Object not found"))?;
+            let row = store.get(table, &k).ok_or_else(|| ApiError::new(404, "Object not found"))?;
             let status = row.data.get("Status").and_then(Value::as_i64);
             if table == "SalesOrders" && matches!(status, Some(21) | Some(45)) {
-                return Err(ApiError::new(
-                    400,
-                    "This sales order is completed or cancelled and can not be changed.",
-                ));
+                return Err(ApiError::new(400, "This sales order is completed or cancelled and can not be changed."));
             }
             if table == "SalesInvoices" && status == Some(50) {
-                return Err(ApiError::new(
-                    400,
-                    "This invoice has been processed and can not be changed.",
-                ));
+                return Err(ApiError::new(400, "This invoice has been processed and can not be changed."));
             }
             store.update(table, &k, checked, now)?;
             Ok(Answer::empty(204))

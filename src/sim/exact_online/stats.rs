@@ -25,11 +25,7 @@ impl Stats {
 
     /// The JSON of `/_sim/stats`.
     pub fn json(&self) -> Value {
-        let statuses: BTreeMap<String, u64> = self
-            .statuses
-            .iter()
-            .map(|(k, v)| (k.to_string(), *v))
-            .collect();
+        let statuses: BTreeMap<String, u64> = self.statuses.iter().map(|(k, v)| (k.to_string(), *v)).collect();
         json!({"total": self.total, "calls": self.calls, "status": statuses, "throttled": self.throttled})
     }
 }
@@ -46,13 +42,7 @@ pub fn pattern(method: &str, path: &str) -> String {
             out.push_str("{division}");
         } else if let Some(p) = seg.find('(') {
             out.push_str(&seg[..p]);
-            out.push_str(
-                if seg.contains("guid") || seg.contains("%27") || seg.contains('\'') {
-                    "(guid)"
-                } else {
-                    "(key)"
-                },
-            );
+            out.push_str(if seg.contains("guid") || seg.contains("%27") || seg.contains('\'') { "(guid)" } else { "(key)" });
         } else {
             out.push_str(seg);
         }

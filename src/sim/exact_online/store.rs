@@ -79,14 +79,7 @@ impl Store {
         seq.insert("InvoiceNumber", 26_700_000);
         seq.insert("EntryNumber", 26_800_000);
         seq.insert("AccountCode", 0);
-        Store {
-            tables: HashMap::new(),
-            rowversion: 100_000,
-            seq,
-            rng,
-            division,
-            user_id,
-        }
+        Store { tables: HashMap::new(), rowversion: 100_000, seq, rng, division, user_id }
     }
 
     /// A fresh GUID from the seeded generator.
@@ -96,10 +89,7 @@ impl Store {
 
     /// All rows of a table, in insertion order.
     pub fn rows(&self, table: &str) -> Vec<&Row> {
-        self.tables
-            .get(table)
-            .map(|t| t.values().collect())
-            .unwrap_or_default()
+        self.tables.get(table).map(|t| t.values().collect()).unwrap_or_default()
     }
 
     /// One row by key (GUIDs compared lower-case).
@@ -119,30 +109,19 @@ impl Store {
     }
 
     fn find(&self, table: &str, field: &str, value: &str) -> Option<&Row> {
-        self.tables
-            .get(table)?
-            .values()
-            .find(|r| s(r.data.get(field)).eq_ignore_ascii_case(value))
+        self.tables.get(table)?.values().find(|r| s(r.data.get(field)).eq_ignore_ascii_case(value))
     }
 
     fn put_row(&mut self, table: &'static str, data: Map<String, Value>) -> String {
         let key = s(data.get(key_of(table))).to_lowercase();
         let ts = self.bump();
-        self.tables
-            .entry(table)
-            .or_default()
-            .insert(key.clone(), Row { data, ts });
+        self.tables.entry(table).or_default().insert(key.clone(), Row { data, ts });
         key
     }
 
     /// Creates a record with the defaults and rules of Exact Online; returns its key.
     /// `now` is epoch ms. Lines inside a header body (e.g. `SalesOrderLines`) are created too.
-    pub fn create(
-        &mut self,
-        table: &'static str,
-        mut body: Map<String, Value>,
-        now: i64,
-    ) -> Result<String, ApiError> {
+    pub fn create(&mut self, table: &'static str, mut body: Map<String, Value>, now: i64) -> Result<String, ApiError> {
         let key_field = key_of(table);
         let key = match body.get(key_field).and_then(Value::as_str) {
             Some(k) if !k.is_empty() => k.to_lowercase(),
@@ -160,8 +139,7 @@ impl Store {
         let lines: Vec<(&str, &'static str, &str, Vec<Value>)> = LINES
             .iter()
             .filter_map(|(coll, lt, fk)| {
-                body.remove(*coll)
-                    .map(|v| (*coll, *lt, *fk, v.as_array().cloned().unwrap_or_default()))
+                body.remove(*coll).map(|v| (*coll, *lt, *fk, v.as_array().cloned().unwrap_or_default()))
             })
             .collect();
         self.audit(&mut body, now, true);
@@ -194,8 +172,7 @@ impl Store {
         if create {
             body.entry("Created").or_insert(json!(date(now)));
             body.entry("Creator").or_insert(json!(self.user_id));
-            body.entry("CreatorFullName")
-                .or_insert(json!("Sim Gebruiker"));
+            body.entry("CreatorFullName").or_insert(json!("Sim Gebruiker"));
         }
         if !create || !body.contains_key("Modified") {
             body.insert("Modified".into(), json!(date(now)));
@@ -206,14 +183,7 @@ impl Store {
     }
 
     fn same_address(&self, body: &Map<String, Value>) -> Option<String> {
-        let fields = [
-            "Account",
-            "Type",
-            "AddressLine1",
-            "Postcode",
-            "City",
-            "Country",
-        ];
+        let fields = ["Account", "Type", "AddressLine1", "Postcode", "City", "Country"];
         self.rows("Addresses")
             .into_iter()
             .find(|r| fields.iter().all(|f| r.data.get(*f) == body.get(*f)))
@@ -254,15 +224,11 @@ impl Store {
                 let acc = s(b.get("Account"));
                 let name = self.account_name(&acc)?;
                 b.insert("AccountName".into(), json!(name));
-                let full = [
-                    s(b.get("FirstName")),
-                    s(b.get("MiddleName")),
-                    s(b.get("LastName")),
-                ]
-                .into_iter()
-                .filter(|x| !x.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ");
+                let full = [s(b.get("FirstName")), s(b.get("MiddleName")), s(b.get("LastName"))]
+                    .into_iter()
+                    .filter(|x| !x.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 b.insert("FullName".into(), json!(full));
             }
             "Addresses" => {
@@ -281,28 +247,12 @@ impl Store {
                 }
                 let group = match b.get("ItemGroup").and_then(Value::as_str) {
                     Some(g) => self.get("ItemGroups", g).cloned(),
-                    None => self
-                        .rows("ItemGroups")
-                        .into_iter()
-                        .find(|r| {
-                            r.data.get("IsDefault") == Some(&json!(1))
-                                || r.data.get("IsDefault") == Some(&json!(true))
-                        })
-                        .cloned(),
+                    None => self.rows("ItemGroups").into_iter().find(|r| r.data.get("IsDefault") == Some(&json!(1)) || r.data.get("IsDefault") == Some(&json!(true))).cloned(),
                 };
                 if let Some(g) = group {
-                    b.insert(
-                        "ItemGroup".into(),
-                        g.data.get("ID").cloned().unwrap_or(Value::Null),
-                    );
-                    b.insert(
-                        "ItemGroupCode".into(),
-                        g.data.get("Code").cloned().unwrap_or(Value::Null),
-                    );
-                    b.insert(
-                        "ItemGroupDescription".into(),
-                        g.data.get("Description").cloned().unwrap_or(Value::Null),
-                    );
+                    b.insert("ItemGroup".into(), g.data.get("ID").cloned().unwrap_or(Value::Null));
+                    b.insert("ItemGroupCode".into(), g.data.get("Code").cloned().unwrap_or(Value::Null));
+                    b.insert("ItemGroupDescription".into(), g.data.get("Description").cloned().unwrap_or(Value::Null));
                 } else if b.contains_key("ItemGroup") {
                     return Err(bad("ItemGroup not found"));
                 }
@@ -320,10 +270,7 @@ impl Store {
                         b.insert(f.into(), json!(by));
                     }
                 }
-                for (f, nf) in [
-                    ("DeliverTo", "DeliverToName"),
-                    ("InvoiceTo", "InvoiceToName"),
-                ] {
+                for (f, nf) in [("DeliverTo", "DeliverToName"), ("InvoiceTo", "InvoiceToName")] {
                     let id = s(b.get(f));
                     let n = self.account_name(&id)?;
                     b.insert(nf.into(), json!(n));
@@ -379,12 +326,7 @@ impl Store {
                     .get(header_table, &s(b.get(fk)))
                     .map(|r| r.data.clone())
                     .ok_or_else(|| bad(format!("{fk} not found")))?;
-                let n = self
-                    .rows(table)
-                    .iter()
-                    .filter(|r| r.data.get(fk) == b.get(fk))
-                    .count()
-                    + 1;
+                let n = self.rows(table).iter().filter(|r| r.data.get(fk) == b.get(fk)).count() + 1;
                 b.entry("LineNumber").or_insert(json!(n));
                 self.line_rules(table, b, &header)?;
             }
@@ -394,32 +336,20 @@ impl Store {
     }
 
     fn vat_rate(&self, code: &str) -> f64 {
-        self.find("VATCodes", "Code", code)
-            .map(|r| num(r.data.get("Percentage")))
-            .unwrap_or(0.21)
+        self.find("VATCodes", "Code", code).map(|r| num(r.data.get("Percentage"))).unwrap_or(0.21)
     }
 
-    fn line_rules(
-        &self,
-        table: &str,
-        l: &mut Map<String, Value>,
-        header: &Map<String, Value>,
-    ) -> Result<(), ApiError> {
+    fn line_rules(&self, table: &str, l: &mut Map<String, Value>, header: &Map<String, Value>) -> Result<(), ApiError> {
         if table == "SalesEntryLines" {
             let amount = num(l.get("AmountFC"));
             let code = s(l.get("VATCode"));
             if !code.is_empty() && !l.contains_key("VATAmountFC") {
-                l.insert(
-                    "VATAmountFC".into(),
-                    json!(round2(amount * self.vat_rate(&code))),
-                );
+                l.insert("VATAmountFC".into(), json!(round2(amount * self.vat_rate(&code))));
             }
             return Ok(());
         }
         let item_id = s(l.get("Item"));
-        let item = self
-            .get("Items", &item_id)
-            .ok_or_else(|| bad(format!("Item not found: {item_id}")))?;
+        let item = self.get("Items", &item_id).ok_or_else(|| bad(format!("Item not found: {item_id}")))?;
         let qty = l.get("Quantity").map(|v| num(Some(v))).unwrap_or(1.0);
         let price = match l.get("UnitPrice") {
             Some(v) if !v.is_null() => num(Some(v)),
@@ -439,31 +369,18 @@ impl Store {
         l.insert("AmountFC".into(), json!(amount));
         l.insert("AmountDC".into(), json!(amount));
         l.insert("VATCode".into(), json!(vat_code));
-        l.insert(
-            "ItemCode".into(),
-            item.data.get("Code").cloned().unwrap_or(Value::Null),
-        );
-        l.insert(
-            "ItemDescription".into(),
-            item.data.get("Description").cloned().unwrap_or(Value::Null),
-        );
-        l.entry("Description")
-            .or_insert(item.data.get("Description").cloned().unwrap_or(Value::Null));
-        l.entry("UnitCode")
-            .or_insert(item.data.get("Unit").cloned().unwrap_or(Value::Null));
+        l.insert("ItemCode".into(), item.data.get("Code").cloned().unwrap_or(Value::Null));
+        l.insert("ItemDescription".into(), item.data.get("Description").cloned().unwrap_or(Value::Null));
+        l.entry("Description").or_insert(item.data.get("Description").cloned().unwrap_or(Value::Null));
+        l.entry("UnitCode").or_insert(item.data.get("Unit").cloned().unwrap_or(Value::Null));
         match table {
             "SalesOrderLines" => {
                 l.insert("VATAmount".into(), json!(vat));
-                l.insert(
-                    "OrderNumber".into(),
-                    header.get("OrderNumber").cloned().unwrap_or(Value::Null),
-                );
+                l.insert("OrderNumber".into(), header.get("OrderNumber").cloned().unwrap_or(Value::Null));
                 for f in ["OrderStatus", "DeliveryStatus", "InvoiceStatus"] {
-                    l.entry(f)
-                        .or_insert(header.get("Status").cloned().unwrap_or(json!(12)));
+                    l.entry(f).or_insert(header.get("Status").cloned().unwrap_or(json!(12)));
                 }
-                l.entry("DeliveryDate")
-                    .or_insert(header.get("DeliveryDate").cloned().unwrap_or(Value::Null));
+                l.entry("DeliveryDate").or_insert(header.get("DeliveryDate").cloned().unwrap_or(Value::Null));
             }
             _ => {
                 l.insert("VATAmountFC".into(), json!(vat));
@@ -475,10 +392,7 @@ impl Store {
                         .get("GLRevenue")
                         .filter(|v| !v.is_null())
                         .cloned()
-                        .or_else(|| {
-                            self.find("GLAccounts", "Code", "8000")
-                                .and_then(|r| r.data.get("ID").cloned())
-                        });
+                        .or_else(|| self.find("GLAccounts", "Code", "8000").and_then(|r| r.data.get("ID").cloned()));
                     l.insert("GLAccount".into(), gl.unwrap_or(Value::Null));
                 }
             }
@@ -490,37 +404,15 @@ impl Store {
     fn recompute(&mut self, table: &str, key: &str, now: i64) {
         let (header_table, key) = match table {
             "SalesOrderLines" | "SalesInvoiceLines" | "SalesEntryLines" => {
-                let fk = LINES
-                    .iter()
-                    .find(|(_, lt, _)| *lt == table)
-                    .map(|(_, _, fk)| *fk)
-                    .unwrap_or("ID");
-                let Some(h) = self
-                    .get(table, key)
-                    .and_then(|r| r.data.get(fk))
-                    .and_then(Value::as_str)
-                else {
-                    return;
-                };
+                let fk = LINES.iter().find(|(_, lt, _)| *lt == table).map(|(_, _, fk)| *fk).unwrap_or("ID");
+                let Some(h) = self.get(table, key).and_then(|r| r.data.get(fk)).and_then(Value::as_str) else { return };
                 let h = h.to_string();
-                (
-                    LINES
-                        .iter()
-                        .position(|(_, lt, _)| *lt == table)
-                        .map(|i| ["SalesOrders", "SalesInvoices", "SalesEntries"][i])
-                        .unwrap_or(""),
-                    h,
-                )
+                (LINES.iter().position(|(_, lt, _)| *lt == table).map(|i| ["SalesOrders", "SalesInvoices", "SalesEntries"][i]).unwrap_or(""), h)
             }
             t => (t, key.to_string()),
         };
         let Some((_, lt, fk)) = LINES.iter().find(|(_, lt, _)| {
-            matches!(
-                (header_table, *lt),
-                ("SalesOrders", "SalesOrderLines")
-                    | ("SalesInvoices", "SalesInvoiceLines")
-                    | ("SalesEntries", "SalesEntryLines")
-            )
+            matches!((header_table, *lt), ("SalesOrders", "SalesOrderLines") | ("SalesInvoices", "SalesInvoiceLines") | ("SalesEntries", "SalesEntryLines"))
         }) else {
             return;
         };
@@ -534,11 +426,7 @@ impl Store {
         }
         let ts = self.bump();
         let user = self.user_id.clone();
-        if let Some(row) = self
-            .tables
-            .get_mut(header_table)
-            .and_then(|t| t.get_mut(&key))
-        {
+        if let Some(row) = self.tables.get_mut(header_table).and_then(|t| t.get_mut(&key)) {
             let d = &mut row.data;
             match header_table {
                 "SalesOrders" => {
@@ -565,13 +453,7 @@ impl Store {
     }
 
     /// Merges `changes` into a record (the caller checked which fields may change).
-    pub fn update(
-        &mut self,
-        table: &'static str,
-        key: &str,
-        changes: Map<String, Value>,
-        now: i64,
-    ) -> Result<(), ApiError> {
+    pub fn update(&mut self, table: &'static str, key: &str, changes: Map<String, Value>, now: i64) -> Result<(), ApiError> {
         let key = key.to_lowercase();
         let Some(current) = self.get(table, &key).map(|r| r.data.clone()) else {
             return Err(ApiError::new(404, "Object not found"));
@@ -580,13 +462,7 @@ impl Store {
         let mut new_lines = Vec::new();
         for (k, v) in changes {
             if let Some((_, lt, fk)) = LINES.iter().find(|(c, _, _)| *c == k) {
-                new_lines.extend(
-                    v.as_array()
-                        .cloned()
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|l| (*lt, *fk, l)),
-                );
+                new_lines.extend(v.as_array().cloned().unwrap_or_default().into_iter().map(|l| (*lt, *fk, l)));
                 continue;
             }
             merged.insert(k, v);
@@ -594,11 +470,7 @@ impl Store {
         if table == "Accounts" {
             if let Some(c) = merged.get("Code").and_then(Value::as_str) {
                 let padded = pad_code(c);
-                if self
-                    .rows("Accounts")
-                    .iter()
-                    .any(|r| s(r.data.get("Code")) == padded && s(r.data.get("ID")) != key)
-                {
+                if self.rows("Accounts").iter().any(|r| s(r.data.get("Code")) == padded && s(r.data.get("ID")) != key) {
                     return Err(bad(format!("Code {} already exists", padded.trim())));
                 }
                 merged.insert("Code".into(), json!(padded));
@@ -608,15 +480,11 @@ impl Store {
             describe_status(&mut merged);
         }
         if table == "Contacts" {
-            let full = [
-                s(merged.get("FirstName")),
-                s(merged.get("MiddleName")),
-                s(merged.get("LastName")),
-            ]
-            .into_iter()
-            .filter(|x| !x.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
+            let full = [s(merged.get("FirstName")), s(merged.get("MiddleName")), s(merged.get("LastName"))]
+                .into_iter()
+                .filter(|x| !x.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
             merged.insert("FullName".into(), json!(full));
         }
         self.audit(&mut merged, now, false);
@@ -638,10 +506,7 @@ impl Store {
                 }
             }
         }
-        if matches!(
-            table,
-            "SalesOrderLines" | "SalesInvoiceLines" | "SalesEntryLines"
-        ) {
+        if matches!(table, "SalesOrderLines" | "SalesInvoiceLines" | "SalesEntryLines") {
             self.recompute(table, &key, now);
         }
         Ok(())
@@ -650,34 +515,17 @@ impl Store {
     /// Deletes a record (and the lines of a header), leaving `sync/Deleted` tombstones.
     pub fn delete(&mut self, table: &'static str, key: &str, now: i64) -> Result<(), ApiError> {
         let key = key.to_lowercase();
-        let Some(row) = self
-            .tables
-            .get_mut(table)
-            .and_then(|t| t.shift_remove(&key))
-        else {
+        let Some(row) = self.tables.get_mut(table).and_then(|t| t.shift_remove(&key)) else {
             return Err(ApiError::new(404, "Object not found"));
         };
         self.tombstone(table, &key, now);
-        let fk_of_line = LINES
-            .iter()
-            .find(|(_, lt, _)| *lt == table)
-            .map(|(_, _, fk)| *fk);
+        let fk_of_line = LINES.iter().find(|(_, lt, _)| *lt == table).map(|(_, _, fk)| *fk);
         for (_, lt, fk) in LINES {
-            let header_of = matches!(
-                (table, *lt),
-                ("SalesOrders", "SalesOrderLines")
-                    | ("SalesInvoices", "SalesInvoiceLines")
-                    | ("SalesEntries", "SalesEntryLines")
-            );
+            let header_of = matches!((table, *lt), ("SalesOrders", "SalesOrderLines") | ("SalesInvoices", "SalesInvoiceLines") | ("SalesEntries", "SalesEntryLines"));
             if !header_of {
                 continue;
             }
-            let ids: Vec<String> = self
-                .rows(lt)
-                .iter()
-                .filter(|r| s(r.data.get(*fk)) == key)
-                .map(|r| s(r.data.get("ID")))
-                .collect();
+            let ids: Vec<String> = self.rows(lt).iter().filter(|r| s(r.data.get(*fk)) == key).map(|r| s(r.data.get("ID"))).collect();
             for id in ids {
                 if let Some(t) = self.tables.get_mut(lt) {
                     t.shift_remove(&id);
@@ -697,9 +545,7 @@ impl Store {
     }
 
     fn tombstone(&mut self, table: &str, key: &str, now: i64) {
-        let Some(code) = catalog::deleted_entity_type(table) else {
-            return;
-        };
+        let Some(code) = catalog::deleted_entity_type(table) else { return };
         let id = self.guid();
         let user = self.user_id.clone();
         let row = json!({"ID": id, "EntityKey": key, "EntityType": code, "DeletedBy": user,
@@ -743,7 +589,5 @@ fn describe_status(b: &mut Map<String, Value>) {
 /// A random, lower-case, hyphenated GUID.
 pub fn new_guid(rng: &mut ChaCha8Rng) -> String {
     let bytes: [u8; 16] = rng.gen();
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string()
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
 }

@@ -25,11 +25,7 @@ pub struct ApiError {
 impl ApiError {
     /// A new error without `Reason`.
     pub fn new(status: u16, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            message: message.into(),
-            reason: None,
-        }
+        ApiError { status, message: message.into(), reason: None }
     }
 
     /// The JSON body `{"error":{"code":"","message":{"lang":"","value":"..."}}}`.
@@ -51,11 +47,7 @@ pub fn key_segment(ep: &Endpoint, row: &Row) -> String {
     if ep.key == "Timestamp" {
         format!("({}L)", row.ts)
     } else {
-        let k = row
-            .data
-            .get(key_of(ep.table))
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let k = row.data.get(key_of(ep.table)).and_then(Value::as_str).unwrap_or_default();
         format!("(guid'{k}')")
     }
 }
@@ -75,40 +67,22 @@ pub struct Shape<'a> {
 pub fn project(ep: &Endpoint, row: &Row, store: &Store, shape: &Shape) -> Value {
     let uri = format!("{}{}{}", shape.base, ep.path, key_segment(ep, row));
     let mut out = Map::new();
-    out.insert(
-        "__metadata".into(),
-        json!({"uri": uri, "type": ep.type_name}),
-    );
+    out.insert("__metadata".into(), json!({"uri": uri, "type": ep.type_name}));
     let wanted = |name: &str| match shape.select {
         None => true,
-        Some(sel) => sel
-            .iter()
-            .any(|s| s == "*" || s == name || s.split('/').next() == Some(name)),
+        Some(sel) => sel.iter().any(|s| s == "*" || s == name || s.split('/').next() == Some(name)),
     };
     for p in ep.props.iter().filter(|p| p.get && wanted(&p.name)) {
         let v = if p.is_collection() {
             match LINES.iter().find(|(c, _, _)| *c == p.name) {
                 Some((coll, lt, fk)) if shape.expand.iter().any(|e| e == coll) => {
                     let line_ep = catalog::crud_endpoint_of(lt);
-                    let key = row
-                        .data
-                        .get(key_of(ep.table))
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
+                    let key = row.data.get(key_of(ep.table)).and_then(Value::as_str).unwrap_or_default();
                     let sub: Vec<String> = shape
                         .select
-                        .map(|sel| {
-                            sel.iter()
-                                .filter_map(|s| s.strip_prefix(&format!("{coll}/")))
-                                .map(str::to_string)
-                                .collect()
-                        })
+                        .map(|sel| sel.iter().filter_map(|s| s.strip_prefix(&format!("{coll}/"))).map(str::to_string).collect())
                         .unwrap_or_default();
-                    let sub_shape = Shape {
-                        select: if sub.is_empty() { None } else { Some(&sub) },
-                        expand: &[],
-                        base: shape.base,
-                    };
+                    let sub_shape = Shape { select: if sub.is_empty() { None } else { Some(&sub) }, expand: &[], base: shape.base };
                     let results: Vec<Value> = match line_ep {
                         Some(lep) => store
                             .rows(lt)
@@ -126,10 +100,7 @@ pub fn project(ep: &Endpoint, row: &Row, store: &Store, shape: &Shape) -> Value 
             // Edm.Int64 travels as a string in OData v2 verbose JSON.
             json!(row.ts.to_string())
         } else if p.name == "ID" && !row.data.contains_key("ID") {
-            row.data
-                .get(key_of(ep.table))
-                .cloned()
-                .unwrap_or(Value::Null)
+            row.data.get(key_of(ep.table)).cloned().unwrap_or(Value::Null)
         } else if p.name == "Division" {
             json!(store.division)
         } else {
@@ -141,10 +112,7 @@ pub fn project(ep: &Endpoint, row: &Row, store: &Store, shape: &Shape) -> Value 
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// Renders JSON rows as an Atom feed (`feed/entry/content/m:properties`, `d:` fields), the
@@ -155,14 +123,8 @@ pub fn atom(rows: &[Value], title: &str) -> String {
     );
     x.push_str(&format!("<title type=\"text\">{}</title>", escape(title)));
     for r in rows {
-        let id = r
-            .pointer("/__metadata/uri")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        x.push_str(&format!(
-            "<entry><id>{}</id><content type=\"application/xml\"><m:properties>",
-            escape(id)
-        ));
+        let id = r.pointer("/__metadata/uri").and_then(Value::as_str).unwrap_or_default();
+        x.push_str(&format!("<entry><id>{}</id><content type=\"application/xml\"><m:properties>", escape(id)));
         if let Some(obj) = r.as_object() {
             for (k, v) in obj.iter().filter(|(k, _)| !k.starts_with("__")) {
                 match v {

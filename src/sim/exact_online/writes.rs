@@ -24,15 +24,9 @@ fn bad(msg: impl Into<String>) -> ApiError {
 }
 
 /// Checks a JSON body against the endpoint and returns it with values normalised.
-pub fn check_body(
-    ep: &Endpoint,
-    body: &Value,
-    mode: Write,
-) -> Result<Map<String, Value>, ApiError> {
+pub fn check_body(ep: &Endpoint, body: &Value, mode: Write) -> Result<Map<String, Value>, ApiError> {
     let Some(obj) = body.as_object() else {
-        return Err(bad(
-            "Error processing request stream. The request body must be a JSON object.",
-        ));
+        return Err(bad("Error processing request stream. The request body must be a JSON object."));
     };
     let mut out = Map::new();
     for (k, v) in obj {
@@ -51,38 +45,20 @@ pub fn check_body(
             Write::Trusted => true,
         };
         if !writable {
-            return Err(bad(format!(
-                "Property '{k}' is read-only and can not be set on {}.",
-                if mode == Write::Put {
-                    "update"
-                } else {
-                    "create"
-                }
-            )));
+            return Err(bad(format!("Property '{k}' is read-only and can not be set on {}.", if mode == Write::Put { "update" } else { "create" })));
         }
         if p.is_collection() {
             let Some((_, lt, _)) = LINES.iter().find(|(c, _, _)| *c == p.name) else {
-                return Err(bad(format!(
-                    "Property '{k}' can not be written through this endpoint."
-                )));
+                return Err(bad(format!("Property '{k}' can not be written through this endpoint.")));
             };
             let Some(items) = v.as_array() else {
-                return Err(bad(format!(
-                    "Error processing request stream. '{k}' must be an array."
-                )));
+                return Err(bad(format!("Error processing request stream. '{k}' must be an array.")));
             };
-            let line_ep =
-                catalog::crud_endpoint_of(lt).ok_or_else(|| bad("line endpoint missing"))?;
+            let line_ep = catalog::crud_endpoint_of(lt).ok_or_else(|| bad("line endpoint missing"))?;
             let lines: Result<Vec<Value>, ApiError> = items
                 .iter()
                 .map(|l| {
-                    let line_mode = if mode == Write::Trusted {
-                        Write::Trusted
-                    } else if mode == Write::Put && l.get("ID").is_some() {
-                        Write::Put
-                    } else {
-                        Write::Line
-                    };
+                    let line_mode = if mode == Write::Trusted { Write::Trusted } else if mode == Write::Put && l.get("ID").is_some() { Write::Put } else { Write::Line };
                     check_body(line_ep, l, line_mode).map(Value::Object)
                 })
                 .collect();
@@ -111,9 +87,7 @@ pub fn check_body(
 }
 
 fn convert(k: &str, ty: &str, v: &Value) -> Result<Value, ApiError> {
-    let invalid = || {
-        bad(format!("Error processing request stream. The property '{k}' has an invalid value for type '{ty}'."))
-    };
+    let invalid = || bad(format!("Error processing request stream. The property '{k}' has an invalid value for type '{ty}'."));
     if v.is_null() {
         return Ok(Value::Null);
     }
@@ -124,11 +98,7 @@ fn convert(k: &str, ty: &str, v: &Value) -> Result<Value, ApiError> {
         }
         "Edm.DateTime" => {
             let s = v.as_str().ok_or_else(invalid)?;
-            if let Some(ms) = s
-                .strip_prefix("/Date(")
-                .and_then(|r| r.strip_suffix(")/"))
-                .and_then(|m| m.parse::<i64>().ok())
-            {
+            if let Some(ms) = s.strip_prefix("/Date(").and_then(|r| r.strip_suffix(")/")).and_then(|m| m.parse::<i64>().ok()) {
                 json!(date(ms))
             } else {
                 json!(date(parse_datetime(s).ok_or_else(invalid)?))
