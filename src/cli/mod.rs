@@ -4,7 +4,15 @@
 //! configuration is invalid.
 
 pub mod auth;
+pub mod explain;
+pub mod map;
+pub mod output;
+pub mod schema;
+pub mod validate;
 pub mod sim;
+pub mod fetch;
+pub mod functions;
+pub mod eval;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,15 +36,48 @@ pub struct Cli {
 pub enum Command {
     /// Connect exflow to a system that needs a login (`exflow auth exact-online`).
     Auth(auth::AuthArgs),
+    /// Check pipelines, tables, scripts and exflow.yaml; exit 2 on any error.
+    Validate(validate::ValidateArgs),
+    /// Show the entity catalogue of a system.
+    Schema(schema::SchemaArgs),
+    /// Explain a diagnostic code.
+    Explain(explain::ExplainArgs),
+    /// Apply a pipeline's map to exported records (JSON or JSON lines).
+    Map(map::MapArgs),
     /// Run the Exact Online (and Exact Globe) simulators until Ctrl-C.
     Sim(sim::SimArgs),
+    /// Read records straight from a system (`exflow fetch exact_globe Account --top 5`).
+    Fetch(fetch::FetchArgs),
+    /// List the mapping language's functions with an example each.
+    Functions(functions::FunctionsArgs),
+    /// Evaluate a mapping expression over JSON records.
+    Eval(eval::EvalArgs),
 }
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    init_tracing();
     let cli = Cli::parse();
     match cli.command {
         Command::Auth(args) => auth::run(args),
+        Command::Validate(a) => validate::run(a),
+        Command::Schema(a) => schema::run(a),
+        Command::Explain(a) => explain::run(a),
+        Command::Map(a) => map::run(a),
         Command::Sim(args) => sim::run(args),
+        Command::Fetch(args) => fetch::run(args),
+        Command::Functions(a) => functions::run(a),
+        Command::Eval(args) => eval::run(args),
     }
+}
+
+/// Logs to stderr, `EXFLOW_LOG` (or `RUST_LOG`) picks the level; quiet by default.
+fn init_tracing() {
+    let filter = std::env::var("EXFLOW_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "warn".to_string());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .try_init();
 }

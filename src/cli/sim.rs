@@ -1,5 +1,6 @@
 //! `exflow sim`: starts the simulators, prints one line per server and runs until Ctrl-C.
 
+use crate::sim::exact_globe::{self, GlobeSim, GlobeSimConfig};
 use crate::sim::exact_online::{Faults, OnlineSim, OnlineSimConfig};
 use clap::Args;
 use std::net::SocketAddr;
@@ -42,12 +43,119 @@ pub struct SimArgs {
     /// Print a ready access and refresh token on stderr (they are secrets: not on stdout).
     #[arg(long)]
     pub print_tokens: bool,
+    /// The Exact Globe simulator's options.
+    #[command(flatten)]
+    pub globe: GlobeArgs,
+}
+
+/// Options of the Exact Globe simulator (`--globe-...` where a name is taken by Exact Online).
+#[derive(Debug, Args)]
+pub struct GlobeArgs {
+    /// Address of the Exact Globe simulator (the Entity Services' usual REST port is 8020).
+    #[arg(
+        long = "globe",
+        id = "globe",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8020"
+    )]
+    pub addr: SocketAddr,
+    /// Seed of the Exact Globe data and faults (default: --seed).
+    #[arg(long = "globe-seed", id = "globe_seed", value_name = "SEED")]
+    pub seed: Option<u64>,
+    /// Folder of `<Entity>.json` arrays (Globe entity names) loaded after the generated data.
+    #[arg(long = "globe-fixtures", id = "globe_fixtures", value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
+    /// Items to generate per administration.
+    #[arg(
+        long = "globe-items",
+        id = "globe_items",
+        value_name = "N",
+        default_value_t = 20
+    )]
+    pub items: usize,
+    /// Debtors to generate per administration.
+    #[arg(
+        long = "globe-debtors",
+        id = "globe_debtors",
+        value_name = "N",
+        default_value_t = 12
+    )]
+    pub debtors: usize,
+    /// User for NTLM and Basic authentication.
+    #[arg(
+        long = "globe-user",
+        id = "globe_user",
+        value_name = "USER",
+        default_value = "exflow"
+    )]
+    pub user: String,
+    /// Its password (read from EXFLOW_GLOBE_PASSWORD when set).
+    #[arg(
+        long = "globe-password",
+        id = "globe_password",
+        value_name = "PASSWORD",
+        env = "EXFLOW_GLOBE_PASSWORD",
+        default_value = "exflow",
+        hide_env_values = true
+    )]
+    pub password: String,
+    /// An administration as `SERVER/DATABASE` (repeatable; the first is the default one).
+    #[arg(
+        long = "globe-admin",
+        id = "globe_admin",
+        value_name = "SERVER/DATABASE",
+        default_value = "localhost/500"
+    )]
+    pub admins: Vec<String>,
+    /// Fault injection, e.g. `latency=50ms,status503=0.1,restart=0.01,locked=0.05,drop=0.05,lost_post=0.1`.
+    #[arg(
+        long = "globe-faults",
+        id = "globe_faults",
+        value_name = "SPEC",
+        default_value = ""
+    )]
+    pub faults: String,
+}
+
+impl GlobeArgs {
+    /// The simulator configuration these options describe.
+    pub fn config(&self, default_seed: u64) -> Result<GlobeSimConfig, String> {
+        let faults: exact_globe::Faults = self
+            .faults
+            .parse()
+            .map_err(|e| format!("--globe-faults: {e}"))?;
+        let mut administrations = Vec::new();
+        for a in &self.admins {
+            let (server, database) = a
+                .rsplit_once('/')
+                .filter(|(s, d)| !s.is_empty() && !d.is_empty())
+                .ok_or_else(|| format!("--globe-admin '{a}' is not SERVER/DATABASE"))?;
+            administrations.push((server.to_string(), database.to_string()));
+        }
+        Ok(GlobeSimConfig {
+            seed: self.seed.unwrap_or(default_seed),
+            fixtures: self.fixtures.clone(),
+            user: self.user.clone(),
+            password: self.password.clone(),
+            administrations,
+            faults,
+            items: self.items,
+            debtors: self.debtors,
+        })
+    }
 }
 
 /// Runs the command.
 pub fn run(args: SimArgs) -> ExitCode {
     let faults: Faults = match args.faults.parse() {
         Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(super::EXIT_INVALID);
+        }
+    };
+    let globe_config = match args.globe.config(args.seed) {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(super::EXIT_INVALID);
@@ -82,6 +190,20 @@ pub fn run(args: SimArgs) -> ExitCode {
             }
         };
         println!("exact_online {}", online.base_url());
+        let globe = match GlobeSim::start(globe_config, args.globe.addr).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: cannot start the Exact Globe simulator on {}: {e}", args.globe.addr);
+                online.shutdown().await;
+                return ExitCode::from(super::EXIT_FAILED);
+            }
+        };
+        println!("exact_globe {}", globe.base_url());
+        eprintln!(
+            "exact_globe: administrations {}; user {} (NTLM or Basic); test hooks /_sim/stats, /_sim/reset, /_sim/restart",
+            args.globe.admins.join(", "),
+            args.globe.user
+        );
         eprintln!(
             "exact_online: division {}, client id {client_id}; authorize at {}/api/oauth2/auth?client_id={client_id}&redirect_uri=...&response_type=code",
             online.division(),
@@ -96,6 +218,7 @@ pub fn run(args: SimArgs) -> ExitCode {
             eprintln!("error: cannot wait for Ctrl-C: {e}");
         }
         online.shutdown().await;
+        globe.shutdown().await;
         ExitCode::SUCCESS
     })
 }

@@ -113,7 +113,7 @@ impl std::fmt::Display for ErrorCode {
 
 /// A problem found in an expression before it runs.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{code}: {message}")]
+#[error("{message}")]
 pub struct LangError {
     /// The stable code.
     pub code: ErrorCode,
@@ -165,4 +165,25 @@ pub fn did_you_mean<S: AsRef<str>>(name: &str, candidates: &[S]) -> Option<Strin
         }
     }
     best.map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+impl miette::Diagnostic for LangError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(self.code.as_str()))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h.as_str()) as Box<dyn std::fmt::Display + 'a>)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let len = self.span.end.saturating_sub(self.span.start);
+        Some(Box::new(std::iter::once(miette::LabeledSpan::new(
+            Some(self.message.clone()),
+            self.span.start,
+            len,
+        ))))
+    }
 }

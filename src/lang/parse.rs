@@ -109,7 +109,7 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> LangError {
     expected.sort_unstable();
     expected.dedup();
     let found_text = if found.is_empty() {
-        "the end of the expression".to_string()
+        "end of the expression".to_string()
     } else {
         format!("`{found}`")
     };
@@ -119,7 +119,15 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> LangError {
         format!("unexpected {found_text}, expected {}", expected.join(" or "))
     };
     let help = syntax_hint(src, pos, rest);
-    LangError::new(ErrorCode::Syntax, Span::new(pos, pos + found_len), message).with_help_opt(help)
+    // At the end of the text, point at the last thing written rather than at nothing.
+    let span = if found_len == 0 {
+        let trimmed = src.trim_end().len();
+        let last = src[..trimmed].chars().next_back().map(char::len_utf8).unwrap_or(0);
+        Span::new(trimmed - last, trimmed)
+    } else {
+        Span::new(pos, pos + found_len)
+    };
+    LangError::new(ErrorCode::Syntax, span, message).with_help_opt(help)
 }
 
 fn syntax_hint(src: &str, pos: usize, rest: &str) -> Option<String> {

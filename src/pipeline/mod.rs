@@ -1,1 +1,21 @@
-//! pipeline
+//! Pipeline files: YAML read with a position for every value, checked against the entity
+//! catalogue, expressions compiled, into [`Pipeline`]s the engine runs.
+//!
+//! Stages, one file each: `source` (files and positions) -> `yaml` (spanned reading) ->
+//! `def` (the file as written) -> `compile` (check and compile) -> `model` (what runs);
+//! `project` ties `exflow.yaml`, tables, scripts and pipelines together.
+//! May use: `lang`, `schema`. Never HTTP or state.
+
+pub mod apply;
+mod compile;
+pub mod def;
+pub mod diagnostic;
+pub mod model;
+pub mod project;
+pub mod source;
+pub mod yaml;
+
+pub use compile::Scope;
+pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use model::*;
+pub use project::{check_source, load, load_project, GlobeConnection, OnlineConnection, Project, ProjectConfig};

@@ -1,0 +1,53 @@
+//! How commands print: `--format text|json`, and diagnostics fancy on a terminal, plain when
+//! piped.
+
+use crate::pipeline::Diagnostics;
+use clap::ValueEnum;
+use std::io::IsTerminal;
+
+/// Output format of commands a CI job reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Format {
+    /// For people.
+    #[default]
+    Text,
+    /// For programs.
+    Json,
+}
+
+/// Prints diagnostics: miette's graphical report on a terminal, its plain narratable form
+/// otherwise, or one JSON document.
+pub fn print_diagnostics(diags: &Diagnostics, format: Format) {
+    match format {
+        Format::Json => {
+            let list: Vec<serde_json::Value> = diags.0.iter().map(|d| d.to_json()).collect();
+            let doc = serde_json::json!({
+                "errors": diags.error_count(),
+                "warnings": diags.warning_count(),
+                "diagnostics": list,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+        Format::Text => {
+            let fancy = std::io::stderr().is_terminal();
+            for d in &diags.0 {
+                eprintln!("{}", render(d, fancy));
+            }
+        }
+    }
+}
+
+/// Renders one miette diagnostic.
+pub fn render(d: &dyn miette::Diagnostic, fancy: bool) -> String {
+    let mut out = String::new();
+    let result = if fancy {
+        miette::GraphicalReportHandler::new().render_report(&mut out, d)
+    } else {
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .render_report(&mut out, d)
+    };
+    if result.is_err() {
+        out = d.to_string();
+    }
+    out
+}

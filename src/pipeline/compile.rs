@@ -1,0 +1,412 @@
+//! Checking a pipeline against the catalogue and compiling its expressions: every error at
+//! once, each at its own line and column.
+
+use super::def::{MatchDef, PipelineDef};
+use super::diagnostic::{Diagnostic, Diagnostics};
+use super::model::*;
+use super::source::{ExprSource, Loc};
+use super::yaml::Spanned;
+use crate::connectors::System;
+use crate::lang::ast::ExprKind;
+use crate::lang::{self, CheckEnv, LangError, Program, Type};
+use crate::schema::{self, shape, Entity, FieldType};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What expressions may refer to besides the record: the project's vars, tables and scripts.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Known variable names (project and pipeline).
+    pub vars: BTreeSet<String>,
+    /// Known mapping tables.
+    pub tables: BTreeSet<String>,
+    /// rhai functions and their arity.
+    pub scripts: BTreeMap<String, usize>,
+}
+
+struct Ctx<'a> {
+    diags: &'a mut Diagnostics,
+    scope: &'a Scope,
+}
+
+impl Ctx<'_> {
+    fn push_lang(&mut self, src: &ExprSource, errors: Vec<LangError>) {
+        for e in errors {
+            let loc = src.loc(e.span.start..e.span.end);
+            let mut d = Diagnostic::error(e.code.as_str(), loc, e.message.clone());
+            d.help = e.help.clone();
+            d.label = "here".to_string();
+            self.diags.push(d);
+        }
+    }
+
+    /// Parses, checks and compiles one expression; returns its type and program.
+    fn expr(&mut self, src: &ExprSource, root: &Type, bindings: &[(String, Type)]) -> Option<(Type, Program, lang::Expr)> {
+        let ast = match lang::parse(&src.text) {
+            Ok(a) => a,
+            Err(errs) => {
+                self.push_lang(src, errs);
+                return None;
+            }
+        };
+        let env = CheckEnv {
+            root: root.clone(),
+            bindings: bindings.to_vec(),
+            vars: Some(self.scope.vars.clone()),
+            tables: Some(self.scope.tables.clone()),
+            scripts: self.scope.scripts.clone(),
+        };
+        let (ty, errs) = lang::check(&ast, &env);
+        if !errs.is_empty() {
+            self.push_lang(src, errs);
+            return None;
+        }
+        match lang::compile(&ast) {
+            Ok(p) => Some((ty, p, ast)),
+            Err(errs) => {
+                self.push_lang(src, errs);
+                None
+            }
+        }
+    }
+}
+
+fn system(ctx: &mut Ctx, s: &Spanned<String>) -> Option<System> {
+    let sys = System::parse(&s.value);
+    if sys.is_none() {
+        ctx.diags.push(Diagnostic::error("E104", s.loc.clone(), format!("unknown system `{}`", s.value)).with_help("systems are `exact_online` and `exact_globe`"));
+    }
+    sys
+}
+
+fn entity(ctx: &mut Ctx, sys: System, name: &Spanned<String>) -> Option<&'static Entity> {
+    let cat = schema::catalogue();
+    match cat.entity(sys, &name.value) {
+        Some(e) => Some(e),
+        None => {
+            let help = cat
+                .suggest_entity(sys, &name.value)
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_else(|| format!("`exflow schema {sys}` lists the entities"));
+            ctx.diags.push(Diagnostic::error("E105", name.loc.clone(), format!("{sys} has no entity `{}`", name.value)).with_help(help));
+            None
+        }
+    }
+}
+
+fn unknown_field(entity: &Entity, name: &str, loc: Loc, code: &str) -> Diagnostic {
+    let help = entity
+        .suggest(name)
+        .map(|s| format!("did you mean `{s}`?"))
+        .unwrap_or_else(|| format!("`exflow schema {} {}` lists its fields", entity.system, entity.name));
+    Diagnostic::error(code, loc, format!("{} `{}` has no field `{name}`", entity.system, entity.name)).with_help(help)
+}
+
+/// Whether a value of type `ty` can be written to a field of type `field`.
+fn fits(ty: &Type, field: FieldType) -> bool {
+    match ty {
+        Type::Any | Type::Null => true,
+        Type::Text => matches!(field, FieldType::Text | FieldType::Guid | FieldType::Date | FieldType::Binary),
+        Type::Number => matches!(field, FieldType::Number | FieldType::Int | FieldType::Text | FieldType::Bool),
+        Type::Bool => matches!(field, FieldType::Bool | FieldType::Text | FieldType::Int | FieldType::Number),
+        Type::Date => matches!(field, FieldType::Date | FieldType::Text),
+        Type::List(_) | Type::Object(_) => field == FieldType::List,
+        Type::Record(_) => false,
+    }
+}
+
+fn type_name(ty: &Type) -> &'static str {
+    match ty {
+        Type::Any => "any",
+        Type::Null => "null",
+        Type::Bool => "bool",
+        Type::Number => "number",
+        Type::Text => "text",
+        Type::Date => "date",
+        Type::List(_) => "list",
+        Type::Object(_) => "object",
+        Type::Record(_) => "record",
+    }
+}
+
+/// Checks the fields a map writes against `entity`: names, writability, types, lengths, and
+/// the required fields it leaves out. `skip` names map keys that are not fields (the lines).
+fn check_map_fields(ctx: &mut Ctx, entity: &Entity, fields: &[(Spanned<String>, Option<(Type, lang::Expr)>)], map_loc: &Loc, skip: Option<&str>, for_create: bool) {
+    let mut written = BTreeSet::new();
+    for (key, typed) in fields {
+        if Some(key.value.as_str()) == skip {
+            continue;
+        }
+        written.insert(key.value.clone());
+        let Some(field) = entity.field(&key.value) else {
+            ctx.diags.push(unknown_field(entity, &key.value, key.loc.clone(), "E106"));
+            continue;
+        };
+        if field.read_only {
+            ctx.diags.push(Diagnostic::error("E108", key.loc.clone(), format!("`{}` is read-only on {} `{}`", field.name, entity.system, entity.name)).with_help("remove it from the map; the system fills it in"));
+            continue;
+        }
+        if let Some((ty, ast)) = typed {
+            if !fits(ty, field.ty) {
+                ctx.diags.push(Diagnostic::error("E109", key.loc.clone(), format!("`{}` is a {} field but the expression gives {}", field.name, field.ty.as_str(), type_name(ty))).with_help(match field.ty {
+                    FieldType::Number | FieldType::Int => "convert with `number(x)`",
+                    FieldType::Text => "convert with `text(x)`",
+                    _ => "convert the value to the field's type",
+                }));
+            }
+            if let (Some(max), Some(len)) = (field.length, literal_text_len(ast)) {
+                if len > max as usize {
+                    ctx.diags.push(Diagnostic::error("E110", key.loc.clone(), format!("`{}` holds at most {max} characters; this value has {len}", field.name)).with_help(format!("shorten it, e.g. `left(x, {max})`")));
+                }
+            }
+        }
+    }
+    if for_create {
+        let missing: Vec<&str> = entity.required_fields().filter(|f| !written.contains(&f.name)).map(|f| f.name.as_str()).collect();
+        for name in missing {
+            ctx.diags.push(Diagnostic::error("E107", map_loc.clone(), format!("required field `{name}` of {} `{}` is not mapped", entity.system, entity.name)).with_help(format!("add `{name}: ...` to the map; {} refuses a create without it", entity.system)));
+        }
+    }
+}
+
+/// Checks that object literals in a list (document lines) only use fields of the line entity.
+fn check_line_objects(ctx: &mut Ctx, src: &ExprSource, ty: &Type, line_entity: &Entity, key: &Spanned<String>) {
+    let Type::List(inner) = ty else {
+        if !matches!(ty, Type::Any | Type::Null) {
+            ctx.diags.push(Diagnostic::error("E119", key.loc.clone(), format!("`{}` must be a list of line objects, but the expression gives {}", key.value, type_name(ty))).with_help("build the lines with `SalesOrderLines | map(line => { Itemcode: line.ItemCode, ... })`"));
+        }
+        return;
+    };
+    let Type::Object(fields) = inner.as_ref() else { return };
+    let mut written = BTreeSet::new();
+    for f in fields {
+        written.insert(f.name.clone());
+        let loc = src.loc(f.span.start..f.span.end);
+        match line_entity.field(&f.name) {
+            None => ctx.diags.push(unknown_field(line_entity, &f.name, loc, "E106")),
+            Some(field) if field.read_only => ctx.diags.push(Diagnostic::error("E108", loc, format!("`{}` is read-only on {} `{}`", field.name, line_entity.system, line_entity.name))),
+            Some(field) if !fits(&f.ty, field.ty) => ctx.diags.push(Diagnostic::error("E109", loc, format!("`{}` is a {} field but the expression gives {}", field.name, field.ty.as_str(), type_name(&f.ty)))),
+            Some(_) => {}
+        }
+    }
+    for req in line_entity.required_fields().filter(|f| !written.contains(&f.name)) {
+        ctx.diags.push(Diagnostic::error("E107", key.loc.clone(), format!("required field `{}` of {} `{}` is not set in the line objects", req.name, line_entity.system, line_entity.name)));
+    }
+}
+
+fn on_match(ctx: &mut Ctx, s: &Option<Spanned<String>>, default: OnMatch) -> OnMatch {
+    match s {
+        None => default,
+        Some(s) => OnMatch::parse(&s.value).unwrap_or_else(|| {
+            ctx.diags.push(Diagnostic::error("E113", s.loc.clone(), format!("`{}` is not a choice for on_match", s.value)).with_help("on_match is `skip`, `update` or `fail`"));
+            default
+        }),
+    }
+}
+
+fn on_missing(ctx: &mut Ctx, s: &Option<Spanned<String>>) -> OnMissing {
+    match s {
+        None => OnMissing::Fail,
+        Some(s) => OnMissing::parse(&s.value).unwrap_or_else(|| {
+            ctx.diags.push(Diagnostic::error("E113", s.loc.clone(), format!("`{}` is not a choice for on_missing", s.value)).with_help("on_missing is `create`, `fail` or `skip_record`"));
+            OnMissing::Fail
+        }),
+    }
+}
+
+fn match_spec(ctx: &mut Ctx, m: &MatchDef, entity: Option<&Entity>, root: &Type, bindings: &[(String, Type)]) -> Option<MatchSpec> {
+    if let Some(e) = entity {
+        if e.field(&m.field.value).is_none() {
+            ctx.diags.push(unknown_field(e, &m.field.value, m.field.loc.clone(), "E112"));
+        }
+    }
+    let (_, value, _) = ctx.expr(&m.value, root, bindings)?;
+    Some(MatchSpec { field: m.field.value.clone(), value })
+}
+
+fn create_only(ctx: &mut Ctx, names: &[Spanned<String>], entity: Option<&Entity>) -> Vec<String> {
+    for n in names {
+        if let Some(e) = entity {
+            if e.field(&n.value).is_none() {
+                ctx.diags.push(unknown_field(e, &n.value, n.loc.clone(), "E112"));
+            }
+        }
+    }
+    names.iter().map(|n| n.value.clone()).collect()
+}
+
+/// The length of a constant text expression (a length check needs nothing more).
+fn literal_text_len(e: &lang::Expr) -> Option<usize> {
+    match &e.kind {
+        ExprKind::Literal(serde_json::Value::String(s)) => Some(s.chars().count()),
+        _ => None,
+    }
+}
+
+/// The field name when the expression is just a field of the record.
+fn simple_path(e: &lang::Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Name(n) => Some(n.clone()),
+        _ => None,
+    }
+}
+
+fn element_type(ty: &Type) -> Type {
+    match ty {
+        Type::List(inner) => inner.as_ref().clone(),
+        _ => Type::Any,
+    }
+}
+
+/// Checks a pipeline definition and compiles it. Diagnostics go to `diags`; `None` when any
+/// error was found.
+pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Option<Pipeline> {
+    let before = diags.error_count();
+    let mut ctx = Ctx { diags, scope };
+    let src_sys = system(&mut ctx, &def.source.system);
+    let tgt_sys = system(&mut ctx, &def.target.system);
+    let src_entity = src_sys.and_then(|s| entity(&mut ctx, s, &def.source.entity));
+    let tgt_entity = tgt_sys.and_then(|s| entity(&mut ctx, s, &def.target.entity));
+    let root = src_entity.map(shape::record_type).unwrap_or(Type::Any);
+
+    for x in &def.source.expand {
+        if let Some(e) = src_entity {
+            if e.field(&x.value).is_none() {
+                ctx.diags.push(unknown_field(e, &x.value, x.loc.clone(), "E112"));
+            }
+        }
+    }
+
+    // Joins: related source records, visible in every later expression.
+    let mut bindings: Vec<(String, Type)> = Vec::new();
+    let mut joins = Vec::new();
+    for (name, ent, on) in &def.source.joins {
+        let je = src_sys.and_then(|s| entity(&mut ctx, s, ent));
+        if let Some(je) = je {
+            if je.field(&on.field.value).is_none() {
+                ctx.diags.push(unknown_field(je, &on.field.value, on.field.loc.clone(), "E112"));
+            }
+        }
+        if let Some((_, value, _)) = ctx.expr(&on.value, &root, &bindings) {
+            joins.push(Join { name: name.value.clone(), entity: ent.value.clone(), key_field: on.field.value.clone(), value });
+        }
+        bindings.push((name.value.clone(), je.map(shape::record_type).unwrap_or(Type::Any)));
+    }
+    let where_ = def.source.where_.as_ref().and_then(|w| ctx.expr(w, &root, &bindings).map(|(_, p, _)| p));
+
+    // Requires, in order: each sees the bindings before it.
+    let mut requires = Vec::new();
+    for rq in &def.requires {
+        let re = tgt_sys.and_then(|s| entity(&mut ctx, s, &rq.entity));
+        let when = rq.when.as_ref().and_then(|w| ctx.expr(w, &root, &bindings).map(|(_, p, _)| p));
+        let mut inner = bindings.clone();
+        let each = match &rq.each {
+            Some((list, binding)) => {
+                let compiled = ctx.expr(list, &root, &bindings);
+                let elem = compiled.as_ref().map(|(t, _, _)| element_type(t)).unwrap_or(Type::Any);
+                inner.push((binding.value.clone(), elem));
+                compiled.map(|(_, p, _)| Each { list: p, binding: binding.value.clone() })
+            }
+            None => None,
+        };
+        let match_ = rq.match_.as_ref().and_then(|m| match_spec(&mut ctx, m, re, &root, &inner));
+        let om = on_missing(&mut ctx, &rq.on_missing);
+        let on_m = on_match(&mut ctx, &rq.on_match, OnMatch::Skip);
+        let mut typed = Vec::new();
+        let mut map = Vec::new();
+        for (key, src) in &rq.map {
+            let r = ctx.expr(src, &root, &inner);
+            typed.push((key.clone(), r.as_ref().map(|(t, _, a)| (t.clone(), a.clone()))));
+            if let Some((_, p, _)) = r {
+                map.push((key.value.clone(), p));
+            }
+        }
+        if let Some(re) = re {
+            check_map_fields(&mut ctx, re, &typed, &rq.loc, None, om == OnMissing::Create);
+        }
+        let co = create_only(&mut ctx, &rq.create_only, re);
+        if rq.each.is_some() && each.is_none() {
+            continue;
+        }
+        if let Some(match_) = match_ {
+            requires.push(Require { name: rq.name.value.clone(), entity: rq.entity.value.clone(), each, when, match_, on_missing: om, on_match: on_m, map, create_only: co });
+        }
+        // A required record binds to the target record (null when `when` is false).
+        let ty = if rq.each.is_some() { Type::List(Box::new(re.map(shape::record_type).unwrap_or(Type::Any))) } else { re.map(shape::record_type).unwrap_or(Type::Any) };
+        bindings.push((rq.name.value.clone(), ty));
+    }
+
+    // Target.
+    let lines = match &def.target.lines {
+        Some((le, field)) => {
+            let lent = tgt_sys.and_then(|s| entity(&mut ctx, s, le));
+            if !def.map.iter().any(|(k, _)| k.value == field.value) {
+                ctx.diags.push(Diagnostic::error("E119", field.loc.clone(), format!("`lines.field` is `{}` but the map has no such key", field.value)).with_help(format!("add `{}: <list of line objects>` to the map", field.value)));
+            }
+            lent.map(|l| (l, field.value.clone()))
+        }
+        None => None,
+    };
+    let target_match = def.target.match_.as_ref().and_then(|m| match_spec(&mut ctx, m, tgt_entity, &root, &bindings));
+    let target_on_match = on_match(&mut ctx, &def.target.on_match, OnMatch::Skip);
+
+    let mut typed = Vec::new();
+    let mut map = Vec::new();
+    for (key, src) in &def.map {
+        let r = ctx.expr(src, &root, &bindings);
+        if let (Some((lent, lfield)), Some((ty, _, _))) = (&lines, &r) {
+            if &key.value == lfield {
+                check_line_objects(&mut ctx, src, ty, lent, key);
+            }
+        }
+        typed.push((key.clone(), r.as_ref().map(|(t, _, a)| (t.clone(), a.clone()))));
+        if let Some((_, p, _)) = r {
+            map.push((key.value.clone(), p));
+        }
+    }
+    if let Some(te) = tgt_entity {
+        let skip = lines.as_ref().map(|(_, f)| f.as_str());
+        check_map_fields(&mut ctx, te, &typed, &def.map_loc, skip, def.map_valid);
+        // A source field longer than the target field it is copied into, straight.
+        for (key, t) in &typed {
+            let (Some(tf), Some((_, ast)), Some(se)) = (te.field(&key.value), t, src_entity) else { continue };
+            if let (Some(max), Some(path)) = (tf.length, simple_path(ast)) {
+                if let Some(sl) = se.field(&path).and_then(|f| f.length) {
+                    if sl > max {
+                        ctx.diags.push(Diagnostic::warning("E120", key.loc.clone(), format!("`{path}` holds up to {sl} characters but `{}` only {max}", tf.name)).with_help(format!("use `left({path}, {max})` if long values occur")));
+                    }
+                }
+            }
+        }
+    }
+    let co = create_only(&mut ctx, &def.create_only, tgt_entity);
+
+    let ok = ctx.diags.error_count() == before;
+    if !ok {
+        return None;
+    }
+    Some(Pipeline {
+        name: def.name.value.clone(),
+        description: def.description.clone(),
+        file: def.file.path.clone(),
+        source: Source {
+            system: src_sys?,
+            entity: def.source.entity.value.clone(),
+            filter: def.source.filter.as_ref().map(|f| f.value.clone()),
+            where_,
+            expand: def.source.expand.iter().map(|x| x.value.clone()).collect(),
+            joins,
+        },
+        target: Target {
+            system: tgt_sys?,
+            entity: def.target.entity.value.clone(),
+            lines: lines.map(|(l, f)| Lines { entity: l.name.clone(), field: f }),
+            match_: target_match?,
+            on_match: target_on_match,
+        },
+        requires,
+        map,
+        create_only: co,
+        update_only_if_changed: def.update_only_if_changed,
+        schedule: def.schedule.as_ref().map(|s| s.value.clone()),
+    })
+}
