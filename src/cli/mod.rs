@@ -11,6 +11,7 @@ pub mod schema;
 pub mod validate;
 pub mod sim;
 pub mod fetch;
+pub mod fetch_online;
 pub mod functions;
 pub mod eval;
 
