@@ -8,6 +8,7 @@ pub mod connect;
 pub mod eval;
 pub mod explain;
 pub mod fetch;
+pub mod fetch_online;
 pub mod functions;
 pub mod load;
 pub mod map;
