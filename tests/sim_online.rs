@@ -374,6 +374,12 @@ async fn filters_padding_and_endpoint_rules() {
     assert_eq!(status, 400, "field-to-field: {body}");
     let (status, _, _) = api.get("crm/Accounts?$filter=Name eq 'x' and").await;
     assert_eq!(status, 400);
+    let long = (0..400)
+        .map(|i| format!("Email eq 'klant{i}@example.nl'"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let (status, _, _) = api.get(&format!("crm/Accounts?$filter={long}")).await;
+    assert_eq!(status, 414, "URLs over 6000 characters are refused");
 
     let (status, _, body) = api.get("sync/CRM/Accounts?$filter=Timestamp gt 1L").await;
     assert_eq!(status, 400);

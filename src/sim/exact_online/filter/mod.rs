@@ -114,6 +114,16 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let deep = format!("{}Name eq 'x'{}", "(".repeat(5000), ")".repeat(5000));
+        assert!(parse(&deep).is_err());
+        let nots = format!("{}Name eq 'x'", "not ".repeat(5000));
+        assert!(parse(&nots).is_err());
+        let ok = format!("{}Name eq 'x'{}", "(".repeat(20), ")".repeat(20));
+        assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
     fn syntax_errors_are_refused() {
         for bad in [
             "Name eq",
