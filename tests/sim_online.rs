@@ -312,6 +312,18 @@ async fn me_paging_select_expand_and_count() {
         .starts_with("application/atom+xml"));
     assert!(r.text().await.expect("text").contains("<m:properties>"));
 
+    let r = reqwest::Client::new()
+        .get(format!("{}crm/$metadata", api.base))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .expect("metadata");
+    let xml = r.text().await.expect("text");
+    assert!(
+        xml.contains("<EntitySet Name=\"Accounts\" EntityType=\"Exact.Web.Api.Models.Account\" />"),
+        "{xml}"
+    );
+
     // Paths are case-sensitive.
     let (status, _, _) = api.get("hrm/CostCenters").await;
     assert_eq!(status, 404);
