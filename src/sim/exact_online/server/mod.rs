@@ -35,6 +35,7 @@ pub(super) struct Answer {
     pub(super) body: Out,
 }
 
+/// The body of an answer.
 pub(super) enum Out {
     Json(Value),
     Text(String, &'static str),
