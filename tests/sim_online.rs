@@ -848,7 +848,14 @@ async fn error_budget_bulk_and_stock_position() {
 
     let (status, _, body) = api.get("bulk/Logistics/Items").await;
     assert_eq!(status, 400, "{body}");
-    let (_, _, body) = api.get("bulk/Logistics/Items?$select=ID,Code").await;
+    let (status, _, body) = api.get("bulk/Logistics/Items?$select=ID,Code").await;
+    assert_eq!(
+        status, 400,
+        "bulk endpoints with a sync counterpart demand a filter: {body}"
+    );
+    let (_, _, body) = api
+        .get("bulk/Logistics/Items?$select=ID,Code&$filter=Modified ge datetime'2000-01-01T00:00:00'")
+        .await;
     assert_eq!(body["d"]["results"].as_array().map(Vec::len), Some(15));
     assert!(body["d"].get("__next").is_none());
 
