@@ -392,6 +392,9 @@ async fn filters_padding_and_endpoint_rules() {
         .join(" or ");
     let (status, _, _) = api.get(&format!("crm/Accounts?$filter={long}")).await;
     assert_eq!(status, 414, "URLs over 6000 characters are refused");
+    // The limit counts the URL as sent: reqwest (the url crate) sends `'` in a query as `%27`.
+    let sent = reqwest::Url::parse("http://127.0.0.1/x?$filter=Name eq 'a'").expect("url");
+    assert!(sent.as_str().ends_with("Name%20eq%20%27a%27"), "{sent}");
 
     let (status, _, body) = api.get("sync/CRM/Accounts?$filter=Timestamp gt 1L").await;
     assert_eq!(status, 400);
