@@ -272,6 +272,22 @@ async fn me_paging_select_expand_and_count() {
     }
     assert_eq!((seen.len(), pages), (130, 3));
 
+    // $orderby and $top carry over the pages.
+    let mut next = Some(
+        "salesorder/SalesOrders?$select=OrderNumber&$orderby=OrderNumber desc&$top=100".to_string(),
+    );
+    let mut numbers = Vec::new();
+    while let Some(url) = next.take() {
+        let (status, _, body) = api.get(&url).await;
+        assert_eq!(status, 200, "{body}");
+        let rows = body["d"]["results"]
+            .as_array()
+            .expect("results shape on every page");
+        numbers.extend(rows.iter().filter_map(|r| r["OrderNumber"].as_i64()));
+        next = body["d"]["__next"].as_str().map(str::to_string);
+    }
+    assert_eq!(numbers, (31..=130).rev().collect::<Vec<i64>>());
+
     // Lines are deferred unless expanded.
     let (_, _, body) = api.get("salesorder/SalesOrders?$top=1").await;
     let order = &body["d"][0];

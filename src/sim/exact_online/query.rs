@@ -353,7 +353,8 @@ pub fn read(store: &Store, ep: &Endpoint, q: &Query, base: &str) -> Result<Page,
         }
         _ => None,
     };
-    let bare = q.top.is_some() && !q.inlinecount && next.is_none();
+    // A page reached through `$skiptoken` stays in the `results` shape of the first page.
+    let bare = q.top.is_some() && !q.inlinecount && next.is_none() && q.skiptoken.is_none();
     Ok(Page {
         rows: projected,
         next,
