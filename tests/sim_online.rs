@@ -393,6 +393,9 @@ async fn filters_padding_and_endpoint_rules() {
     );
     let (status, _, body) = api.get(&format!("crm/Accounts?$filter=ID eq '{id}'")).await;
     assert_eq!(status, 400, "guid compared to a string is refused: {body}");
+    let (status, _, body) = api.get(&format!("crm/Accounts(guid'{id}')")).await;
+    assert_eq!(status, 200, "a read by key needs no filter: {body}");
+    assert_eq!(body["d"]["ID"], json!(id));
     let (status, _, body) = api.get("crm/Accounts").await;
     assert_eq!(status, 400);
     assert!(message(&body).starts_with("This endpoint has mandatory filtering applied."));
