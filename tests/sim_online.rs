@@ -647,6 +647,19 @@ async fn writes_and_their_errors() {
         .await;
     assert_eq!(status, 400, "completed orders refuse PUT");
 
+    let (status, _, body) = api
+        .send(
+            reqwest::Method::DELETE,
+            &format!("crm/Accounts(guid'{acc}')"),
+            Value::Null,
+            false,
+        )
+        .await;
+    assert_eq!(
+        status, 400,
+        "an account with orders can not be deleted: {body}"
+    );
+
     // DELETE leaves a tombstone in sync/Deleted.
     let (status, _, _) = api
         .send(reqwest::Method::DELETE, &path, Value::Null, false)
