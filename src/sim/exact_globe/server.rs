@@ -141,7 +141,11 @@ pub fn error_response(err: &ApiError) -> Response {
 }
 
 pub(super) fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut r = (status, body.to_string()).into_response();
+    json_text_response(status, body.to_string())
+}
+
+fn json_text_response(status: StatusCode, body: String) -> Response {
+    let mut r = (status, body).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json;charset=utf-8"),
@@ -310,6 +314,7 @@ async fn serve(
     };
     match outcome {
         Ok(Outcome::Ok(v)) => json_response(StatusCode::OK, &v),
+        Ok(Outcome::Body(text)) => json_text_response(StatusCode::OK, text),
         Ok(Outcome::Created(v)) => {
             if chance(sh, sh.faults.lost_post) {
                 return cut(conn);
