@@ -390,6 +390,28 @@ async fn creates_validate_and_refuse_unknown_properties() {
     assert_eq!(contacts.len(), 1);
     assert_eq!(contacts[0]["FullName"], "Piet Pieters");
     assert_eq!(contacts[0]["MainContact"], true);
+    // Changing the main contact shows on the account, without moving its ModifiedDate.
+    let contact_key = format!(
+        "ContactPerson(guid'{}')",
+        contacts[0]["ContactID"].as_str().unwrap()
+    );
+    let (s, _) = api
+        .send(
+            "MERGE",
+            &contact_key,
+            json!({"EmailAddress": "piet@nieuw.nl"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, after) = api
+        .get(&format!("Account(guid'{}')", acc["ID"].as_str().unwrap()))
+        .await;
+    assert_eq!(after["d"]["ContactEmail"], "piet@nieuw.nl");
+    assert_eq!(after["d"]["ModifiedDate"], acc["ModifiedDate"]);
+    assert_ne!(
+        after["d"]["ContactModifiedDate"],
+        acc["ContactModifiedDate"]
+    );
     // A second contact and a delivery address for the same company.
     let (s, v) = api
         .send(

@@ -15,7 +15,8 @@
 //! Classification, ...). The simulator stamps `CreatedDate`/`ModifiedDate` on every write from a
 //! clock that never repeats a millisecond, so `$filter=ModifiedDate gt datetime'…'` reads the
 //! changes since a point. Documents (orders, invoices, financial entries) have no such field,
-//! as in PU415.
+//! as in PU415. A change to an account's main contact moves `ContactModifiedDate`, not
+//! `ModifiedDate` (two columns in Globe).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

@@ -344,7 +344,24 @@ fn number_debtor(admin: &Admin, rec: &mut Record) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Side effects of a write: the Account's main contact and the Item's catalogue row.
+/// Account property -> ContactPerson property of its embedded main contact (one cicntp row).
+const MAIN_CONTACT: [(&str, &str); 13] = [
+    ("ID", "AccountID"),
+    ("AccountCode", "AccountCode"),
+    ("AccountName", "AccountName"),
+    ("ContactFullName", "FullName"),
+    ("ContactLastName", "LastName"),
+    ("ContactFirstName", "FirstName"),
+    ("ContactInitials", "Initials"),
+    ("ContactTitle", "Title"),
+    ("ContactGender", "Gender"),
+    ("ContactEmail", "EmailAddress"),
+    ("ContactPhoneNumber", "PhoneNumber"),
+    ("ContactMobileNumber", "MobileNumber"),
+    ("JobDescription", "JobDescription"),
+];
+
+/// Side effects of a write: the Account's main contact (both ways) and the Item's catalogue row.
 fn after_write(admin: &mut Admin, entity: &Entity, rec: &Record, now: i64, created: bool) {
     let catalog = Catalog::get();
     match entity.name.as_str() {
@@ -355,21 +372,7 @@ fn after_write(admin: &mut Admin, entity: &Entity, rec: &Record, now: i64, creat
             ) else {
                 return;
             };
-            let pairs = [
-                ("ID", "AccountID"),
-                ("AccountCode", "AccountCode"),
-                ("AccountName", "AccountName"),
-                ("ContactFullName", "FullName"),
-                ("ContactLastName", "LastName"),
-                ("ContactFirstName", "FirstName"),
-                ("ContactInitials", "Initials"),
-                ("ContactTitle", "Title"),
-                ("ContactGender", "Gender"),
-                ("ContactEmail", "EmailAddress"),
-                ("ContactPhoneNumber", "PhoneNumber"),
-                ("ContactMobileNumber", "MobileNumber"),
-                ("JobDescription", "JobDescription"),
-            ];
+            let pairs = MAIN_CONTACT;
             let table = admin.table_mut("ContactPerson");
             let mut contact = table.get(&contact_id).cloned().unwrap_or_default();
             contact.insert("ContactID".into(), Value::from(contact_id.clone()));
@@ -384,6 +387,28 @@ fn after_write(admin: &mut Admin, entity: &Entity, rec: &Record, now: i64, creat
             contact.entry("Active").or_insert(Value::Bool(true));
             stamp(contact_entity, &mut contact, now, created);
             table.insert(contact_id, contact);
+        }
+        "ContactPerson" if rec.get("MainContact") == Some(&Value::Bool(true)) => {
+            // The account shows its main contact's fields; only ContactModifiedDate moves
+            // (cicmpy's own modification date does not), as in Globe.
+            let (Some(account_id), Some(contact_id)) = (
+                rec.get("AccountID").and_then(text),
+                rec.get("ContactID").cloned(),
+            ) else {
+                return;
+            };
+            let Some(acc) = admin.table_mut("Account").get_mut(&account_id) else {
+                return;
+            };
+            if acc.get("ContactID") != Some(&contact_id) {
+                return;
+            }
+            for (to, from) in MAIN_CONTACT.iter().skip(3) {
+                if let Some(v) = rec.get(*from).filter(|v| !v.is_null()) {
+                    acc.insert((*to).to_string(), v.clone());
+                }
+            }
+            acc.insert("ContactModifiedDate".into(), Value::from(date_out(now)));
         }
         "Item" if created => {
             if let Some(code) = rec.get("ItemCode").and_then(text) {
