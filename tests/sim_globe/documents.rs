@@ -106,6 +106,19 @@ async fn sales_order_lines_then_header() {
         .await;
     assert!(unpadded.is_empty());
 
+    // A number the client chooses is kept when free, refused when taken.
+    let (_, v) = api
+        .send("POST", "SalesOrderLine", json!({"Itemcode": "VERZEND"}))
+        .await;
+    let tk2 = v["d"]["TransactionKey"].as_str().unwrap().to_string();
+    let header = |n: &str| json!({"TransactionKey": tk2, "OrderDebtor": debnr, "YourReference": "WEB-1002", "SalesOrderNumber": n});
+    let (s, v) = api.send("POST", "SalesOrderHeader", header("1")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(error_text(&v), "SalesOrderNumber '1' already exists.");
+    let (s, v) = api.send("POST", "SalesOrderHeader", header("500")).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["d"]["SalesOrderNumber"], "     500");
+
     // The key cannot be used twice; a header without lines fails.
     let (s, v) = api
         .send(
