@@ -4,10 +4,11 @@
 //! and nothing from `connectors` (a simulator built on the client's types would share its
 //! mistakes).
 //!
-//! Parts: `auth` (NTLM and Basic), `ntlm` (the NTLMv2 handshake), `catalog` (entities and properties), `value` (dates, GUIDs, padding), `filter`
+//! Parts: `catalog` (entities and properties), `value` (dates, GUIDs, padding), `filter`
 //! (`$filter`), `store` (administrations), `write` (create/update/delete rules), `documents`
-//! (line-then-header protocol), `service` (one request), `server` (HTTP, auth, faults, stats),
-//! `conn` (cuttable connections), `seed` (data).
+//! (line-then-header protocol), `service` (one request), `server` (HTTP, faults, stats),
+//! `auth` (NTLM and Basic), `ntlm` (the NTLMv2 handshake), `conn` (cuttable connections),
+//! `seed` (data). User documentation: `docs/exact-globe-simulator.md`.
 //!
 //! Change tracking: PU415 exposes no rowversion over REST (the `timestamp` column exists only in
 //! SQL), but most master-data entities carry `ModifiedDate` (Account, ContactPerson, Address,
