@@ -43,6 +43,15 @@ async fn paging_follows_next_links_and_query_options_apply() {
     assert_eq!(skipped.len(), 3);
     let (_, v) = api.get("Item?$top=2&$inlinecount=allpages").await;
     assert_eq!(v["d"]["__count"], "23");
+    let r = api.req(Method::GET, "$metadata").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let csdl = r.text().await.unwrap();
+    assert!(
+        csdl.contains("<EntityType Name=\"SalesOrderLine\"><Key><PropertyRef Name=\"ID\"/></Key>")
+    );
+    assert!(csdl.contains(
+        "<Property Name=\"Itemcode\" Type=\"Edm.String\" Nullable=\"true\" MaxLength=\"30\"/>"
+    ));
     let (s, v) = api.get("").await;
     assert_eq!(s, StatusCode::OK);
     assert!(v["d"]["EntitySets"]

@@ -7,7 +7,7 @@
 //! Parts: `catalog` (entities and properties), `value` (dates, GUIDs, padding), `filter`
 //! (`$filter`), `store` (administrations), `write` (create/update/delete rules), `documents`
 //! (line-then-header protocol), `service` (one request), `server` (HTTP, faults, stats),
-//! `auth` (NTLM and Basic), `ntlm` (the NTLMv2 handshake), `conn` (cuttable connections),
+//! `metadata` (`$metadata`), `auth` (NTLM and Basic), `ntlm` (the NTLMv2 handshake), `conn` (cuttable connections),
 //! `seed` (data). User documentation: `docs/exact-globe-simulator.md`.
 //!
 //! Change tracking: PU415 exposes no rowversion over REST (the `timestamp` column exists only in
@@ -34,6 +34,7 @@ mod conn;
 mod documents;
 mod faults;
 mod filter;
+mod metadata;
 pub mod ntlm;
 mod seed;
 mod server;

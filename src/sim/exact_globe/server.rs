@@ -272,6 +272,14 @@ async fn serve(
             "MacAddress2: this workstation is not registered in Exact Globe (System / HR and Security / Workstation).",
         ));
     }
+    if name == "$metadata" && verb == "GET" {
+        let mut r = (StatusCode::OK, super::metadata::document()).into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xml;charset=utf-8"),
+        );
+        return r;
+    }
     if name.is_empty() && verb == "GET" {
         // The service document: the entity sets this service exposes.
         let sets: Vec<&str> = Catalog::get().entities().map(|e| e.name.as_str()).collect();
