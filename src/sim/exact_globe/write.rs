@@ -516,3 +516,45 @@ pub fn not_found(entity: &Entity) -> ApiError {
         entity.name
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::store::empty_tables;
+    use super::*;
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null)),
+            "[ -~]{0,40}".prop_map(Value::from),
+            Just(serde_json::json!([1, 2])),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn no_body_makes_a_write_panic(
+            entity in proptest::sample::select(vec!["Account", "Item", "SalesOrderLine", "SalesOrderHeader", "FinancialLine", "VAT", "Address"]),
+            fields in proptest::collection::vec((0usize..400, value()), 0..12),
+        ) {
+            let e = Catalog::get().entity(entity).unwrap();
+            let mut body = Map::new();
+            for (i, v) in fields {
+                let name = e.properties.get(i).map(|p| p.name.clone()).unwrap_or_else(|| format!("Bogus{i}"));
+                body.insert(name, v);
+            }
+            let mut admin = Admin { company: "500".into(), tables: empty_tables(), ..Default::default() };
+            let body = Value::Object(body);
+            if let Ok(rec) = create(&mut admin, e, &body, 1) {
+                let key = record_key(e, &rec).unwrap();
+                let _ = update(&mut admin, e, &key, &body, 2);
+                let _ = delete(&mut admin, e, &key);
+            }
+        }
+    }
+}
