@@ -272,6 +272,22 @@ async fn me_paging_select_expand_and_count() {
     }
     assert_eq!((seen.len(), pages), (130, 3));
 
+    // $orderby and $top carry over the pages.
+    let mut next = Some(
+        "salesorder/SalesOrders?$select=OrderNumber&$orderby=OrderNumber desc&$top=100".to_string(),
+    );
+    let mut numbers = Vec::new();
+    while let Some(url) = next.take() {
+        let (status, _, body) = api.get(&url).await;
+        assert_eq!(status, 200, "{body}");
+        let rows = body["d"]["results"]
+            .as_array()
+            .expect("results shape on every page");
+        numbers.extend(rows.iter().filter_map(|r| r["OrderNumber"].as_i64()));
+        next = body["d"]["__next"].as_str().map(str::to_string);
+    }
+    assert_eq!(numbers, (31..=130).rev().collect::<Vec<i64>>());
+
     // Lines are deferred unless expanded.
     let (_, _, body) = api.get("salesorder/SalesOrders?$top=1").await;
     let order = &body["d"][0];
@@ -311,6 +327,18 @@ async fn me_paging_select_expand_and_count() {
         .expect("ct")
         .starts_with("application/atom+xml"));
     assert!(r.text().await.expect("text").contains("<m:properties>"));
+
+    let r = reqwest::Client::new()
+        .get(format!("{}crm/$metadata", api.base))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .expect("metadata");
+    let xml = r.text().await.expect("text");
+    assert!(
+        xml.contains("<EntitySet Name=\"Accounts\" EntityType=\"Exact.Web.Api.Models.Account\" />"),
+        "{xml}"
+    );
 
     // Paths are case-sensitive.
     let (status, _, _) = api.get("hrm/CostCenters").await;
@@ -365,6 +393,9 @@ async fn filters_padding_and_endpoint_rules() {
     );
     let (status, _, body) = api.get(&format!("crm/Accounts?$filter=ID eq '{id}'")).await;
     assert_eq!(status, 400, "guid compared to a string is refused: {body}");
+    let (status, _, body) = api.get(&format!("crm/Accounts(guid'{id}')")).await;
+    assert_eq!(status, 200, "a read by key needs no filter: {body}");
+    assert_eq!(body["d"]["ID"], json!(id));
     let (status, _, body) = api.get("crm/Accounts").await;
     assert_eq!(status, 400);
     assert!(message(&body).starts_with("This endpoint has mandatory filtering applied."));
@@ -374,6 +405,15 @@ async fn filters_padding_and_endpoint_rules() {
     assert_eq!(status, 400, "field-to-field: {body}");
     let (status, _, _) = api.get("crm/Accounts?$filter=Name eq 'x' and").await;
     assert_eq!(status, 400);
+    let long = (0..400)
+        .map(|i| format!("Email eq 'klant{i}@example.nl'"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let (status, _, _) = api.get(&format!("crm/Accounts?$filter={long}")).await;
+    assert_eq!(status, 414, "URLs over 6000 characters are refused");
+    // The limit counts the URL as sent: reqwest (the url crate) sends `'` in a query as `%27`.
+    let sent = reqwest::Url::parse("http://127.0.0.1/x?$filter=Name eq 'a'").expect("url");
+    assert!(sent.as_str().ends_with("Name%20eq%20%27a%27"), "{sent}");
 
     let (status, _, body) = api.get("sync/CRM/Accounts?$filter=Timestamp gt 1L").await;
     assert_eq!(status, 400);
@@ -607,6 +647,19 @@ async fn writes_and_their_errors() {
         .await;
     assert_eq!(status, 400, "completed orders refuse PUT");
 
+    let (status, _, body) = api
+        .send(
+            reqwest::Method::DELETE,
+            &format!("crm/Accounts(guid'{acc}')"),
+            Value::Null,
+            false,
+        )
+        .await;
+    assert_eq!(
+        status, 400,
+        "an account with orders can not be deleted: {body}"
+    );
+
     // DELETE leaves a tombstone in sync/Deleted.
     let (status, _, _) = api
         .send(reqwest::Method::DELETE, &path, Value::Null, false)
@@ -830,7 +883,14 @@ async fn error_budget_bulk_and_stock_position() {
 
     let (status, _, body) = api.get("bulk/Logistics/Items").await;
     assert_eq!(status, 400, "{body}");
-    let (_, _, body) = api.get("bulk/Logistics/Items?$select=ID,Code").await;
+    let (status, _, body) = api.get("bulk/Logistics/Items?$select=ID,Code").await;
+    assert_eq!(
+        status, 400,
+        "bulk endpoints with a sync counterpart demand a filter: {body}"
+    );
+    let (_, _, body) = api
+        .get("bulk/Logistics/Items?$select=ID,Code&$filter=Modified ge datetime'2000-01-01T00:00:00'")
+        .await;
     assert_eq!(body["d"]["results"].as_array().map(Vec::len), Some(15));
     assert!(body["d"].get("__next").is_none());
 
@@ -859,6 +919,8 @@ async fn exflow_sim_binary_prints_its_address() {
         .args([
             "sim",
             "--online",
+            "127.0.0.1:0",
+            "--globe",
             "127.0.0.1:0",
             "--orders",
             "5",
@@ -891,4 +953,59 @@ async fn exflow_sim_binary_prints_its_address() {
         .expect("json");
     assert_eq!(stats["total"], json!(0));
     child.kill().await.expect("stop the child we started");
+}
+
+#[tokio::test]
+async fn lost_token_response_kills_the_old_refresh_token_and_sync_timestamp() {
+    let sim = start(OnlineSimConfig {
+        faults: "lost_post=1.0".parse().expect("spec"),
+        ..small()
+    })
+    .await;
+    let (_, refresh) = sim.issue_tokens();
+    sim.advance_clock(571);
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.as_str()),
+        ("client_id", "exflow-sim"),
+        ("client_secret", "exflow-sim-secret"),
+    ];
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/oauth2/token", sim.base_url());
+    assert!(
+        http.post(&url).form(&form).send().await.is_err(),
+        "the token answer is lost"
+    );
+    // The refresh happened anyway: the token the client still holds is now dead.
+    let r = http.post(&url).form(&form).send().await;
+    // The 401 is not a 2xx, so it is not lost.
+    let r = r.expect("answer");
+    assert_eq!(r.status().as_u16(), 401);
+    sim.shutdown().await;
+
+    let sim = start(small()).await;
+    let api = Api::new(&sim);
+    let (status, _, body) = api.get("read/sync/Sync/SyncTimestamp?modified=datetime'2000-01-01T00:00:00'&endPoint='SalesOrderHeaders'").await;
+    assert_eq!(status, 200, "{body}");
+    let first = body["d"]["results"][0]["TimeStampAsBigInt"]
+        .as_i64()
+        .expect("ts");
+    let (_, _, body) = api
+        .get(&format!(
+            "sync/SalesOrder/SalesOrderHeaders?$select=Timestamp&$filter=Timestamp gt {}L",
+            first - 1
+        ))
+        .await;
+    assert_eq!(
+        body["d"]["results"].as_array().map(Vec::len),
+        Some(130),
+        "from the first timestamp on, every order"
+    );
+    assert_eq!(
+        api.get("read/sync/Sync/SyncTimestamp?endPoint='Accounts'")
+            .await
+            .0,
+        400
+    );
+    sim.shutdown().await;
 }

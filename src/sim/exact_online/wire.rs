@@ -111,9 +111,8 @@ pub fn project(ep: &Endpoint, row: &Row, store: &Store, shape: &Shape) -> Value 
                     };
                     let results: Vec<Value> = match line_ep {
                         Some(lep) => store
-                            .rows(lt)
+                            .children(lt, key)
                             .into_iter()
-                            .filter(|l| l.data.get(*fk).and_then(Value::as_str) == Some(key))
                             .map(|l| project(lep, l, store, &sub_shape))
                             .collect(),
                         None => Vec::new(),

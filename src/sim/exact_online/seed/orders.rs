@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::customers::Customer;
 
+/// Creates `n` orders spread over the last 120 days, invoices for the completed ones, and direct invoices.
 pub(super) fn orders(
     store: &mut Store,
     n: usize,
@@ -137,9 +138,8 @@ fn invoice(
         .map(|r| r.data.clone())
         .unwrap_or_default();
     let lines: Vec<Value> = store
-        .rows("SalesOrderLines")
+        .children("SalesOrderLines", order_id)
         .into_iter()
-        .filter(|l| l.data.get("OrderID").and_then(Value::as_str) == Some(order_id))
         .map(|l| json!({"Item": l.data.get("Item"), "Quantity": l.data.get("Quantity"), "UnitPrice": l.data.get("UnitPrice"), "Discount": l.data.get("Discount"), "VATCode": l.data.get("VATCode"), "SalesOrder": order_id, "SalesOrderLine": l.data.get("ID")}))
         .collect();
     let inv = add(

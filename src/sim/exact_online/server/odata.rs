@@ -23,6 +23,9 @@ pub(super) fn route(
     json_out: bool,
     now: i64,
 ) -> Result<Answer, ApiError> {
+    if let Some(service) = rest.strip_suffix("/$metadata") {
+        return metadata(service);
+    }
     let (rest, is_count) = match rest.strip_suffix("/$count") {
         Some(r) => (r, true),
         None => (rest, false),
@@ -40,6 +43,13 @@ pub(super) fn route(
         None => (rest, None, None),
     };
     let seg = ep_path.rsplit('/').next().unwrap_or_default();
+    if ep_path == "read/sync/Sync/SyncTimestamp" && method == Method::GET {
+        return sync_timestamp(
+            store,
+            q,
+            &format!("{}/api/v1/{}/", sh.base_url, store.division),
+        );
+    }
     let ep = catalog::endpoint(ep_path).ok_or_else(|| {
         ApiError::new(404, format!("Resource not found for the segment '{seg}'."))
     })?;
@@ -105,7 +115,7 @@ pub(super) fn route(
                 .get(table, &k)
                 .ok_or_else(|| ApiError::new(404, "Object not found"))?;
             if let Some(nav) = nav {
-                let (_, lt, fk) = LINES.iter().find(|(c, _, _)| *c == nav).ok_or_else(|| {
+                let (_, lt, _) = LINES.iter().find(|(c, _, _)| *c == nav).ok_or_else(|| {
                     ApiError::new(404, format!("Resource not found for the segment '{nav}'."))
                 })?;
                 let lep =
@@ -116,9 +126,8 @@ pub(super) fn route(
                     base: &base,
                 };
                 let rows: Vec<Value> = store
-                    .rows(lt)
+                    .children(lt, &k)
                     .into_iter()
-                    .filter(|l| l.data.get(*fk).and_then(Value::as_str) == Some(k.as_str()))
                     .map(|l| project(lep, l, store, &shape))
                     .collect();
                 return Ok(Answer::json(200, json!({"d": {"results": rows}})));
@@ -235,4 +244,112 @@ pub(super) fn route(
         }
         _ => Err(ApiError::new(405, "Method not allowed")),
     }
+}
+
+/// `read/sync/Sync/SyncTimestamp?modified=datetime'..'&endPoint='SalesOrderHeaders'`: the
+/// rowversion of the first record of that sync endpoint modified on or after the date, to start
+/// a sync from a date. Both parameters are required.
+fn sync_timestamp(store: &Store, q: &Query, base: &str) -> Result<Answer, ApiError> {
+    let param = |name: &str| {
+        q.pairs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    let (Some(modified), Some(endpoint)) = (param("modified"), param("endPoint")) else {
+        return Err(ApiError::new(
+            400,
+            "Mandatory parameters 'modified' and 'endPoint' are missing.",
+        ));
+    };
+    let date = modified.trim_start_matches("datetime").trim_matches('\'');
+    let Some(since) = super::super::filter::parse_datetime(date) else {
+        return Err(ApiError::new(
+            400,
+            format!("Invalid value for parameter 'modified': {modified}"),
+        ));
+    };
+    let (table, field) = match endpoint.trim_matches('\'') {
+        "SalesOrderHeaders" => ("SalesOrders", "Modified"),
+        "SalesOrderLines" => ("SalesOrderLines", "Modified"),
+        "Accounts" => ("Accounts", "Modified"),
+        "Items" => ("Items", "Modified"),
+        "StockPositions" => ("StockPositions", "Modified"),
+        "Deleted" => ("Deleted", "DeletedDate"),
+        other => {
+            return Err(ApiError::new(
+                400,
+                format!("Invalid value for parameter 'endPoint': {other}"),
+            ))
+        }
+    };
+    let ts = store
+        .rows(table)
+        .into_iter()
+        .filter(|r| {
+            matches!(r.data.get(field).map(super::super::filter::val_of),
+                Some(super::super::filter::Val::Date(ms)) if ms >= since)
+        })
+        .map(|r| r.ts)
+        .min()
+        // Nothing changed since then: start from the current rowversion.
+        .unwrap_or_else(|| store.rowversion());
+    let uri = format!("{base}read/sync/Sync/SyncTimestamp");
+    Ok(Answer::json(
+        200,
+        json!({"d": {"results": [{"__metadata": {"uri": uri, "type": "Exact.Web.Api.Models.Sync.SyncTimestamp"}, "TimeStampAsBigInt": ts}]}}),
+    ))
+}
+
+/// `{service}/$metadata`: the EDMX service document of the service's entity sets.
+fn metadata(service: &str) -> Result<Answer, ApiError> {
+    let prefix = format!("{service}/");
+    let mut eps: Vec<&catalog::Endpoint> = catalog::catalog()
+        .values()
+        .filter(|e| {
+            e.path
+                .strip_prefix(&prefix)
+                .is_some_and(|n| !n.contains('/'))
+        })
+        .collect();
+    if eps.is_empty() {
+        return Err(ApiError::new(
+            404,
+            format!("Resource not found for the segment '{service}'."),
+        ));
+    }
+    eps.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut types = String::new();
+    let mut sets = String::new();
+    for e in eps {
+        let short = e.type_name.rsplit('.').next().unwrap_or_default();
+        types.push_str(&format!(
+            "<EntityType Name=\"{short}\"><Key><PropertyRef Name=\"{}\" /></Key>",
+            e.key
+        ));
+        for p in e.props.iter().filter(|p| p.get) {
+            if p.is_collection() {
+                types.push_str(&format!("<NavigationProperty Name=\"{}\" />", p.name));
+            } else {
+                types.push_str(&format!(
+                    "<Property Name=\"{}\" Type=\"{}\" />",
+                    p.name, p.ty
+                ));
+            }
+        }
+        types.push_str("</EntityType>");
+        let set = e.path.rsplit('/').next().unwrap_or_default();
+        sets.push_str(&format!(
+            "<EntitySet Name=\"{set}\" EntityType=\"{}\" />",
+            e.type_name
+        ));
+    }
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><edmx:Edmx Version=\"1.0\" xmlns:edmx=\"http://schemas.microsoft.com/ado/2007/06/edmx\"><edmx:DataServices m:DataServiceVersion=\"2.0\" xmlns:m=\"http://schemas.microsoft.com/ado/2007/08/dataservices/metadata\"><Schema Namespace=\"Exact.Web.Api.Models\" xmlns=\"http://schemas.microsoft.com/ado/2008/09/edm\">{types}<EntityContainer Name=\"ExactOnlineContainer\" m:IsDefaultEntityContainer=\"true\">{sets}</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>"
+    );
+    Ok(Answer {
+        status: 200,
+        headers: Vec::new(),
+        body: Out::Text(xml, "application/xml;charset=utf-8"),
+    })
 }

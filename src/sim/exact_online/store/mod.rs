@@ -36,9 +36,22 @@ pub struct Store {
     pub user_id: String,
     /// The registered app's GUID (`ClientID` of webhook subscriptions and deliveries).
     pub client_guid: String,
+    /// Child rows by parent: (child table, parent key) -> child keys, for the tables in `FK`.
+    children: HashMap<(&'static str, String), indexmap::IndexSet<String>>,
+    /// Unique codes: (table, lower-case code) -> key, for Accounts and Items.
+    codes: HashMap<(&'static str, String), String>,
     /// Changes not yet turned into webhook deliveries: (table, action, key).
     pub events: Vec<(&'static str, &'static str, String)>,
 }
+
+/// Child tables and their parent reference, indexed so lookups stay O(1) as data grows.
+const FK: &[(&str, &str)] = &[
+    ("Addresses", "Account"),
+    ("Contacts", "Account"),
+    ("SalesOrderLines", "OrderID"),
+    ("SalesInvoiceLines", "InvoiceID"),
+    ("SalesEntryLines", "EntryID"),
+];
 
 /// The key property of a table.
 pub fn key_of(table: &str) -> &'static str {
@@ -96,8 +109,15 @@ impl Store {
             division,
             user_id,
             client_guid,
+            children: HashMap::new(),
+            codes: HashMap::new(),
             events: Vec::new(),
         }
+    }
+
+    /// The current (highest) rowversion of the division.
+    pub fn rowversion(&self) -> i64 {
+        self.rowversion
     }
 
     /// A fresh GUID from the seeded generator.
@@ -130,20 +150,84 @@ impl Store {
     }
 
     fn find(&self, table: &str, field: &str, value: &str) -> Option<&Row> {
+        if field == "Code" && matches!(table, "Accounts" | "Items") {
+            let t = if table == "Accounts" {
+                "Accounts"
+            } else {
+                "Items"
+            };
+            let key = self.codes.get(&(t, value.to_lowercase()))?;
+            return self.get(table, key);
+        }
         self.tables
             .get(table)?
             .values()
             .find(|r| s(r.data.get(field)).eq_ignore_ascii_case(value))
     }
 
+    /// Rows of a child table that point at `parent` (e.g. the lines of an order).
+    pub fn children(&self, table: &str, parent: &str) -> Vec<&Row> {
+        let Some((t, _)) = FK.iter().find(|(t, _)| *t == table) else {
+            return Vec::new();
+        };
+        match (
+            self.children.get(&(*t, parent.to_lowercase())),
+            self.tables.get(table),
+        ) {
+            (Some(keys), Some(rows)) => keys.iter().filter_map(|k| rows.get(k)).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn index(&mut self, table: &'static str, key: &str, data: &Map<String, Value>, add: bool) {
+        if let Some((t, fk)) = FK.iter().find(|(t, _)| *t == table) {
+            if let Some(parent) = data.get(*fk).and_then(Value::as_str) {
+                let set = self
+                    .children
+                    .entry((*t, parent.to_lowercase()))
+                    .or_default();
+                if add {
+                    set.insert(key.to_string());
+                } else {
+                    set.shift_remove(key);
+                }
+            }
+        }
+        if matches!(table, "Accounts" | "Items") {
+            if let Some(code) = data.get("Code").and_then(Value::as_str) {
+                let k = (table, code.to_lowercase());
+                if add {
+                    self.codes.insert(k, key.to_string());
+                } else if self.codes.get(&k).map(String::as_str) == Some(key) {
+                    self.codes.remove(&k);
+                }
+            }
+        }
+    }
+
     fn put_row(&mut self, table: &'static str, data: Map<String, Value>) -> String {
         let key = s(data.get(key_of(table))).to_lowercase();
         let ts = self.bump();
+        if let Some(old) = self
+            .tables
+            .get(table)
+            .and_then(|t| t.get(&key))
+            .map(|r| r.data.clone())
+        {
+            self.index(table, &key, &old, false);
+        }
+        self.index(table, &key, &data, true);
         self.tables
             .entry(table)
             .or_default()
             .insert(key.clone(), Row { data, ts });
         key
+    }
+
+    fn remove_row(&mut self, table: &'static str, key: &str) -> Option<Row> {
+        let row = self.tables.get_mut(table)?.shift_remove(key)?;
+        self.index(table, key, &row.data, false);
+        Some(row)
     }
 
     /// Creates a record with the defaults and rules of Exact Online; returns its key.
@@ -226,7 +310,11 @@ impl Store {
             "City",
             "Country",
         ];
-        self.rows("Addresses")
+        let account = body
+            .get("Account")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        self.children("Addresses", account)
             .into_iter()
             .find(|r| fields.iter().all(|f| r.data.get(*f) == body.get(*f)))
             .map(|r| s(r.data.get("ID")))
@@ -263,9 +351,8 @@ impl Store {
             if let Some(c) = merged.get("Code").and_then(Value::as_str) {
                 let padded = pad_code(c);
                 if self
-                    .rows("Accounts")
-                    .iter()
-                    .any(|r| s(r.data.get("Code")) == padded && s(r.data.get("ID")) != key)
+                    .find("Accounts", "Code", &padded)
+                    .is_some_and(|r| s(r.data.get("ID")) != key)
                 {
                     return Err(bad(format!("Code {} already exists", padded.trim())));
                 }
@@ -319,11 +406,26 @@ impl Store {
     /// Deletes a record (and the lines of a header), leaving `sync/Deleted` tombstones.
     pub fn delete(&mut self, table: &'static str, key: &str, now: i64) -> Result<(), ApiError> {
         let key = key.to_lowercase();
-        let Some(row) = self
-            .tables
-            .get_mut(table)
-            .and_then(|t| t.shift_remove(&key))
-        else {
+        // Exact refuses to delete master data that transactions still point at.
+        let used_by: &[(&str, &str)] = match table {
+            "Accounts" => &[
+                ("SalesOrders", "OrderedBy"),
+                ("SalesInvoices", "OrderedBy"),
+                ("SalesEntries", "Customer"),
+            ],
+            "Items" => &[("SalesOrderLines", "Item"), ("SalesInvoiceLines", "Item")],
+            _ => &[],
+        };
+        for (t, field) in used_by {
+            if self
+                .rows(t)
+                .iter()
+                .any(|r| r.data.get(*field).and_then(Value::as_str) == Some(key.as_str()))
+            {
+                return Err(bad("This record is in use and can not be deleted."));
+            }
+        }
+        let Some(row) = self.remove_row(table, &key) else {
             return Err(ApiError::new(404, "Object not found"));
         };
         self.tombstone(table, &key, now);
@@ -332,7 +434,7 @@ impl Store {
             .iter()
             .find(|(_, lt, _)| *lt == table)
             .map(|(_, _, fk)| *fk);
-        for (_, lt, fk) in LINES {
+        for (_, lt, _) in LINES {
             let header_of = matches!(
                 (table, *lt),
                 ("SalesOrders", "SalesOrderLines")
@@ -343,15 +445,12 @@ impl Store {
                 continue;
             }
             let ids: Vec<String> = self
-                .rows(lt)
+                .children(lt, &key)
                 .iter()
-                .filter(|r| s(r.data.get(*fk)) == key)
                 .map(|r| s(r.data.get("ID")))
                 .collect();
             for id in ids {
-                if let Some(t) = self.tables.get_mut(lt) {
-                    t.shift_remove(&id);
-                }
+                self.remove_row(lt, &id);
                 self.tombstone(lt, &id, now);
             }
         }

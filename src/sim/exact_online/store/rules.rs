@@ -199,12 +199,7 @@ impl Store {
                     .get(header_table, &s(b.get(fk)))
                     .map(|r| r.data.clone())
                     .ok_or_else(|| bad(format!("{fk} not found")))?;
-                let n = self
-                    .rows(table)
-                    .iter()
-                    .filter(|r| r.data.get(fk) == b.get(fk))
-                    .count()
-                    + 1;
+                let n = self.children(table, &s(b.get(fk))).len() + 1;
                 b.entry("LineNumber").or_insert(json!(n));
                 self.line_rules(table, b, &header)?;
             }
@@ -334,7 +329,7 @@ impl Store {
             }
             t => (t, key.to_string()),
         };
-        let Some((_, lt, fk)) = LINES.iter().find(|(_, lt, _)| {
+        let Some((_, lt, _)) = LINES.iter().find(|(_, lt, _)| {
             matches!(
                 (header_table, *lt),
                 ("SalesOrders", "SalesOrderLines")
@@ -346,11 +341,9 @@ impl Store {
         };
         let mut excl = 0.0;
         let mut vat = 0.0;
-        for r in self.rows(lt) {
-            if s(r.data.get(*fk)) == key {
-                excl += num(r.data.get("AmountFC"));
-                vat += num(r.data.get("VATAmount")) + num(r.data.get("VATAmountFC"));
-            }
+        for r in self.children(lt, &key) {
+            excl += num(r.data.get("AmountFC"));
+            vat += num(r.data.get("VATAmount")) + num(r.data.get("VATAmountFC"));
         }
         let ts = self.bump();
         let user = self.user_id.clone();
@@ -385,6 +378,7 @@ impl Store {
     }
 }
 
+/// Fills the `...Description` companions of the order status codes.
 pub(super) fn describe_status(b: &mut Map<String, Value>) {
     let text = |v: Option<&Value>| match v.and_then(Value::as_i64) {
         Some(12) => "Open",
