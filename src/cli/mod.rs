@@ -3,6 +3,7 @@
 //! Exit codes: 0 ok, 1 the work failed (records failed, target refused), 2 the
 //! configuration is invalid.
 
+pub mod auth;
 pub mod explain;
 pub mod map;
 pub mod output;
@@ -10,6 +11,7 @@ pub mod schema;
 pub mod validate;
 pub mod sim;
 pub mod fetch;
+pub mod fetch_online;
 pub mod functions;
 pub mod eval;
 
@@ -33,6 +35,8 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Connect exflow to a system that needs a login (`exflow auth exact-online`).
+    Auth(auth::AuthArgs),
     /// Check pipelines, tables, scripts and exflow.yaml; exit 2 on any error.
     Validate(validate::ValidateArgs),
     /// Show the entity catalogue of a system.
@@ -56,6 +60,7 @@ pub fn main() -> ExitCode {
     init_tracing();
     let cli = Cli::parse();
     match cli.command {
+        Command::Auth(args) => auth::run(args),
         Command::Validate(a) => validate::run(a),
         Command::Schema(a) => schema::run(a),
         Command::Explain(a) => explain::run(a),
