@@ -70,10 +70,54 @@ fn order(n: i64) -> Value {
 
 fn tables() -> Tables {
     let mut t = Tables::new();
-    t.insert("payment_conditions", [("30".into(), json!("30D")), ("14".into(), json!("14D"))].into_iter().collect(), Some(json!("00")));
-    t.insert("shipping_methods", [("PostNL".into(), json!("PNL"))].into_iter().collect(), None);
-    t.insert("vat_by_country", [("NL".into(), json!("2")), ("BE".into(), json!("5"))].into_iter().collect(), None);
+    t.insert(
+        "payment_conditions",
+        [("30".into(), json!("30D")), ("14".into(), json!("14D"))]
+            .into_iter()
+            .collect(),
+        Some(json!("00")),
+    );
+    t.insert(
+        "shipping_methods",
+        [("PostNL".into(), json!("PNL"))].into_iter().collect(),
+        None,
+    );
+    t.insert(
+        "vat_by_country",
+        [("NL".into(), json!("2")), ("BE".into(), json!("5"))]
+            .into_iter()
+            .collect(),
+        None,
+    );
     t
+}
+
+/// CPU time this thread has run, in ns (Linux schedstat): unlike wall time it does not
+/// count time other processes on a busy machine take from us.
+fn thread_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// Prints CPU ns per call of `f` over `n` calls (when the platform can tell).
+fn report_cpu(name: &str, n: u32, mut f: impl FnMut()) {
+    let n = std::env::var("LANG_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(n);
+    for _ in 0..n / 10 {
+        f();
+    }
+    let Some(start) = thread_cpu_ns() else { return };
+    for _ in 0..n {
+        f();
+    }
+    let Some(end) = thread_cpu_ns() else { return };
+    let per = (end - start) as f64 / f64::from(n);
+    println!(
+        "{name}: {per:.0} ns/order CPU time ({:.0} orders/s on one core)",
+        1e9 / per
+    );
 }
 
 fn bench(c: &mut Criterion) {
@@ -85,11 +129,60 @@ fn bench(c: &mut Criterion) {
     let record = order(1);
     let text = serde_json::to_string(&record).expect("serialises");
 
+    report_cpu("orders_mapping/eval", 20_000, || {
+        let ctx = Context {
+            record: &record,
+            vars: &vars,
+            tables: &tables,
+            scripts: None,
+            bindings: &bindings,
+        };
+        std::hint::black_box(program.eval(&ctx).expect("evaluates"));
+    });
+    // Baselines, to see what share of the end-to-end time the language itself takes.
+    report_cpu("baseline/json_parse_only", 20_000, || {
+        std::hint::black_box(serde_json::from_str::<Value>(&text).expect("parses"));
+    });
+    let mapped = {
+        let ctx = Context {
+            record: &record,
+            vars: &vars,
+            tables: &tables,
+            scripts: None,
+            bindings: &bindings,
+        };
+        program.eval(&ctx).expect("evaluates")
+    };
+    report_cpu("baseline/clone_of_the_output", 20_000, || {
+        std::hint::black_box(mapped.clone());
+    });
+    let mut out = Vec::with_capacity(1 << 20);
+    report_cpu("orders_mapping/parse_eval_print", 20_000, || {
+        out.clear();
+        let record: Value = serde_json::from_str(&text).expect("parses");
+        let ctx = Context {
+            record: &record,
+            vars: &vars,
+            tables: &tables,
+            scripts: None,
+            bindings: &bindings,
+        };
+        let v = program.eval(&ctx).expect("evaluates");
+        serde_json::to_writer(&mut out, &v).expect("prints");
+        out.push(b'\n');
+    });
+
     let mut g = c.benchmark_group("orders_mapping");
     g.throughput(Throughput::Elements(1));
     g.bench_function("eval", |b| {
         b.iter(|| {
-            let ctx = Context { record: &record, vars: &vars, tables: &tables, scripts: None, bindings: &bindings };
+            let ctx = Context {
+                record: &record,
+                vars: &vars,
+                tables: &tables,
+                scripts: None,
+                bindings: &bindings,
+            };
             program.eval(&ctx).expect("evaluates")
         })
     });
@@ -98,7 +191,13 @@ fn bench(c: &mut Criterion) {
             Vec::new,
             |out: &mut Vec<u8>| {
                 let record: Value = serde_json::from_str(&text).expect("parses");
-                let ctx = Context { record: &record, vars: &vars, tables: &tables, scripts: None, bindings: &bindings };
+                let ctx = Context {
+                    record: &record,
+                    vars: &vars,
+                    tables: &tables,
+                    scripts: None,
+                    bindings: &bindings,
+                };
                 let v = program.eval(&ctx).expect("evaluates");
                 serde_json::to_writer(&mut *out, &v).expect("prints");
                 out.push(b'\n');

@@ -152,32 +152,39 @@ impl BinOp {
 }
 
 impl Expr {
-    /// How deeply the tree nests (a guard against stack exhaustion on hostile input).
-    pub fn depth(&self) -> usize {
-        let sub = match &self.kind {
-            ExprKind::Literal(_) | ExprKind::Name(_) => 0,
+    /// The direct sub-expressions.
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Literal(_) | ExprKind::Name(_) => Vec::new(),
             ExprKind::Interp(parts) => parts
                 .iter()
-                .map(|p| match p {
-                    InterpPart::Text(_) => 0,
-                    InterpPart::Expr(e) => e.depth(),
+                .filter_map(|p| match p {
+                    InterpPart::Text(_) => None,
+                    InterpPart::Expr(e) => Some(e),
                 })
-                .max()
-                .unwrap_or(0),
-            ExprKind::Field(b, _) | ExprKind::Unary(_, b) | ExprKind::Lambda(_, b) => b.depth(),
-            ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => a.depth().max(b.depth()),
-            ExprKind::If(a, b, c) => a.depth().max(b.depth()).max(c.depth()),
-            ExprKind::Match(x, arms) => arms
-                .iter()
-                .map(|a| a.body.depth())
-                .max()
-                .unwrap_or(0)
-                .max(x.depth()),
+                .collect(),
+            ExprKind::Field(b, _) | ExprKind::Unary(_, b) | ExprKind::Lambda(_, b) => vec![b],
+            ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => vec![a, b],
+            ExprKind::If(a, b, c) => vec![a, b, c],
+            ExprKind::Match(x, arms) => std::iter::once(&**x)
+                .chain(arms.iter().map(|a| &a.body))
+                .collect(),
             ExprKind::List(items) | ExprKind::Call(_, items) | ExprKind::ScriptCall(_, items) => {
-                items.iter().map(Expr::depth).max().unwrap_or(0)
+                items.iter().collect()
             }
-            ExprKind::Object(entries) => entries.iter().map(|(_, e)| e.depth()).max().unwrap_or(0),
-        };
-        sub + 1
+            ExprKind::Object(entries) => entries.iter().map(|(_, e)| e).collect(),
+        }
+    }
+
+    /// How deeply the tree nests; computed without recursion, as a guard against stack
+    /// exhaustion in the recursive stages on hostile input.
+    pub fn depth(&self) -> usize {
+        let mut max = 0;
+        let mut stack = vec![(self, 1usize)];
+        while let Some((e, d)) = stack.pop() {
+            max = max.max(d);
+            stack.extend(e.children().into_iter().map(|c| (c, d + 1)));
+        }
+        max
     }
 }

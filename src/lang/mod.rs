@@ -26,6 +26,7 @@ mod jsonpath;
 mod parse;
 mod script;
 mod stdlib;
+mod syntax_error;
 mod table;
 mod types;
 pub mod value;

@@ -3,13 +3,14 @@
 
 use super::ast::{BinOp, Expr, ExprKind, Ident, InterpPart, MatchArm, Span, UnOp};
 use super::error::{ErrorCode, LangError};
+use super::syntax_error::syntax_error;
 use pest::iterators::Pair;
 use pest::Parser;
 use serde_json::Value;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/mapping.pest"]
-struct Grammar;
+pub(super) struct Grammar;
 
 /// Deepest nesting accepted; deeper input is refused rather than risking the stack.
 const MAX_DEPTH: usize = 128;
@@ -32,8 +33,12 @@ pub fn parse(src: &str) -> Result<Expr, Vec<LangError>> {
     let expr = build_expr(expr, &mut errors);
     if expr.depth() > MAX_DEPTH {
         errors.push(
-            LangError::new(ErrorCode::TooDeep, expr.span, "the expression nests too deeply")
-                .with_help("split it into several fields or simpler expressions"),
+            LangError::new(
+                ErrorCode::TooDeep,
+                expr.span,
+                "the expression nests too deeply",
+            )
+            .with_help("split it into several fields or simpler expressions"),
         );
     }
     if errors.is_empty() {
@@ -43,131 +48,50 @@ pub fn parse(src: &str) -> Result<Expr, Vec<LangError>> {
     }
 }
 
-/// Refuses bracket nesting the recursive-descent parser could not survive.
+/// Longest expression accepted (a mapping expression is a few lines).
+const MAX_LEN: usize = 64 * 1024;
+
+/// Refuses input whose nesting could exhaust the stack in the recursive stages: deep
+/// brackets, or more `if`s and lambdas than any real mapping needs.
 fn nesting_guard(src: &str) -> Option<LangError> {
+    if src.len() > MAX_LEN {
+        return Some(LangError::new(
+            ErrorCode::TooDeep,
+            Span::new(MAX_LEN, src.len()),
+            format!("the expression is longer than {MAX_LEN} bytes"),
+        ));
+    }
+    let ifs = src
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| *w == "if")
+        .count();
+    let nesting_words = ifs + src.matches("=>").count();
+    if nesting_words > MAX_DEPTH {
+        return Some(LangError::new(
+            ErrorCode::TooDeep,
+            Span::new(0, src.len()),
+            "the expression has too many `if`s and lambdas",
+        ));
+    }
     let mut depth = 0usize;
     for (i, c) in src.char_indices() {
         match c {
             '(' | '[' | '{' => {
                 depth += 1;
-                if depth > MAX_DEPTH / 2 {
+                if depth > MAX_DEPTH / 4 {
                     return Some(
-                        LangError::new(ErrorCode::TooDeep, Span::new(i, i + 1), "brackets nest too deeply")
-                            .with_help("split the expression up"),
+                        LangError::new(
+                            ErrorCode::TooDeep,
+                            Span::new(i, i + 1),
+                            "brackets nest too deeply",
+                        )
+                        .with_help("split the expression up"),
                     );
                 }
             }
             ')' | ']' | '}' => depth = depth.saturating_sub(1),
             _ => {}
         }
-    }
-    None
-}
-
-fn rule_name(rule: &Rule) -> Option<&'static str> {
-    Some(match rule {
-        Rule::EOI => "end of expression",
-        Rule::expr | Rule::coalesce | Rule::or_expr | Rule::and_expr | Rule::not_expr => "an expression",
-        Rule::cmp_expr | Rule::add_expr | Rule::mul_expr | Rule::unary | Rule::postfix => "an expression",
-        Rule::call_args => "`(`",
-        Rule::cmp_op => "a comparison (== != < <= > >=)",
-        Rule::add_op | Rule::mul_op => "an operator",
-        Rule::kw_and | Rule::kw_or => "`and`/`or`",
-        Rule::kw_then => "`then`",
-        Rule::kw_else => "`else`",
-        Rule::field => "`.field`",
-        Rule::index => "`[index]`",
-        Rule::arm | Rule::pattern => "a match arm (`'A' => ...`)",
-        Rule::entry => "an object entry (`key: value`)",
-        Rule::ident | Rule::qualified | Rule::pipe_call => "a name",
-        Rule::number => "a number",
-        Rule::sstring | Rule::dstring => "a string",
-        Rule::lambda => "a lambda",
-        Rule::stext | Rule::dtext | Rule::interp => "string text",
-        _ => return None,
-    })
-}
-
-fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> LangError {
-    let pos = match e.location {
-        pest::error::InputLocation::Pos(p) => p,
-        pest::error::InputLocation::Span((s, _)) => s,
-    };
-    let rest = src.get(pos..).unwrap_or("");
-    let found_len = rest.chars().next().map(char::len_utf8).unwrap_or(0);
-    let found: String = rest
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .take(12)
-        .collect();
-    let mut expected: Vec<&str> = match &e.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            positives.iter().filter_map(rule_name).collect()
-        }
-        pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
-    };
-    expected.sort_unstable();
-    expected.dedup();
-    let found_text = if found.is_empty() {
-        "end of the expression".to_string()
-    } else {
-        format!("`{found}`")
-    };
-    let message = if expected.is_empty() {
-        format!("unexpected {found_text}")
-    } else {
-        format!("unexpected {found_text}, expected {}", expected.join(" or "))
-    };
-    let help = syntax_hint(src, pos, rest);
-    // At the end of the text, point at the last thing written rather than at nothing.
-    let span = if found_len == 0 {
-        let trimmed = src.trim_end().len();
-        let last = src[..trimmed].chars().next_back().map(char::len_utf8).unwrap_or(0);
-        Span::new(trimmed - last, trimmed)
-    } else {
-        Span::new(pos, pos + found_len)
-    };
-    LangError::new(ErrorCode::Syntax, span, message).with_help_opt(help)
-}
-
-fn syntax_hint(src: &str, pos: usize, rest: &str) -> Option<String> {
-    let before = src.get(..pos).unwrap_or("");
-    let count = |c: char| src.chars().filter(|&x| x == c).count();
-    if rest.starts_with('=') && !rest.starts_with("==") && !rest.starts_with("=>") {
-        return Some("use `==` to compare".into());
-    }
-    if rest.starts_with("&&") {
-        return Some("write `and` instead of `&&`".into());
-    }
-    if rest.starts_with("||") {
-        return Some("write `or` instead of `||`".into());
-    }
-    if rest.starts_with('!') && !rest.starts_with("!=") {
-        return Some("write `not x` instead of `!x`".into());
-    }
-    if count('\'') % 2 == 1 {
-        return Some("a single-quoted string is not closed".into());
-    }
-    if count('"') % 2 == 1 {
-        return Some("a double-quoted string is not closed".into());
-    }
-    if count('(') != count(')') {
-        return Some("the parentheses `(` `)` do not balance".into());
-    }
-    if count('[') != count(']') {
-        return Some("the brackets `[` `]` do not balance".into());
-    }
-    if count('{') != count('}') {
-        return Some("the braces `{` `}` do not balance (in \"text\", write `\\{` for a literal brace)".into());
-    }
-    let last_word = before.split_whitespace().last().unwrap_or("");
-    if ["if", "then", "else", "match", "and", "or", "not", "true", "false", "null"].contains(&last_word) {
-        return Some(format!(
-            "`{last_word}` is a keyword; a field with that name is written `record[\"{last_word}\"]`"
-        ));
-    }
-    if rest.is_empty() {
-        return Some("the expression ends too early".into());
     }
     None
 }
@@ -189,8 +113,37 @@ fn placeholder(span: Span) -> Expr {
     mk(ExprKind::Literal(Value::Null), span)
 }
 
+/// Skips precedence levels that only wrap a single operand, so each bracket level costs one
+/// stack frame here instead of ten.
+fn descend(mut p: Pair<Rule>) -> Pair<Rule> {
+    loop {
+        let wrapper = matches!(
+            p.as_rule(),
+            Rule::expr
+                | Rule::coalesce
+                | Rule::or_expr
+                | Rule::and_expr
+                | Rule::not_expr
+                | Rule::cmp_expr
+                | Rule::add_expr
+                | Rule::mul_expr
+                | Rule::unary
+                | Rule::postfix
+        );
+        if !wrapper {
+            return p;
+        }
+        let mut inner = p.clone().into_inner();
+        match (inner.next(), inner.next()) {
+            (Some(only), None) => p = only,
+            _ => return p,
+        }
+    }
+}
+
 /// Folds a pair of any expression-level rule into an [`Expr`].
 fn build_expr(p: Pair<Rule>, errs: &mut Vec<LangError>) -> Expr {
+    let p = descend(p);
     let span = span_of(&p);
     match p.as_rule() {
         Rule::expr => {
@@ -227,7 +180,9 @@ fn build_expr(p: Pair<Rule>, errs: &mut Vec<LangError>) -> Expr {
                 Rule::or_expr => BinOp::Or,
                 _ => BinOp::And,
             };
-            let mut it = p.into_inner().filter(|x| !matches!(x.as_rule(), Rule::kw_and | Rule::kw_or));
+            let mut it = p
+                .into_inner()
+                .filter(|x| !matches!(x.as_rule(), Rule::kw_and | Rule::kw_or));
             let Some(first) = it.next() else {
                 return placeholder(span);
             };
@@ -449,10 +404,18 @@ fn build_expr(p: Pair<Rule>, errs: &mut Vec<LangError>) -> Expr {
             let value = if let Ok(i) = text.parse::<i64>() {
                 Value::from(i)
             } else {
-                match text.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+                match text
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                {
                     Some(n) => Value::Number(n),
                     None => {
-                        errs.push(LangError::new(ErrorCode::Syntax, span, "number out of range"));
+                        errs.push(LangError::new(
+                            ErrorCode::Syntax,
+                            span,
+                            "number out of range",
+                        ));
                         Value::Null
                     }
                 }

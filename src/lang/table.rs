@@ -4,17 +4,39 @@
 use indexmap::IndexMap;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast multiply-rotate hash (as rustc's FxHash): lookups run for every record, and the
+/// tables come from the project's own files, so flooding them is not a concern.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<V> = HashMap<String, V, BuildHasherDefault<Fx>>;
 
 #[derive(Debug, Clone, Default)]
 struct Table {
-    entries: IndexMap<String, Value>,
+    entries: FastMap<Value>,
     default: Option<Value>,
 }
 
 /// All mapping tables known to an evaluation, by name.
 #[derive(Debug, Clone, Default)]
 pub struct Tables {
-    tables: HashMap<String, Table>,
+    tables: FastMap<Table>,
 }
 
 impl Tables {
@@ -25,7 +47,9 @@ impl Tables {
 
     /// Adds (or replaces) the table `name`.
     pub fn insert(&mut self, name: &str, entries: IndexMap<String, Value>, default: Option<Value>) {
-        self.tables.insert(name.to_string(), Table { entries, default });
+        let entries = entries.into_iter().collect();
+        self.tables
+            .insert(name.to_string(), Table { entries, default });
     }
 
     /// The table names, sorted.

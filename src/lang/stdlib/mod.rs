@@ -2,6 +2,7 @@
 //! implementation), split by subject. Implementations take evaluated arguments and return
 //! a value or an error message; the evaluator adds the span.
 
+use super::types::Type;
 use super::value::describe;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -125,7 +126,13 @@ macro_rules! builtin {
 pub(crate) use builtin;
 
 fn all_tables() -> [&'static [Builtin]; 5] {
-    [text::TEXT, number::NUMBER, date::DATE, list::LIST, misc::MISC]
+    [
+        text::TEXT,
+        number::NUMBER,
+        date::DATE,
+        list::LIST,
+        misc::MISC,
+    ]
 }
 
 struct Registry {
@@ -170,7 +177,11 @@ pub(crate) fn arg<'a>(args: &'a [Cow<'_, Value>], i: usize) -> &'a Value {
     args.get(i).map(|c| c.as_ref()).unwrap_or(&NULL)
 }
 
-pub(crate) fn text<'a>(f: &str, args: &'a [Cow<'_, Value>], i: usize) -> Result<Option<&'a str>, String> {
+pub(crate) fn text<'a>(
+    f: &str,
+    args: &'a [Cow<'_, Value>],
+    i: usize,
+) -> Result<Option<&'a str>, String> {
     match arg(args, i) {
         Value::String(s) => Ok(Some(s)),
         Value::Null => Ok(None),
@@ -178,12 +189,19 @@ pub(crate) fn text<'a>(f: &str, args: &'a [Cow<'_, Value>], i: usize) -> Result<
     }
 }
 
-pub(crate) fn text_or_num(f: &str, args: &[Cow<'_, Value>], i: usize) -> Result<Option<String>, String> {
+pub(crate) fn text_or_num(
+    f: &str,
+    args: &[Cow<'_, Value>],
+    i: usize,
+) -> Result<Option<String>, String> {
     match arg(args, i) {
         Value::String(s) => Ok(Some(s.clone())),
         Value::Null => Ok(None),
         v @ Value::Number(_) => Ok(Some(super::value::to_text(v))),
-        other => Err(format!("{f}() expects text or a number, got {}", describe(other))),
+        other => Err(format!(
+            "{f}() expects text or a number, got {}",
+            describe(other)
+        )),
     }
 }
 
@@ -204,7 +222,11 @@ pub(crate) fn int(f: &str, args: &[Cow<'_, Value>], i: usize) -> Result<Option<i
     }
 }
 
-pub(crate) fn list<'a>(f: &str, args: &'a [Cow<'_, Value>], i: usize) -> Result<Option<&'a Vec<Value>>, String> {
+pub(crate) fn list<'a>(
+    f: &str,
+    args: &'a [Cow<'_, Value>],
+    i: usize,
+) -> Result<Option<&'a Vec<Value>>, String> {
     match arg(args, i) {
         Value::Array(a) => Ok(Some(a)),
         Value::Null => Ok(None),
@@ -237,4 +259,69 @@ pub(crate) fn bounded(f: &str, n: i64) -> Result<usize, String> {
 /// Whether a regular expression compiles (for the checker).
 pub(crate) fn regex_check(f: &str, pattern: &str) -> Result<(), String> {
     text::regex(f, pattern).map(|_| ())
+}
+
+/// The element type of a list type (`Any` for anything else).
+pub(crate) fn elem(t: &Type) -> Type {
+    match t {
+        Type::List(e) => (**e).clone(),
+        _ => Type::Any,
+    }
+}
+
+impl P {
+    /// Whether a value of type `t` may be passed (unknown and null types always may).
+    pub(crate) fn accepts(self, t: &Type) -> bool {
+        if t.is_open() {
+            return true;
+        }
+        match self {
+            P::Any | P::Lambda => true,
+            P::Text => t.is_textual(),
+            P::Num => matches!(t, Type::Number),
+            P::List => matches!(t, Type::List(_)),
+            P::Obj => matches!(t, Type::Object(_) | Type::Record(_)),
+            P::TextNum => t.is_textual() || matches!(t, Type::Number),
+        }
+    }
+
+    /// What the parameter wants, for messages.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            P::Any | P::Lambda => "any value",
+            P::Text => "text",
+            P::Num => "a number",
+            P::List => "a list",
+            P::Obj => "an object",
+            P::TextNum => "text or a number",
+        }
+    }
+}
+
+impl R {
+    /// The result type, given the argument types and the lambda's result type.
+    pub(crate) fn result(self, args: &[Type], lambda: Type) -> Type {
+        match self {
+            R::Any => Type::Any,
+            R::Text => Type::Text,
+            R::Num => Type::Number,
+            R::Bool => Type::Bool,
+            R::Date => Type::Date,
+            R::List => Type::List(Box::new(Type::Any)),
+            // The keys of a computed object are not known statically.
+            R::Obj => Type::Any,
+            R::Arg0 => args.first().cloned().unwrap_or(Type::Any),
+            R::Elem0 => elem(args.first().unwrap_or(&Type::Any)),
+            R::ListOfLambda => Type::List(Box::new(lambda)),
+            R::MergeArgs => {
+                let mut it = args.iter();
+                let first = it.next().cloned().unwrap_or(Type::Any);
+                let merged = it.fold(first, |acc, t| acc.merge(t));
+                match (args.len(), merged) {
+                    (1, Type::List(e)) => *e,
+                    (_, t) => t,
+                }
+            }
+        }
+    }
 }
