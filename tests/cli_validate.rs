@@ -156,7 +156,7 @@ fn map_applies_the_orders_pipeline_to_json_lines() {
     let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["YourReference"], "7");
-    assert_eq!(lines[0]["PaymentCondition"], "00");
+    assert_eq!(lines[0]["PaymentCondition"], "IN");
     assert_eq!(lines[0]["OrderDebtor"], "  4711");
     assert_eq!(lines[0]["Lines"][0]["Itemcode"], "A-1");
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("line 3"));
