@@ -272,6 +272,22 @@ async fn me_paging_select_expand_and_count() {
     }
     assert_eq!((seen.len(), pages), (130, 3));
 
+    // $orderby and $top carry over the pages.
+    let mut next = Some(
+        "salesorder/SalesOrders?$select=OrderNumber&$orderby=OrderNumber desc&$top=100".to_string(),
+    );
+    let mut numbers = Vec::new();
+    while let Some(url) = next.take() {
+        let (status, _, body) = api.get(&url).await;
+        assert_eq!(status, 200, "{body}");
+        let rows = body["d"]["results"]
+            .as_array()
+            .expect("results shape on every page");
+        numbers.extend(rows.iter().filter_map(|r| r["OrderNumber"].as_i64()));
+        next = body["d"]["__next"].as_str().map(str::to_string);
+    }
+    assert_eq!(numbers, (31..=130).rev().collect::<Vec<i64>>());
+
     // Lines are deferred unless expanded.
     let (_, _, body) = api.get("salesorder/SalesOrders?$top=1").await;
     let order = &body["d"][0];
@@ -377,6 +393,9 @@ async fn filters_padding_and_endpoint_rules() {
     );
     let (status, _, body) = api.get(&format!("crm/Accounts?$filter=ID eq '{id}'")).await;
     assert_eq!(status, 400, "guid compared to a string is refused: {body}");
+    let (status, _, body) = api.get(&format!("crm/Accounts(guid'{id}')")).await;
+    assert_eq!(status, 200, "a read by key needs no filter: {body}");
+    assert_eq!(body["d"]["ID"], json!(id));
     let (status, _, body) = api.get("crm/Accounts").await;
     assert_eq!(status, 400);
     assert!(message(&body).starts_with("This endpoint has mandatory filtering applied."));
@@ -627,6 +646,19 @@ async fn writes_and_their_errors() {
         )
         .await;
     assert_eq!(status, 400, "completed orders refuse PUT");
+
+    let (status, _, body) = api
+        .send(
+            reqwest::Method::DELETE,
+            &format!("crm/Accounts(guid'{acc}')"),
+            Value::Null,
+            false,
+        )
+        .await;
+    assert_eq!(
+        status, 400,
+        "an account with orders can not be deleted: {body}"
+    );
 
     // DELETE leaves a tombstone in sync/Deleted.
     let (status, _, _) = api
