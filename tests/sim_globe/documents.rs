@@ -119,6 +119,24 @@ async fn sales_order_lines_then_header() {
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["d"]["SalesOrderNumber"], "     500");
 
+    // Master data in use cannot be deleted; unused master data can.
+    let (s, v) = api.send("DELETE", "Item('APP-ESP-CMP')", json!(null)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error_text(&v),
+        "Item 'APP-ESP-CMP' cannot be deleted: it is in use by SalesOrderLine."
+    );
+    let (s, v) = api
+        .send(
+            "DELETE",
+            &format!("Account(guid'{}')", debtor["ID"].as_str().unwrap()),
+            json!(null),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (s, _) = api.send("DELETE", "Item('DIE-INSTALL')", json!(null)).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+
     // The key cannot be used twice; a header without lines fails.
     let (s, v) = api
         .send(

@@ -46,6 +46,32 @@ const REFERENCES: &[(&str, &str, &str, &str)] = &[
     ("ContactPerson", "AccountID", "Account", "ID"),
 ];
 
+/// (entity deleted, its property, entity that may use it, the using property).
+const IN_USE: &[(&str, &str, &str, &str)] = &[
+    ("Account", "DebtorNumber", "SalesOrderHeader", "OrderDebtor"),
+    ("Account", "DebtorNumber", "InvoiceHeader", "OrderDebtor"),
+    ("Account", "DebtorNumber", "FinancialHeader", "DebtorNumber"),
+    ("Item", "ItemCode", "SalesOrderLine", "Itemcode"),
+    ("Item", "ItemCode", "InvoiceLine", "ItemCode"),
+    ("VAT", "VATCode", "Item", "SalesVATCode"),
+    ("VAT", "VATCode", "SalesOrderLine", "VATCode"),
+    (
+        "PaymentCondition",
+        "PaymentConditionCode",
+        "Account",
+        "PaymentCondition",
+    ),
+    (
+        "ShippingMethod",
+        "ShippingMethodProperty",
+        "Account",
+        "DeliveryMethod",
+    ),
+    ("Classification", "ID", "Account", "ClassificationID"),
+    ("ItemAssortment", "Assortment", "Item", "Assortment"),
+    ("Warehouse", "Code", "Item", "Warehouse"),
+];
+
 /// Checks property names and converts every value of a request body to its stored form.
 pub fn prepare(entity: &Entity, body: &Value) -> Result<Record, ApiError> {
     let Some(obj) = body.as_object() else {
@@ -488,6 +514,29 @@ pub fn update(
 
 /// DELETE by key.
 pub fn delete(admin: &mut Admin, entity: &Entity, key: &str) -> Result<(), ApiError> {
+    let Some(existing) = admin.table(&entity.name).and_then(|t| t.get(key)) else {
+        return Err(not_found(entity));
+    };
+    // Master data that transactions or other records use cannot be deleted.
+    for (deleted, prop, user, user_prop) in IN_USE {
+        if *deleted != entity.name {
+            continue;
+        }
+        let Some(v) = existing
+            .get(*prop)
+            .and_then(text)
+            .filter(|v| !v.trim().is_empty())
+        else {
+            continue;
+        };
+        if admin.find_by(user, user_prop, &v).is_some() {
+            return Err(ApiError::bad(format!(
+                "{} '{}' cannot be deleted: it is in use by {user}.",
+                entity.name,
+                v.trim()
+            )));
+        }
+    }
     let Some(rec) = admin.table_mut(&entity.name).shift_remove(key) else {
         return Err(not_found(entity));
     };
