@@ -207,8 +207,12 @@ pub trait Connector: Send + Sync {
     ) -> Result<Record, ConnectorError>;
 
     /// Partial update of the record with key `key`: only the properties in `changes`.
-    async fn update(&self, entity: &str, key: &Value, changes: &Record)
-        -> Result<(), ConnectorError>;
+    async fn update(
+        &self,
+        entity: &str,
+        key: &Value,
+        changes: &Record,
+    ) -> Result<(), ConnectorError>;
 
     /// Creates a header with its lines as one document (Globe: lines staged under a
     /// TransactionKey, then the header; Online: a deep insert). Returns the stored header.
