@@ -16,6 +16,7 @@ pub mod output;
 pub mod plan;
 pub mod run;
 pub mod schema;
+pub mod test;
 pub mod sim;
 pub mod validate;
 
@@ -47,6 +48,8 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Apply a pipeline's map to exported records (JSON or JSON lines).
     Map(map::MapArgs),
+    /// Run the pipelines' unit tests (`*.test.yaml`): mapping and decision, no network.
+    Test(test::TestArgs),
     /// Dry run: show per record what a run would create, update, skip or fail.
     Plan(plan::PlanArgs),
     /// Run pipelines: create and update records on the target.
@@ -72,6 +75,7 @@ pub fn main() -> ExitCode {
         Command::Schema(a) => schema::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Map(a) => map::run(a),
+        Command::Test(a) => test::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Run(a) => run::run(a),
         Command::Auth(args) => auth::run(args),

@@ -8,7 +8,7 @@
 //! tests:
 //!   - name: a company order keeps its reference
 //!     input: { OrderNumber: 1001, Status: 12, SalesOrderLines: [...] }
-//!     bindings: { account: {...}, customer: { DebtorNumber: "  4711" } }
+//!     bindings: { account: {...}, customer: { DebtorNumber: "  4711" } }   # `items: null`: missing
 //!     existing: null                  # or the target record as it is now
 //!     expect:
 //!       decision: create              # create | update | skip | fail
@@ -21,7 +21,7 @@
 use super::decide::{decide, Decision};
 use crate::connectors::Record;
 use crate::pipeline::apply::{apply_map, eval, passes_where, truthy, MapEnv};
-use crate::pipeline::{OnMissing, Pipeline, Project};
+use crate::pipeline::{OnMatch, OnMissing, Pipeline, Project};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
@@ -161,6 +161,10 @@ pub fn run_case(project: &Project, pipeline: &Pipeline, case: &SpecCase) -> Vec<
     let decision = match passes_where(pipeline, &case.input, &refs, &env) {
         Err(e) => Decision::fail(format!("where: {e}")),
         Ok(false) => Decision::skip("filtered out by where"),
+        // Like the engine: an order that exists is skipped before its requires are touched.
+        Ok(true) if case.existing.as_ref().is_some_and(|e| !e.is_null()) && pipeline.target.on_match == OnMatch::Skip => {
+            Decision::skip("exists on the target")
+        }
         Ok(true) => {
             // Required records: map each, and let a missing one that must not be created
             // fail or skip the record, as the engine does.
@@ -176,8 +180,9 @@ pub fn run_case(project: &Project, pipeline: &Pipeline, case: &SpecCase) -> Vec<
                         }
                     }
                 }
-                let present = case.bindings.get(&rq.name).is_some_and(|v| !v.is_null());
-                if !present && rq.on_missing != OnMissing::Create {
+                // A required record is missing only when the case says so (`name: null`).
+                let missing = case.bindings.get(&rq.name).is_some_and(Value::is_null);
+                if missing && rq.on_missing != OnMissing::Create {
                     let reason = format!("required {} `{}` not found on the target", rq.entity, rq.name);
                     outcome = Some(if rq.on_missing == OnMissing::Fail { Decision::fail(reason) } else { Decision::skip(reason) });
                     break;
