@@ -260,7 +260,7 @@ async fn the_standard_flows_end_to_end() {
     assert_eq!(settled.records_read, 0, "{settled}");
     let debtor = globe_accounts
         .iter()
-        .find(|a| a["EmailAddress"].is_string() && text(&a["DebtorNumber"]) != "")
+        .find(|a| a["EmailAddress"].is_string() && !text(&a["DebtorNumber"]).is_empty())
         .unwrap();
     env.globe
         .update(
@@ -528,7 +528,7 @@ async fn the_binary_plans_and_runs_with_json_and_exit_codes() {
     let plan: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(plan["pipeline"], "products");
     assert!(plan["created"].as_u64().unwrap() > 0, "{out}");
-    assert!(plan["records"].as_array().unwrap().len() > 0);
+    assert!(!plan["records"].as_array().unwrap().is_empty());
     assert!(plan["api_calls"]["exact_globe"].as_u64().unwrap() > 0);
     assert_eq!(
         writes(&env.globe.stats()),

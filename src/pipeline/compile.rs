@@ -128,9 +128,12 @@ fn type_name(ty: &Type) -> &'static str {
     }
 }
 
+/// A map key with the type and syntax tree of its expression (None when it did not check).
+type TypedField = (Spanned<String>, Option<(Type, lang::Expr)>);
+
 /// Checks the fields a map writes against `entity`: names, writability, types, lengths, and
 /// the required fields it leaves out. `skip` names map keys that are not fields (the lines).
-fn check_map_fields(ctx: &mut Ctx, entity: &Entity, fields: &[(Spanned<String>, Option<(Type, lang::Expr)>)], map_loc: &Loc, skip: Option<&str>, for_create: bool) {
+fn check_map_fields(ctx: &mut Ctx, entity: &Entity, fields: &[TypedField], map_loc: &Loc, skip: Option<&str>, for_create: bool) {
     let mut written = BTreeSet::new();
     for (key, typed) in fields {
         if Some(key.value.as_str()) == skip {

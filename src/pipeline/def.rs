@@ -120,7 +120,7 @@ pub fn read(file: &Arc<SourceFile>, diags: &mut Diagnostics) -> Option<PipelineD
     let root = match yaml::parse(file) {
         Ok(n) => n,
         Err(d) => {
-            diags.push(d);
+            diags.push(*d);
             return None;
         }
     };

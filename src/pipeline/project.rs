@@ -279,7 +279,7 @@ fn read_project_file(file: &Arc<SourceFile>, strict: bool, diags: &mut Diagnosti
     let root = match yaml::parse(file) {
         Ok(n) => n,
         Err(d) => {
-            diags.push(d);
+            diags.push(*d);
             return (config, vars);
         }
     };
@@ -356,7 +356,7 @@ fn read_table(file: &Arc<SourceFile>, tables: &mut Tables, diags: &mut Diagnosti
     let root = match yaml::parse(file) {
         Ok(n) => n,
         Err(d) => {
-            diags.push(d);
+            diags.push(*d);
             return;
         }
     };

@@ -17,7 +17,7 @@ pub struct Spanned<T> {
 }
 
 /// Parses a YAML file whose top level must be a mapping.
-pub fn parse(file: &Arc<SourceFile>) -> Result<Node, Diagnostic> {
+pub fn parse(file: &Arc<SourceFile>) -> Result<Node, Box<Diagnostic>> {
     let opts = LoaderOptions::default()
         .error_on_duplicate_keys(true)
         .prevent_coercion(true);
@@ -40,7 +40,7 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Node, Diagnostic> {
         } else {
             "check indentation (spaces, not tabs) and that quotes and brackets are closed"
         };
-        Diagnostic::error("E100", Loc { file: file.clone(), span: offset..offset }, message).with_help(help)
+        Box::new(Diagnostic::error("E100", Loc { file: file.clone(), span: offset..offset }, message).with_help(help))
     })
 }
 

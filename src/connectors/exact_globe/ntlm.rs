@@ -219,13 +219,16 @@ fn digest(state: [u32; 4]) -> [u8; 16] {
 
 const MD_INIT: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
 
+/// One MD4 round: its boolean function, additive constant, word order and shifts.
+type Md4Round = (fn(u32, u32, u32) -> u32, u32, [usize; 16], [u32; 4]);
+
 /// MD4 (RFC 1320), for the NT hash.
 pub fn md4(input: &[u8]) -> [u8; 16] {
     let mut h = MD_INIT;
     for block in md_padded(input).chunks_exact(64) {
         let x = words(block);
         let mut s = h;
-        let rounds: [(fn(u32, u32, u32) -> u32, u32, [usize; 16], [u32; 4]); 3] = [
+        let rounds: [Md4Round; 3] = [
             (
                 |x, y, z| (x & y) | (!x & z),
                 0,
