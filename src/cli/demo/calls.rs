@@ -55,8 +55,10 @@ fn method_and_entity(pattern: &str) -> (&str, &str) {
 /// The calls one orders run spent, per order.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct OrderCalls {
-    /// Orders the run handled (created, skipped or failed: open orders with lines).
+    /// Orders the flow took (open orders with lines: created, skipped as existing, failed).
     pub orders: u64,
+    /// Orders read from the source (the flow's `where` leaves the closed ones out).
+    pub read: u64,
     /// Every Exact Online call.
     pub online: u64,
     /// Every Exact Globe call.
@@ -71,6 +73,7 @@ impl OrderCalls {
     /// From the simulators' counters before and after the run.
     pub fn measure(
         orders: u64,
+        read: u64,
         online_before: &Value,
         online_after: &Value,
         globe_before: &Value,
@@ -79,6 +82,7 @@ impl OrderCalls {
         let online = delta(online_before, online_after).values().sum();
         let mut out = OrderCalls {
             orders,
+            read,
             online,
             ..OrderCalls::default()
         };
@@ -137,12 +141,19 @@ fn verdict(value: f64, target: f64) -> &'static str {
 
 impl fmt::Display for OrderCalls {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let per_read = if self.read == 0 {
+            0.0
+        } else {
+            self.online as f64 / self.read as f64
+        };
         writeln!(
             f,
-            "  per order ({} orders): Exact Online {:.3} calls (target <= {ONLINE_TARGET}: {})",
+            "  per order ({} orders taken of {} read): Exact Online {:.3} calls (target <= {ONLINE_TARGET}: {}; {:.3} per order read)",
             self.orders,
+            self.read,
             self.online_per_order(),
-            verdict(self.online_per_order(), ONLINE_TARGET)
+            verdict(self.online_per_order(), ONLINE_TARGET),
+            per_read
         )?;
         write!(
             f,
@@ -174,9 +185,11 @@ mod tests {
             format!("MERGE {p}/Account(key)"): 1,
             format!("POST {p}/ContactPerson"): 1,
         }});
-        let online_before = json!({"calls": {"GET /api/v1/{division}/sync/SalesOrder/SalesOrders": 1}});
-        let online_after = json!({"calls": {"GET /api/v1/{division}/sync/SalesOrder/SalesOrders": 2}});
-        let c = OrderCalls::measure(20, &online_before, &online_after, &before, &after);
+        let online_before =
+            json!({"calls": {"GET /api/v1/{division}/sync/SalesOrder/SalesOrders": 1}});
+        let online_after =
+            json!({"calls": {"GET /api/v1/{division}/sync/SalesOrder/SalesOrders": 2}});
+        let c = OrderCalls::measure(20, 40, &online_before, &online_after, &before, &after);
         assert_eq!(c.online, 1);
         assert_eq!(c.globe, 13);
         assert_eq!(c.globe_document_writes, 9);
@@ -189,7 +202,7 @@ mod tests {
 
     #[test]
     fn no_orders_means_no_ratio() {
-        let c = OrderCalls::measure(0, &json!({}), &json!({}), &json!({}), &json!({}));
+        let c = OrderCalls::measure(0, 0, &json!({}), &json!({}), &json!({}), &json!({}));
         assert_eq!(c.online_per_order(), 0.0);
         assert_eq!(c.globe_extra_per_order(), 0.0);
     }

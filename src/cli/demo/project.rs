@@ -13,17 +13,26 @@ use std::path::{Path, PathBuf};
 /// The standard pipelines, their tables, scripts and tests, as shipped in `pipelines/`:
 /// embedded so the demo works from any folder.
 const STANDARD_FILES: &[(&str, &str)] = &[
-    ("customers.yaml", include_str!("../../../pipelines/customers.yaml")),
+    (
+        "customers.yaml",
+        include_str!("../../../pipelines/customers.yaml"),
+    ),
     (
         "customers.test.yaml",
         include_str!("../../../pipelines/customers.test.yaml"),
     ),
-    ("orders.yaml", include_str!("../../../pipelines/orders.yaml")),
+    (
+        "orders.yaml",
+        include_str!("../../../pipelines/orders.yaml"),
+    ),
     (
         "orders.test.yaml",
         include_str!("../../../pipelines/orders.test.yaml"),
     ),
-    ("products.yaml", include_str!("../../../pipelines/products.yaml")),
+    (
+        "products.yaml",
+        include_str!("../../../pipelines/products.yaml"),
+    ),
     (
         "products.test.yaml",
         include_str!("../../../pipelines/products.test.yaml"),
@@ -135,12 +144,13 @@ impl Sims {
     /// Starts both on 127.0.0.1 port 0.
     pub async fn start(online: OnlineSimConfig, globe: GlobeSimConfig) -> Result<Sims, SetupError> {
         let any: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
-        let online = OnlineSim::start(online, any)
-            .await
-            .map_err(|source| SetupError::Simulator {
-                system: "Exact Online",
-                source,
-            })?;
+        let online =
+            OnlineSim::start(online, any)
+                .await
+                .map_err(|source| SetupError::Simulator {
+                    system: "Exact Online",
+                    source,
+                })?;
         let globe = GlobeSim::start(globe, any)
             .await
             .map_err(|source| SetupError::Simulator {
@@ -225,7 +235,9 @@ fn describe(diags: &Diagnostics) -> String {
 /// Stores a token pair the Online simulator issued under the key the client looks for.
 fn import_tokens(project: &Project, sims: &Sims) -> Result<(), SetupError> {
     let Some(online) = &project.config.exact_online else {
-        return Err(SetupError::Tokens("exflow.yaml connects no Exact Online".into()));
+        return Err(SetupError::Tokens(
+            "exflow.yaml connects no Exact Online".into(),
+        ));
     };
     let (access_token, refresh_token) = sims.online.issue_tokens();
     let now = chrono::Utc::now().timestamp();
