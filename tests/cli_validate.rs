@@ -156,8 +156,21 @@ fn map_applies_the_orders_pipeline_to_json_lines() {
     let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["YourReference"], "7");
-    assert_eq!(lines[0]["PaymentCondition"], "00");
+    assert_eq!(lines[0]["PaymentCondition"], "IN");
     assert_eq!(lines[0]["OrderDebtor"], "  4711");
     assert_eq!(lines[0]["Lines"][0]["Itemcode"], "A-1");
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("line 3"));
+}
+
+#[test]
+fn every_example_project_validates() {
+    let examples = root().join("examples");
+    let mut count = 0;
+    for e in std::fs::read_dir(&examples).expect("examples").flatten() {
+        if e.path().join("exflow.yaml").is_file() {
+            count += 1;
+            exflow().current_dir(e.path()).args(["validate", "."]).assert().success();
+        }
+    }
+    assert!(count >= 2, "examples: {count}");
 }

@@ -864,3 +864,55 @@ async fn refreshes_ahead_of_expiry_without_a_401() -> R {
     assert_ne!(env.stored()?.refresh_token, t.refresh_token);
     Ok(())
 }
+
+/// `exflow fetch exact_online` reads through the client with the stored tokens.
+#[tokio::test(flavor = "multi_thread")]
+async fn fetch_command_reads_through_the_client() -> R {
+    let env = env(small()).await?;
+    let acc = env
+        .sim
+        .records("Accounts")
+        .into_iter()
+        .next()
+        .ok_or("no account")?;
+    let code = text(&acc, "Code").trim().to_string();
+    let args: Vec<String> = vec![
+        "fetch".into(),
+        "exact_online".into(),
+        "Accounts".into(),
+        "--key".into(),
+        format!("Code={code}"),
+        "--select".into(),
+        "ID,Code,Name".into(),
+        "--format".into(),
+        "json".into(),
+        "--online-url".into(),
+        env.sim.base_url(),
+        "--online-division".into(),
+        env.sim.division().to_string(),
+        "--state".into(),
+        env.db.display().to_string(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        assert_cmd::Command::cargo_bin("exflow")
+            .map(|mut c| {
+                c.args(&args)
+                    .env("EXACT_ONLINE_CLIENT_ID", "exflow-sim")
+                    .env("EXACT_ONLINE_CLIENT_SECRET", "exflow-sim-secret")
+                    .output()
+            })
+            .map_err(|e| e.to_string())
+    })
+    .await??
+    .map_err(|e| e.to_string())?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(doc["records"].as_array().map(Vec::len), Some(1));
+    assert_eq!(doc["records"][0]["ID"], acc["ID"]);
+    assert_eq!(doc["calls"]["reads"], json!(1));
+    Ok(())
+}

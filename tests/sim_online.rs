@@ -272,6 +272,22 @@ async fn me_paging_select_expand_and_count() {
     }
     assert_eq!((seen.len(), pages), (130, 3));
 
+    // $orderby and $top carry over the pages.
+    let mut next = Some(
+        "salesorder/SalesOrders?$select=OrderNumber&$orderby=OrderNumber desc&$top=100".to_string(),
+    );
+    let mut numbers = Vec::new();
+    while let Some(url) = next.take() {
+        let (status, _, body) = api.get(&url).await;
+        assert_eq!(status, 200, "{body}");
+        let rows = body["d"]["results"]
+            .as_array()
+            .expect("results shape on every page");
+        numbers.extend(rows.iter().filter_map(|r| r["OrderNumber"].as_i64()));
+        next = body["d"]["__next"].as_str().map(str::to_string);
+    }
+    assert_eq!(numbers, (31..=130).rev().collect::<Vec<i64>>());
+
     // Lines are deferred unless expanded.
     let (_, _, body) = api.get("salesorder/SalesOrders?$top=1").await;
     let order = &body["d"][0];
@@ -311,6 +327,18 @@ async fn me_paging_select_expand_and_count() {
         .expect("ct")
         .starts_with("application/atom+xml"));
     assert!(r.text().await.expect("text").contains("<m:properties>"));
+
+    let r = reqwest::Client::new()
+        .get(format!("{}crm/$metadata", api.base))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .expect("metadata");
+    let xml = r.text().await.expect("text");
+    assert!(
+        xml.contains("<EntitySet Name=\"Accounts\" EntityType=\"Exact.Web.Api.Models.Account\" />"),
+        "{xml}"
+    );
 
     // Paths are case-sensitive.
     let (status, _, _) = api.get("hrm/CostCenters").await;
@@ -365,6 +393,9 @@ async fn filters_padding_and_endpoint_rules() {
     );
     let (status, _, body) = api.get(&format!("crm/Accounts?$filter=ID eq '{id}'")).await;
     assert_eq!(status, 400, "guid compared to a string is refused: {body}");
+    let (status, _, body) = api.get(&format!("crm/Accounts(guid'{id}')")).await;
+    assert_eq!(status, 200, "a read by key needs no filter: {body}");
+    assert_eq!(body["d"]["ID"], json!(id));
     let (status, _, body) = api.get("crm/Accounts").await;
     assert_eq!(status, 400);
     assert!(message(&body).starts_with("This endpoint has mandatory filtering applied."));
@@ -374,6 +405,15 @@ async fn filters_padding_and_endpoint_rules() {
     assert_eq!(status, 400, "field-to-field: {body}");
     let (status, _, _) = api.get("crm/Accounts?$filter=Name eq 'x' and").await;
     assert_eq!(status, 400);
+    let long = (0..400)
+        .map(|i| format!("Email eq 'klant{i}@example.nl'"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let (status, _, _) = api.get(&format!("crm/Accounts?$filter={long}")).await;
+    assert_eq!(status, 414, "URLs over 6000 characters are refused");
+    // The limit counts the URL as sent: reqwest (the url crate) sends `'` in a query as `%27`.
+    let sent = reqwest::Url::parse("http://127.0.0.1/x?$filter=Name eq 'a'").expect("url");
+    assert!(sent.as_str().ends_with("Name%20eq%20%27a%27"), "{sent}");
 
     let (status, _, body) = api.get("sync/CRM/Accounts?$filter=Timestamp gt 1L").await;
     assert_eq!(status, 400);
@@ -607,6 +647,19 @@ async fn writes_and_their_errors() {
         .await;
     assert_eq!(status, 400, "completed orders refuse PUT");
 
+    let (status, _, body) = api
+        .send(
+            reqwest::Method::DELETE,
+            &format!("crm/Accounts(guid'{acc}')"),
+            Value::Null,
+            false,
+        )
+        .await;
+    assert_eq!(
+        status, 400,
+        "an account with orders can not be deleted: {body}"
+    );
+
     // DELETE leaves a tombstone in sync/Deleted.
     let (status, _, _) = api
         .send(reqwest::Method::DELETE, &path, Value::Null, false)
@@ -830,7 +883,14 @@ async fn error_budget_bulk_and_stock_position() {
 
     let (status, _, body) = api.get("bulk/Logistics/Items").await;
     assert_eq!(status, 400, "{body}");
-    let (_, _, body) = api.get("bulk/Logistics/Items?$select=ID,Code").await;
+    let (status, _, body) = api.get("bulk/Logistics/Items?$select=ID,Code").await;
+    assert_eq!(
+        status, 400,
+        "bulk endpoints with a sync counterpart demand a filter: {body}"
+    );
+    let (_, _, body) = api
+        .get("bulk/Logistics/Items?$select=ID,Code&$filter=Modified ge datetime'2000-01-01T00:00:00'")
+        .await;
     assert_eq!(body["d"]["results"].as_array().map(Vec::len), Some(15));
     assert!(body["d"].get("__next").is_none());
 

@@ -59,6 +59,16 @@ pub struct FetchArgs {
     /// Exact Globe: `basic` or `ntlm`.
     #[arg(long, env = "EXFLOW_GLOBE_AUTH", default_value = "basic")]
     pub globe_auth: String,
+    /// Exact Online: host (per country) or the simulator's URL. Credentials come from
+    /// `EXACT_ONLINE_CLIENT_ID` / `EXACT_ONLINE_CLIENT_SECRET`, tokens from `--state`.
+    #[arg(long, env = "EXACT_ONLINE_BASE_URL", default_value = "https://start.exactonline.nl")]
+    pub online_url: String,
+    /// Exact Online: division (default: the user's current division).
+    #[arg(long, env = "EXACT_ONLINE_DIVISION")]
+    pub online_division: Option<i32>,
+    /// Exact Online: the state store holding the tokens of `exflow auth exact-online`.
+    #[arg(long = "state", default_value = ".exflow/state.db")]
+    pub state: std::path::PathBuf,
 }
 
 /// Runs `exflow fetch`.
@@ -73,9 +83,8 @@ pub fn run(args: FetchArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    if system != System::ExactGlobe {
-        eprintln!("error: `exflow fetch {system}` is not wired into this build yet");
-        return ExitCode::from(EXIT_INVALID);
+    if system == System::ExactOnline {
+        return super::fetch_online::run(&args);
     }
     let client = match globe_client(&args) {
         Ok(c) => c,

@@ -21,10 +21,32 @@ pub fn project(dir: &Path, format: Format) -> Option<Project> {
     project
 }
 
-/// The pipelines called `names` (all of them when `names` is empty), in the order asked.
+/// Whether `a` writes what `b` requires (products write the items orders require).
+fn feeds(a: &Pipeline, b: &Pipeline) -> bool {
+    a.name != b.name
+        && b.requires
+            .iter()
+            .any(|r| b.target.system == a.target.system && r.entity == a.target.entity)
+}
+
+/// The pipelines in project order, except that one writing what another requires runs first.
+fn dependency_order(mut rest: Vec<&Pipeline>) -> Vec<&Pipeline> {
+    let mut out = Vec::with_capacity(rest.len());
+    while !rest.is_empty() {
+        // The first one nothing left feeds; on a cycle, simply the first.
+        let i = (0..rest.len())
+            .find(|&i| !rest.iter().any(|o| feeds(o, rest[i])))
+            .unwrap_or(0);
+        out.push(rest.remove(i));
+    }
+    out
+}
+
+/// The pipelines called `names` (all of them when `names` is empty, those writing what others
+/// require first), in the order asked.
 pub fn pick<'p>(project: &'p Project, names: &[String]) -> Result<Vec<&'p Pipeline>, String> {
     if names.is_empty() {
-        return Ok(project.pipelines.iter().collect());
+        return Ok(dependency_order(project.pipelines.iter().collect()));
     }
     names
         .iter()
@@ -52,6 +74,21 @@ pub fn since(text: &str) -> Result<DateTime<Utc>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_pipeline_runs_after_those_it_depends_on() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (project, diags) = pipeline::load(&[root.join("pipelines")], false);
+        let project = project.unwrap_or_else(|| panic!("{diags}"));
+        let order: Vec<&str> = pick(&project, &[])
+            .unwrap()
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        let at = |n: &str| order.iter().position(|o| *o == n).unwrap();
+        assert!(at("products") < at("orders"), "{order:?}");
+        assert_eq!(order.len(), project.pipelines.len());
+    }
 
     #[test]
     fn since_takes_dates_and_moments() {

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod eval;
 pub mod explain;
 pub mod fetch;
+pub mod fetch_online;
 pub mod functions;
 pub mod load;
 pub mod map;

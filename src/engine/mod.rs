@@ -1,9 +1,11 @@
 //! The engine: runs a pipeline's Plan page by page.
 //!
-//! fetch a page -> filter (`where`) -> joins (one lookup per join per page) -> requires
-//! (batched lookups, create/update/fail/skip) -> transform (`map`) -> check (batched lookup
-//! of the page's match keys plus the id map) -> decide per record -> write (journalled).
-//! Writes go through [`Connector`]s only; memory is kept in a [`StateStore`].
+//! retry earlier failures -> fetch a page -> filter (`where`) -> joins (one lookup per join
+//! per page) -> check (one batched lookup of the page's match keys, plus the id map: a
+//! record that exists is skipped before anything it needs is touched) -> requires (batched
+//! lookups; create/update/fail/skip) -> transform (`map`) -> decide per record -> write
+//! (journalled) -> store the cursor. Systems are reached through [`Connector`]s only;
+//! memory is kept in a [`crate::state::StateStore`].
 //! May use: `pipeline`, `lang`, `connectors` (the trait only), `state`.
 
 mod batch;
@@ -14,8 +16,8 @@ mod recover;
 mod report;
 mod require;
 mod run;
-mod upsert;
 pub mod spec;
+mod upsert;
 mod write;
 
 #[cfg(test)]

@@ -319,6 +319,11 @@ pub async fn run_with_env(
         refused: HashMap::new(),
         retrying: HashSet::new(),
     };
+    // Held until the run ends; a dry run writes nothing and needs no lock.
+    let _lock = match options.dry_run {
+        true => None,
+        false => Some(store.lock_pipeline(&pipeline.name)?),
+    };
     if !options.dry_run {
         if env.retention_days > 0 {
             store.purge_activity(env.retention_days)?;

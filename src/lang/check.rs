@@ -163,9 +163,26 @@ impl Checker<'_> {
                 at.merge(&bt)
             }
             ExprKind::Match(x, arms) => {
-                self.value(x);
+                let xt = self.value(x);
                 let mut out: Option<Type> = None;
                 for arm in arms {
+                    for (pattern, span) in &arm.patterns {
+                        let Some(p) = pattern.as_ref().filter(|p| !p.is_null()) else {
+                            continue;
+                        };
+                        let pt = literal_type(p);
+                        let fits = xt.is_open()
+                            || (pt.is_textual() && xt.is_textual())
+                            || std::mem::discriminant(&pt) == std::mem::discriminant(&xt);
+                        if !fits {
+                            self.err(
+                                ErrorCode::TypeMismatch,
+                                *span,
+                                format!("this pattern is {} but the value matched is {}; it never matches", pt.describe(), xt.describe()),
+                                Some("write the pattern as the same type, e.g. 12 instead of '12'".into()),
+                            );
+                        }
+                    }
                     let t = self.value(&arm.body);
                     out = Some(match out {
                         None => t,

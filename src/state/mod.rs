@@ -41,6 +41,9 @@ pub enum StateError {
     /// A stored value could not be read back.
     #[error("state store: corrupt value: {0}")]
     Corrupt(String),
+    /// Another process is running the same pipeline on this state.
+    #[error("pipeline `{0}` is already running on this state (another exflow process)")]
+    Busy(String),
     /// The database was written by a newer exflow.
     #[error("state store: schema version {found} is newer than this exflow knows ({known})")]
     TooNew {
@@ -187,6 +190,9 @@ pub struct JournalEntry {
 
 /// The store the engine keeps its memory in. Every method is one short transaction.
 pub trait StateStore: Send + Sync {
+    /// Takes the pipeline's run lock (held until the guard drops): two processes running one
+    /// pipeline at once could both create what neither has seen yet.
+    fn lock_pipeline(&self, pipeline: &str) -> Result<RunLock, StateError>;
     /// Records the start of a run.
     fn begin_run(&self, pipeline: &str) -> Result<RunId, StateError>;
     /// Records the end of a run with its counts.
@@ -260,6 +266,30 @@ pub trait StateStore: Send + Sync {
     fn retry_clear(&self, pipeline: &str, source_key: &str) -> Result<(), StateError>;
     /// The records waiting for a retry, oldest first.
     fn retry_list(&self, pipeline: &str) -> Result<Vec<RetryEntry>, StateError>;
+}
+
+/// A pipeline's run lock; released when dropped (or when the process dies).
+#[derive(Debug)]
+pub struct RunLock(pub(crate) Option<std::fs::File>);
+
+impl RunLock {
+    /// A lock held by other means (a store without files, or a server-side lock).
+    pub fn none() -> RunLock {
+        RunLock(None)
+    }
+
+    /// A lock held as an exclusive lock on `file` (released on drop).
+    pub fn file(file: std::fs::File) -> RunLock {
+        RunLock(Some(file))
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        if let Some(file) = &self.0 {
+            let _ = fs4::fs_std::FileExt::unlock(file);
+        }
+    }
 }
 
 /// A failed source record waiting for the next run.

@@ -2,8 +2,8 @@
 //! the run, a busy timeout so two processes wait for each other instead of failing.
 
 use super::{
-    migrations, redact, Activity, JournalEntry, Outcome, RetryEntry, RunId, RunRecord, RunStatus,
-    StateError, StateStore,
+    migrations, redact, Activity, JournalEntry, Outcome, RetryEntry, RunId, RunLock, RunRecord,
+    RunStatus, StateError, StateStore,
 };
 use chrono::{DateTime, Duration, Utc};
 use parking_lot::Mutex;
@@ -15,6 +15,8 @@ use std::path::Path;
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     redact_payloads: bool,
+    /// The database file (none in memory): run locks are files beside it.
+    path: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -53,7 +55,9 @@ impl SqliteStore {
             })?;
         }
         let conn = Connection::open(path)?;
-        Self::setup(conn, redact_payloads)
+        let mut store = Self::setup(conn, redact_payloads)?;
+        store.path = Some(path.to_path_buf());
+        Ok(store)
     }
 
     /// A store that lives in memory only (tests, `exflow plan` without state).
@@ -70,6 +74,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn: Mutex::new(conn),
             redact_payloads,
+            path: None,
         })
     }
 
@@ -96,6 +101,41 @@ impl SqliteStore {
 }
 
 impl StateStore for SqliteStore {
+    fn lock_pipeline(&self, pipeline: &str) -> Result<RunLock, StateError> {
+        let Some(db) = &self.path else {
+            return Ok(RunLock(None));
+        };
+        let name: String = pipeline
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = db.with_file_name(format!(
+            "{}.{name}.lock",
+            db.file_name().and_then(|f| f.to_str()).unwrap_or("state")
+        ));
+        let io = |source| StateError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io)?;
+        if fs4::fs_std::FileExt::try_lock_exclusive(&file).map_err(io)? {
+            Ok(RunLock(Some(file)))
+        } else {
+            Err(StateError::Busy(pipeline.to_string()))
+        }
+    }
+
     fn begin_run(&self, pipeline: &str) -> Result<RunId, StateError> {
         let conn = self.conn.lock();
         conn.execute(
@@ -605,6 +645,23 @@ mod tests {
         s.retry_clear("orders", "o1").unwrap();
         assert!(s.retry_list("orders").unwrap().is_empty());
         assert_eq!(s.retry_list("products").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn one_run_per_pipeline_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let a = SqliteStore::open(&path, false).unwrap();
+        let b = SqliteStore::open(&path, false).unwrap();
+        let held = a.lock_pipeline("orders").unwrap();
+        assert!(matches!(
+            b.lock_pipeline("orders"),
+            Err(StateError::Busy(_))
+        ));
+        let other = b.lock_pipeline("products").unwrap();
+        drop(held);
+        let again = b.lock_pipeline("orders").unwrap();
+        drop((other, again));
     }
 
     #[test]

@@ -15,8 +15,11 @@ pub const ACCOUNT_CODE_WIDTH: usize = 18;
 
 /// Characters percent-encoded in query values. Spaces become `%20` (never `+`) and a
 /// literal `+` is encoded, so every decoder reads the same text.
+// `'` is in the set because reqwest (the url crate) sends it as `%27` in a query anyway:
+// the 6,000-character limit counts the URL as sent.
 const QUERY_VALUE: &AsciiSet = &CONTROLS
     .add(b' ')
+    .add(b'\'')
     .add(b'"')
     .add(b'#')
     .add(b'%')

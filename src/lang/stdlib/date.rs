@@ -237,7 +237,10 @@ mod tests {
             assert_eq!(odata_fast(&s), slow, "{s}");
             ms += 7_919_999_937; // about 92 days and an odd number of milliseconds
         }
-        assert_eq!(odata_fast("/Date(1709251200000)/").as_deref(), Some("2024-03-01T00:00:00"));
+        assert_eq!(
+            odata_fast("/Date(1709251200000)/").as_deref(),
+            Some("2024-03-01T00:00:00")
+        );
         assert_eq!(odata_fast("/Date(-1)/"), None);
         assert_eq!(odata_fast("/Date(1+0100)/"), None);
     }

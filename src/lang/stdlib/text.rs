@@ -109,15 +109,33 @@ fn replace(a: Args) -> Res {
     Ok(Value::String(s.replace(from, to)))
 }
 
+/// Byte offset of the `n`th character (or the end), without walking ASCII-only text.
+fn char_offset(s: &str, n: usize) -> usize {
+    if s.is_ascii() {
+        return n.min(s.len());
+    }
+    s.char_indices().nth(n).map(|(i, _)| i).unwrap_or(s.len())
+}
+
+/// `len` characters from character `start` (negative counts from the end).
 fn char_slice(s: &str, start: i64, len: Option<i64>) -> String {
-    let count = s.chars().count() as i64;
     let start = if start < 0 {
+        let count = if s.is_ascii() {
+            s.len()
+        } else {
+            s.chars().count()
+        } as i64;
         (count + start).max(0)
     } else {
-        start.min(count)
+        start
+    } as usize;
+    let from = char_offset(s, start);
+    let rest = &s[from..];
+    let to = match len {
+        Some(l) => char_offset(rest, l.max(0) as usize),
+        None => rest.len(),
     };
-    let len = len.unwrap_or(count).max(0);
-    s.chars().skip(start as usize).take(len as usize).collect()
+    rest[..to].to_string()
 }
 
 fn substr(a: Args) -> Res {

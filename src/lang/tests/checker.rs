@@ -206,6 +206,12 @@ fn type_mismatches() {
         ErrorCode::TypeMismatch,
         "first(SalesOrderLines).Quantity",
     );
+    one(
+        "match OrderNumber { 1 => 'a', '2' => 'b', _ => null }",
+        ErrorCode::TypeMismatch,
+        "'2'",
+    );
+    assert!(errors("match OrderDate { '2024-01-01' => 1, null => 2 }").is_empty());
 }
 
 #[test]

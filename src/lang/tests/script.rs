@@ -98,3 +98,9 @@ fn runtime_errors_become_eval_errors() {
     let err = program.eval(&ctx).unwrap_err();
     assert!(err.message.contains("bad input"), "{}", err.message);
 }
+
+#[test]
+fn top_level_constants_are_visible_to_functions() {
+    let h = host("const RATE = 21;\nfn vat(x) { x * global::RATE / 100 }");
+    assert_eq!(h.call("vat", &[json!(200)]).unwrap(), json!(42));
+}

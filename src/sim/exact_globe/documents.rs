@@ -328,12 +328,29 @@ pub fn commit(
         lines.push((k.clone(), line, item_rec));
     }
 
-    // Valid: number and book it.
-    let n = admin.next_number(doc.header, doc.number, 1).to_string();
-    let number_value = if doc.number_len > 0 {
-        pad(&n, doc.number_len)
-    } else {
-        n
+    // Valid: number and book it. A number the client chose is kept when it is free (manual
+    // numbering); a taken one is the numbering conflict integrations run into.
+    let chosen = header
+        .get(doc.number)
+        .and_then(text)
+        .filter(|n| !n.trim().is_empty());
+    let number_value = match chosen {
+        Some(n) if admin.find_by(doc.header, doc.number, &n).is_some() => {
+            return Err(ApiError::bad(format!(
+                "{} '{}' already exists.",
+                doc.number,
+                n.trim()
+            )))
+        }
+        Some(n) => n,
+        None => {
+            let n = admin.next_number(doc.header, doc.number, 1).to_string();
+            if doc.number_len > 0 {
+                pad(&n, doc.number_len)
+            } else {
+                n
+            }
+        }
     };
     header.insert(doc.number.into(), Value::from(number_value.clone()));
     if entity.has("SalesOrderDate") && header.get("SalesOrderDate").is_none_or(Value::is_null) {

@@ -4,10 +4,11 @@
 //! and nothing from `connectors` (a simulator built on the client's types would share its
 //! mistakes).
 //!
-//! Parts: `auth` (NTLM and Basic), `ntlm` (the NTLMv2 handshake), `catalog` (entities and properties), `value` (dates, GUIDs, padding), `filter`
+//! Parts: `catalog` (entities and properties), `value` (dates, GUIDs, padding), `filter`
 //! (`$filter`), `store` (administrations), `write` (create/update/delete rules), `documents`
-//! (line-then-header protocol), `service` (one request), `server` (HTTP, auth, faults, stats),
-//! `conn` (cuttable connections), `seed` (data).
+//! (line-then-header protocol), `service` (one request), `server` (HTTP, faults, stats),
+//! `metadata` (`$metadata`), `auth` (NTLM and Basic), `ntlm` (the NTLMv2 handshake), `conn` (cuttable connections),
+//! `seed` (data). User documentation: `docs/exact-globe-simulator.md`.
 //!
 //! Change tracking: PU415 exposes no rowversion over REST (the `timestamp` column exists only in
 //! SQL), but most master-data entities carry `ModifiedDate` (Account, ContactPerson, Address,
@@ -15,7 +16,8 @@
 //! Classification, ...). The simulator stamps `CreatedDate`/`ModifiedDate` on every write from a
 //! clock that never repeats a millisecond, so `$filter=ModifiedDate gt datetime'…'` reads the
 //! changes since a point. Documents (orders, invoices, financial entries) have no such field,
-//! as in PU415.
+//! as in PU415. A change to an account's main contact moves `ContactModifiedDate`, not
+//! `ModifiedDate` (two columns in Globe).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -32,6 +34,7 @@ mod conn;
 mod documents;
 mod faults;
 mod filter;
+mod metadata;
 pub mod ntlm;
 mod seed;
 mod server;

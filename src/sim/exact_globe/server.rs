@@ -141,7 +141,11 @@ pub fn error_response(err: &ApiError) -> Response {
 }
 
 pub(super) fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut r = (status, body.to_string()).into_response();
+    json_text_response(status, body.to_string())
+}
+
+fn json_text_response(status: StatusCode, body: String) -> Response {
+    let mut r = (status, body).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json;charset=utf-8"),
@@ -268,6 +272,14 @@ async fn serve(
             "MacAddress2: this workstation is not registered in Exact Globe (System / HR and Security / Workstation).",
         ));
     }
+    if name == "$metadata" && verb == "GET" {
+        let mut r = (StatusCode::OK, super::metadata::document()).into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xml;charset=utf-8"),
+        );
+        return r;
+    }
     if name.is_empty() && verb == "GET" {
         // The service document: the entity sets this service exposes.
         let sets: Vec<&str> = Catalog::get().entities().map(|e| e.name.as_str()).collect();
@@ -310,6 +322,7 @@ async fn serve(
     };
     match outcome {
         Ok(Outcome::Ok(v)) => json_response(StatusCode::OK, &v),
+        Ok(Outcome::Body(text)) => json_text_response(StatusCode::OK, text),
         Ok(Outcome::Created(v)) => {
             if chance(sh, sh.faults.lost_post) {
                 return cut(conn);

@@ -46,6 +46,32 @@ const REFERENCES: &[(&str, &str, &str, &str)] = &[
     ("ContactPerson", "AccountID", "Account", "ID"),
 ];
 
+/// (entity deleted, its property, entity that may use it, the using property).
+const IN_USE: &[(&str, &str, &str, &str)] = &[
+    ("Account", "DebtorNumber", "SalesOrderHeader", "OrderDebtor"),
+    ("Account", "DebtorNumber", "InvoiceHeader", "OrderDebtor"),
+    ("Account", "DebtorNumber", "FinancialHeader", "DebtorNumber"),
+    ("Item", "ItemCode", "SalesOrderLine", "Itemcode"),
+    ("Item", "ItemCode", "InvoiceLine", "ItemCode"),
+    ("VAT", "VATCode", "Item", "SalesVATCode"),
+    ("VAT", "VATCode", "SalesOrderLine", "VATCode"),
+    (
+        "PaymentCondition",
+        "PaymentConditionCode",
+        "Account",
+        "PaymentCondition",
+    ),
+    (
+        "ShippingMethod",
+        "ShippingMethodProperty",
+        "Account",
+        "DeliveryMethod",
+    ),
+    ("Classification", "ID", "Account", "ClassificationID"),
+    ("ItemAssortment", "Assortment", "Item", "Assortment"),
+    ("Warehouse", "Code", "Item", "Warehouse"),
+];
+
 /// Checks property names and converts every value of a request body to its stored form.
 pub fn prepare(entity: &Entity, body: &Value) -> Result<Record, ApiError> {
     let Some(obj) = body.as_object() else {
@@ -344,7 +370,24 @@ fn number_debtor(admin: &Admin, rec: &mut Record) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Side effects of a write: the Account's main contact and the Item's catalogue row.
+/// Account property -> ContactPerson property of its embedded main contact (one cicntp row).
+const MAIN_CONTACT: [(&str, &str); 13] = [
+    ("ID", "AccountID"),
+    ("AccountCode", "AccountCode"),
+    ("AccountName", "AccountName"),
+    ("ContactFullName", "FullName"),
+    ("ContactLastName", "LastName"),
+    ("ContactFirstName", "FirstName"),
+    ("ContactInitials", "Initials"),
+    ("ContactTitle", "Title"),
+    ("ContactGender", "Gender"),
+    ("ContactEmail", "EmailAddress"),
+    ("ContactPhoneNumber", "PhoneNumber"),
+    ("ContactMobileNumber", "MobileNumber"),
+    ("JobDescription", "JobDescription"),
+];
+
+/// Side effects of a write: the Account's main contact (both ways) and the Item's catalogue row.
 fn after_write(admin: &mut Admin, entity: &Entity, rec: &Record, now: i64, created: bool) {
     let catalog = Catalog::get();
     match entity.name.as_str() {
@@ -355,21 +398,7 @@ fn after_write(admin: &mut Admin, entity: &Entity, rec: &Record, now: i64, creat
             ) else {
                 return;
             };
-            let pairs = [
-                ("ID", "AccountID"),
-                ("AccountCode", "AccountCode"),
-                ("AccountName", "AccountName"),
-                ("ContactFullName", "FullName"),
-                ("ContactLastName", "LastName"),
-                ("ContactFirstName", "FirstName"),
-                ("ContactInitials", "Initials"),
-                ("ContactTitle", "Title"),
-                ("ContactGender", "Gender"),
-                ("ContactEmail", "EmailAddress"),
-                ("ContactPhoneNumber", "PhoneNumber"),
-                ("ContactMobileNumber", "MobileNumber"),
-                ("JobDescription", "JobDescription"),
-            ];
+            let pairs = MAIN_CONTACT;
             let table = admin.table_mut("ContactPerson");
             let mut contact = table.get(&contact_id).cloned().unwrap_or_default();
             contact.insert("ContactID".into(), Value::from(contact_id.clone()));
@@ -384,6 +413,28 @@ fn after_write(admin: &mut Admin, entity: &Entity, rec: &Record, now: i64, creat
             contact.entry("Active").or_insert(Value::Bool(true));
             stamp(contact_entity, &mut contact, now, created);
             table.insert(contact_id, contact);
+        }
+        "ContactPerson" if rec.get("MainContact") == Some(&Value::Bool(true)) => {
+            // The account shows its main contact's fields; only ContactModifiedDate moves
+            // (cicmpy's own modification date does not), as in Globe.
+            let (Some(account_id), Some(contact_id)) = (
+                rec.get("AccountID").and_then(text),
+                rec.get("ContactID").cloned(),
+            ) else {
+                return;
+            };
+            let Some(acc) = admin.table_mut("Account").get_mut(&account_id) else {
+                return;
+            };
+            if acc.get("ContactID") != Some(&contact_id) {
+                return;
+            }
+            for (to, from) in MAIN_CONTACT.iter().skip(3) {
+                if let Some(v) = rec.get(*from).filter(|v| !v.is_null()) {
+                    acc.insert((*to).to_string(), v.clone());
+                }
+            }
+            acc.insert("ContactModifiedDate".into(), Value::from(date_out(now)));
         }
         "Item" if created => {
             if let Some(code) = rec.get("ItemCode").and_then(text) {
@@ -463,6 +514,29 @@ pub fn update(
 
 /// DELETE by key.
 pub fn delete(admin: &mut Admin, entity: &Entity, key: &str) -> Result<(), ApiError> {
+    let Some(existing) = admin.table(&entity.name).and_then(|t| t.get(key)) else {
+        return Err(not_found(entity));
+    };
+    // Master data that transactions or other records use cannot be deleted.
+    for (deleted, prop, user, user_prop) in IN_USE {
+        if *deleted != entity.name {
+            continue;
+        }
+        let Some(v) = existing
+            .get(*prop)
+            .and_then(text)
+            .filter(|v| !v.trim().is_empty())
+        else {
+            continue;
+        };
+        if admin.find_by(user, user_prop, &v).is_some() {
+            return Err(ApiError::bad(format!(
+                "{} '{}' cannot be deleted: it is in use by {user}.",
+                entity.name,
+                v.trim()
+            )));
+        }
+    }
     let Some(rec) = admin.table_mut(&entity.name).shift_remove(key) else {
         return Err(not_found(entity));
     };
@@ -490,4 +564,46 @@ pub fn not_found(entity: &Entity) -> ApiError {
         "Resource not found for the segment '{}'.",
         entity.name
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::store::empty_tables;
+    use super::*;
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null)),
+            "[ -~]{0,40}".prop_map(Value::from),
+            Just(serde_json::json!([1, 2])),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn no_body_makes_a_write_panic(
+            entity in proptest::sample::select(vec!["Account", "Item", "SalesOrderLine", "SalesOrderHeader", "FinancialLine", "VAT", "Address"]),
+            fields in proptest::collection::vec((0usize..400, value()), 0..12),
+        ) {
+            let e = Catalog::get().entity(entity).unwrap();
+            let mut body = Map::new();
+            for (i, v) in fields {
+                let name = e.properties.get(i).map(|p| p.name.clone()).unwrap_or_else(|| format!("Bogus{i}"));
+                body.insert(name, v);
+            }
+            let mut admin = Admin { company: "500".into(), tables: empty_tables(), ..Default::default() };
+            let body = Value::Object(body);
+            if let Ok(rec) = create(&mut admin, e, &body, 1) {
+                let key = record_key(e, &rec).unwrap();
+                let _ = update(&mut admin, e, &key, &body, 2);
+                let _ = delete(&mut admin, e, &key);
+            }
+        }
+    }
 }

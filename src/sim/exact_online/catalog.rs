@@ -83,7 +83,8 @@ impl Endpoint {
     /// Fields one of which a `$filter` must mention (mandatory filtering), if any.
     pub fn mandatory_filter(&self) -> Option<&'static [&'static str]> {
         match self.path.as_str() {
-            "crm/Accounts" => Some(&[
+            // Single and bulk endpoints that have a sync counterpart (reference §5.10).
+            "crm/Accounts" | "bulk/CRM/Accounts" => Some(&[
                 "Accountant",
                 "AccountManager",
                 "Blocked",
@@ -99,7 +100,7 @@ impl Endpoint {
                 "Status",
                 "VATNumber",
             ]),
-            "logistics/Items" => Some(&[
+            "logistics/Items" | "bulk/Logistics/Items" => Some(&[
                 "Barcode",
                 "Code",
                 "Created",

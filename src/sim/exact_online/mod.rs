@@ -12,6 +12,13 @@
 //! `oauth`, `limits` (rate limits, error budget), `faults`, `webhooks`, `wire` (JSON/Atom
 //! shapes), `seed` (generated data and fixtures), `server` (routing), `stats`.
 //!
+//! Choices where the reference is uncertain: sync `Timestamp` and `__count` travel as JSON
+//! strings (OData v2 Int64), `TimeStampAsBigInt` as a number; a `$top` query that fits one page
+//! answers `{"d":[...]}`; a blocked endpoint (error budget) answers 403; URLs over 6,000
+//! characters (as sent, percent-encoded) answer 414; dates are UTC; an expired or reused code
+//! answers 400 `invalid_grant` "Bad Request"; mandatory filtering on `crm/Accounts`,
+//! `logistics/Items` and their bulk endpoints accepts the field lists in `catalog.rs`.
+//!
 //! Simulator-only endpoints (not rate limited, not counted): `GET /_sim/stats`,
 //! `POST /_sim/reset` (counters, and re-arms `burst429`), `POST /_sim/advance?seconds=N`
 //! (moves the simulated clock, for tests driving the binary).

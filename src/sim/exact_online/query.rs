@@ -216,21 +216,28 @@ pub fn validate(ep: &Endpoint, q: &Query) -> Result<Option<Expr>, ApiError> {
                     )));
                 }
             }
-            if let Some(required) = ep.mandatory_filter() {
-                if !props.iter().any(|p| required.contains(&p.as_str())) {
-                    return Err(mandatory_filter_error(required));
-                }
-            }
             Some(e)
         }
-        None => {
-            if let Some(required) = ep.mandatory_filter() {
-                return Err(mandatory_filter_error(required));
-            }
-            None
-        }
+        None => None,
     };
     Ok(expr)
+}
+
+/// Mandatory filtering: a collection read of these endpoints must filter on one of the listed
+/// fields (single-entity reads by key are not affected).
+fn require_filter(ep: &Endpoint, expr: Option<&Expr>) -> Result<(), ApiError> {
+    let Some(required) = ep.mandatory_filter() else {
+        return Ok(());
+    };
+    let mut props = Vec::new();
+    if let Some(e) = expr {
+        filter::properties(e, &mut props);
+    }
+    if props.iter().any(|p| required.contains(&p.as_str())) {
+        Ok(())
+    } else {
+        Err(mandatory_filter_error(required))
+    }
 }
 
 fn mandatory_filter_error(fields: &[&str]) -> ApiError {
@@ -243,6 +250,7 @@ fn mandatory_filter_error(fields: &[&str]) -> ApiError {
 /// Runs a collection read and cuts one page. `base` is `http://host:port/api/v1/{division}/`.
 pub fn read(store: &Store, ep: &Endpoint, q: &Query, base: &str) -> Result<Page, ApiError> {
     let expr = validate(ep, q)?;
+    require_filter(ep, expr.as_ref())?;
     let mut rows: Vec<&Row> = store.rows(ep.table);
     if ep.kind == Kind::Read && ep.table == "StockPositions" {
         let item = q
@@ -353,7 +361,8 @@ pub fn read(store: &Store, ep: &Endpoint, q: &Query, base: &str) -> Result<Page,
         }
         _ => None,
     };
-    let bare = q.top.is_some() && !q.inlinecount && next.is_none();
+    // A page reached through `$skiptoken` stays in the `results` shape of the first page.
+    let bare = q.top.is_some() && !q.inlinecount && next.is_none() && q.skiptoken.is_none();
     Ok(Page {
         rows: projected,
         next,
@@ -375,6 +384,7 @@ pub fn count(store: &Store, ep: &Endpoint, q: &Query) -> Result<usize, ApiError>
         )?,
         None => None,
     };
+    require_filter(ep, expr.as_ref())?;
     Ok(store
         .rows(ep.table)
         .into_iter()

@@ -206,4 +206,24 @@ mod tests {
             )
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn the_parser_never_panics(src in "[A-Za-z0-9 '(),.{}$-]{0,120}") {
+            let _ = parse(&src, account());
+        }
+
+        #[test]
+        fn token_soup_never_panics(words in proptest::collection::vec(proptest::sample::select(vec![
+            "AccountName", "ID", "ModifiedDate", "CreditLine", "Blocked", "eq", "ne", "gt", "le", "and",
+            "or", "not", "(", ")", ",", "'x'", "''", "guid'{e4e1b2c3-0000-4000-8000-000000000001}'",
+            "datetime'2026-01-01'", "12", "-1.5M", "true", "null", "substringof", "startswith", "tolower",
+        ]), 0..40)) {
+            let src = words.join(" ");
+            if let Ok(e) = parse(&src, account()) {
+                let r = rec(json!({"AccountName": "x", "CreditLine": 3, "Blocked": false}));
+                let _ = matches(&e, &r, account());
+            }
+        }
+    }
 }

@@ -113,6 +113,37 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Whatever arrives in `$filter`, the parser answers Ok or Err, never panics.
+        #[test]
+        fn parser_never_panics(src in "[ a-zA-Z0-9_'()/,.:-]{0,80}") {
+            let _ = parse(&src);
+        }
+
+        /// Generated well-formed filters parse, and evaluate without panicking.
+        #[test]
+        fn generated_filters_parse(
+            field in "[A-Z][a-z]{1,8}",
+            op in proptest::sample::select(vec!["eq", "ne", "gt", "ge", "lt", "le"]),
+            text in "[a-z ]{0,10}",
+            n in -1000i64..1000,
+        ) {
+            let src = format!("({field} {op} '{text}' or {field} {op} {n}L) and not substringof('{text}', {field})");
+            let e = parse(&src).expect("well-formed");
+            let _ = eval(&e, &|_| Val::Str(text.clone()));
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let deep = format!("{}Name eq 'x'{}", "(".repeat(5000), ")".repeat(5000));
+        assert!(parse(&deep).is_err());
+        let nots = format!("{}Name eq 'x'", "not ".repeat(5000));
+        assert!(parse(&nots).is_err());
+        let ok = format!("{}Name eq 'x'{}", "(".repeat(20), ")".repeat(20));
+        assert!(parse(&ok).is_ok());
+    }
+
     #[test]
     fn syntax_errors_are_refused() {
         for bad in [

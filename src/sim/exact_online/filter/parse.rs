@@ -145,10 +145,14 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
         .map(|dt| dt.and_utc().timestamp_millis())
 }
 
+/// Deepest nesting of parentheses and `not` accepted (the recursion must stay bounded).
+const MAX_DEPTH: usize = 100;
+
 struct Parser {
     toks: Vec<(usize, Tok)>,
     pos: usize,
     len: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -180,9 +184,20 @@ impl Parser {
         }
         Ok(left)
     }
+    fn deeper(&mut self) -> Result<(), FilterError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(FilterError("The filter is nested too deeply.".into()));
+        }
+        Ok(())
+    }
+
     fn unary(&mut self) -> Result<Expr, FilterError> {
         if self.keyword("not") {
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            self.deeper()?;
+            let e = self.unary()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(e)));
         }
         self.cmp()
     }
@@ -214,7 +229,9 @@ impl Parser {
         self.pos += 1;
         match tok {
             Tok::Open => {
+                self.deeper()?;
                 let e = self.or()?;
+                self.depth -= 1;
                 match self.peek() {
                     Some(Tok::Close) => {
                         self.pos += 1;
@@ -282,6 +299,7 @@ pub fn parse(src: &str) -> Result<Expr, FilterError> {
         toks,
         pos: 0,
         len: src.chars().count(),
+        depth: 0,
     };
     let e = p.or()?;
     if p.pos != p.toks.len() {

@@ -137,6 +137,7 @@ fn slug(s: &str) -> String {
 /// One customer: (account ID, country, delivery address ID if any).
 pub(super) type Customer = (String, String, Option<String>);
 
+/// Creates `n` customers (about 60% companies, 25% Belgian) with contacts and addresses.
 pub(super) fn customers(store: &mut Store, n: usize, now: i64) -> Result<Vec<Customer>, String> {
     let class = |store: &Store, code: &str| id_by_code(store, "AccountClassifications", code);
     let ship = ["PNL", "DHL", "BPO", "AFH"].map(|c| id_by_code(store, "ShippingMethods", c));

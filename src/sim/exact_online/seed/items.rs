@@ -157,6 +157,7 @@ fn catalogue() -> Vec<(
     out
 }
 
+/// Creates `n` items with prices and stock; returns (ID, price, stock item) per item.
 pub(super) fn items(
     store: &mut Store,
     n: usize,

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::customers::Customer;
 
+/// Creates `n` orders spread over the last 120 days, invoices for the completed ones, and direct invoices.
 pub(super) fn orders(
     store: &mut Store,
     n: usize,

@@ -20,6 +20,9 @@ use rand::Rng;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
+/// Longest request URL accepted, path and query, percent-encoded.
+const MAX_URL: usize = 6000;
+
 /// The router of one simulator.
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(handle).with_state(shared)
@@ -32,6 +35,7 @@ pub(super) struct Answer {
     pub(super) body: Out,
 }
 
+/// The body of an answer.
 pub(super) enum Out {
     Json(Value),
     Text(String, &'static str),
@@ -131,6 +135,18 @@ async fn handle(
     let pattern = stats::pattern(method.as_str(), &path);
     if let Some(l) = sh.config.faults.latency {
         tokio::time::sleep(l).await;
+    }
+    // Exact Online refuses URLs over 6,000 characters (KB "Restrictions").
+    if uri.to_string().len() > MAX_URL {
+        let mut inner = sh.inner.lock();
+        inner.stats.record(&pattern, 414);
+        return into_response(Answer::error(
+            &ApiError::new(
+                414,
+                "The request URL is too long (maximum 6000 characters).",
+            ),
+            true,
+        ));
     }
     let is_api = path.starts_with("/api/v1/") && !path.starts_with("/api/v1/current/");
     let fault = {

@@ -23,6 +23,9 @@ pub(super) fn route(
     json_out: bool,
     now: i64,
 ) -> Result<Answer, ApiError> {
+    if let Some(service) = rest.strip_suffix("/$metadata") {
+        return metadata(service);
+    }
     let (rest, is_count) = match rest.strip_suffix("/$count") {
         Some(r) => (r, true),
         None => (rest, false),
@@ -296,4 +299,57 @@ fn sync_timestamp(store: &Store, q: &Query, base: &str) -> Result<Answer, ApiErr
         200,
         json!({"d": {"results": [{"__metadata": {"uri": uri, "type": "Exact.Web.Api.Models.Sync.SyncTimestamp"}, "TimeStampAsBigInt": ts}]}}),
     ))
+}
+
+/// `{service}/$metadata`: the EDMX service document of the service's entity sets.
+fn metadata(service: &str) -> Result<Answer, ApiError> {
+    let prefix = format!("{service}/");
+    let mut eps: Vec<&catalog::Endpoint> = catalog::catalog()
+        .values()
+        .filter(|e| {
+            e.path
+                .strip_prefix(&prefix)
+                .is_some_and(|n| !n.contains('/'))
+        })
+        .collect();
+    if eps.is_empty() {
+        return Err(ApiError::new(
+            404,
+            format!("Resource not found for the segment '{service}'."),
+        ));
+    }
+    eps.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut types = String::new();
+    let mut sets = String::new();
+    for e in eps {
+        let short = e.type_name.rsplit('.').next().unwrap_or_default();
+        types.push_str(&format!(
+            "<EntityType Name=\"{short}\"><Key><PropertyRef Name=\"{}\" /></Key>",
+            e.key
+        ));
+        for p in e.props.iter().filter(|p| p.get) {
+            if p.is_collection() {
+                types.push_str(&format!("<NavigationProperty Name=\"{}\" />", p.name));
+            } else {
+                types.push_str(&format!(
+                    "<Property Name=\"{}\" Type=\"{}\" />",
+                    p.name, p.ty
+                ));
+            }
+        }
+        types.push_str("</EntityType>");
+        let set = e.path.rsplit('/').next().unwrap_or_default();
+        sets.push_str(&format!(
+            "<EntitySet Name=\"{set}\" EntityType=\"{}\" />",
+            e.type_name
+        ));
+    }
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><edmx:Edmx Version=\"1.0\" xmlns:edmx=\"http://schemas.microsoft.com/ado/2007/06/edmx\"><edmx:DataServices m:DataServiceVersion=\"2.0\" xmlns:m=\"http://schemas.microsoft.com/ado/2007/08/dataservices/metadata\"><Schema Namespace=\"Exact.Web.Api.Models\" xmlns=\"http://schemas.microsoft.com/ado/2008/09/edm\">{types}<EntityContainer Name=\"ExactOnlineContainer\" m:IsDefaultEntityContainer=\"true\">{sets}</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>"
+    );
+    Ok(Answer {
+        status: 200,
+        headers: Vec::new(),
+        body: Out::Text(xml, "application/xml;charset=utf-8"),
+    })
 }

@@ -406,6 +406,25 @@ impl Store {
     /// Deletes a record (and the lines of a header), leaving `sync/Deleted` tombstones.
     pub fn delete(&mut self, table: &'static str, key: &str, now: i64) -> Result<(), ApiError> {
         let key = key.to_lowercase();
+        // Exact refuses to delete master data that transactions still point at.
+        let used_by: &[(&str, &str)] = match table {
+            "Accounts" => &[
+                ("SalesOrders", "OrderedBy"),
+                ("SalesInvoices", "OrderedBy"),
+                ("SalesEntries", "Customer"),
+            ],
+            "Items" => &[("SalesOrderLines", "Item"), ("SalesInvoiceLines", "Item")],
+            _ => &[],
+        };
+        for (t, field) in used_by {
+            if self
+                .rows(t)
+                .iter()
+                .any(|r| r.data.get(*field).and_then(Value::as_str) == Some(key.as_str()))
+            {
+                return Err(bad("This record is in use and can not be deleted."));
+            }
+        }
         let Some(row) = self.remove_row(table, &key) else {
             return Err(ApiError::new(404, "Object not found"));
         };

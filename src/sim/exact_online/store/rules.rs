@@ -378,6 +378,7 @@ impl Store {
     }
 }
 
+/// Fills the `...Description` companions of the order status codes.
 pub(super) fn describe_status(b: &mut Map<String, Value>) {
     let text = |v: Option<&Value>| match v.and_then(Value::as_i64) {
         Some(12) => "Open",
