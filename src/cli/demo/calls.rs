@@ -155,6 +155,15 @@ impl fmt::Display for OrderCalls {
             verdict(self.online_per_order(), ONLINE_TARGET),
             per_read
         )?;
+        if self.online_per_order() > ONLINE_TARGET && self.orders < 1000 {
+            // Reads are batched per page: their cost hardly grows with the number of orders.
+            writeln!(
+                f,
+                "    (the batched reads cost about as much for {} orders as for 1,000: \
+                 `cargo bench --bench api_calls` measures 1,000)",
+                self.orders
+            )?;
+        }
         write!(
             f,
             "  per order: Exact Globe {:.3} calls beyond the protocol's writes (target <= {GLOBE_TARGET}: {}); \

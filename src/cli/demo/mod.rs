@@ -18,8 +18,20 @@ use calls::OrderCalls;
 use clap::Args;
 use project::{SetupError, Sims};
 use serde_json::{json, Value};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// Prints a line on stdout; a closed pipe (`exflow demo | head`) is not an error worth a
+/// panic.
+macro_rules! say {
+    () => {{
+        let _ = writeln!(std::io::stdout());
+    }};
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 
 /// The standard pipelines in the order they must run: products and customers before the
 /// orders that need them.
@@ -144,7 +156,7 @@ pub fn run(args: DemoArgs) -> ExitCode {
     if !text {
         let list: Vec<Value> = runs.iter().map(DemoRun::to_json).collect();
         let doc = json!({ "runs": list });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        say!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }
     if ok {
         ExitCode::SUCCESS
@@ -193,8 +205,8 @@ async fn demo(dir: &Path, sims: &Sims, text: bool, keep: bool) -> Result<Vec<Dem
     let mut runs = Vec::new();
     for pass in [1u8, 2] {
         if text {
-            println!();
-            println!("{}", pass_title(pass));
+            say!();
+            say!("{}", pass_title(pass));
         }
         if pass == 2 {
             // Forget where the first pass stopped: every record is read and recognised again.
@@ -282,14 +294,20 @@ fn print_intro(dir: &Path, sims: &Sims, keep: bool) {
         .count();
     let items = sims.online.records("Items");
     let stock = items.iter().filter(|i| i["IsStockItem"] == true).count();
-    let variants = items
+    let mut groups: std::collections::BTreeMap<String, usize> = Default::default();
+    for item in &items {
+        *groups
+            .entry(text_of(&item["ItemGroupCode"]).to_string())
+            .or_default() += 1;
+    }
+    let groups: Vec<String> = groups
         .iter()
-        .filter(|i| !text_of(&i["Class_01"]).is_empty() || !text_of(&i["Class_02"]).is_empty())
-        .count();
-    println!("exflow demo: the three standard pipelines between two simulators");
-    println!(
+        .map(|(g, n)| format!("{n} {}", if g.is_empty() { "-" } else { g }))
+        .collect();
+    say!("exflow demo: the three standard pipelines between two simulators");
+    say!(
         "  Exact Online simulator {} (division {}): {} sales orders ({} open with lines, {} lines in all), \
-         {} accounts ({} companies, {} persons), {} items ({} stock, {} not stocked, {} variants)",
+         {} accounts ({} companies, {} persons), {} items ({} stock, {} not stocked; by item group: {})",
         sims.online.base_url(),
         sims.online.division(),
         orders.len(),
@@ -301,9 +319,9 @@ fn print_intro(dir: &Path, sims: &Sims, keep: bool) {
         items.len(),
         stock,
         items.len() - stock,
-        variants
+        groups.join(", ")
     );
-    println!(
+    say!(
         "  Exact Globe simulator {}: {} debtors, {} items",
         sims.globe.base_url(),
         sims.globe.records("Account").len(),
@@ -314,7 +332,7 @@ fn print_intro(dir: &Path, sims: &Sims, keep: bool) {
     } else {
         "removed at the end; --dir DIR keeps it"
     };
-    println!(
+    say!(
         "  project: {} (exflow.yaml, pipelines/, .exflow/state.db; {fate})",
         dir.display()
     );
@@ -324,23 +342,23 @@ fn print_run(run: &DemoRun) {
     let report = match &run.report {
         Ok(r) => r,
         Err(e) => {
-            println!("run {} stopped: {e}", run.name);
+            say!("run {} stopped: {e}", run.name);
             return;
         }
     };
-    println!("{report}");
+    say!("{report}");
     for f in report.failures.iter().take(10) {
         if let Decision::Fail { reason } = &f.decision {
             let key = f.source_key.as_deref().unwrap_or("-");
-            println!("  failed {} (source {key}): {reason}", f.entity);
+            say!("  failed {} (source {key}): {reason}", f.entity);
         }
     }
     if let Some(c) = &run.order_calls {
-        println!("{c}");
+        say!("{c}");
     }
     let updated = report.main_counts().updated;
     if run.pass == 2 && run.name == "customers" && updated > 0 {
-        println!(
+        say!(
             "  ({updated} updated: the debtors the orders flow created in Exact Globe go back to \
              Exact Online once, with their debtor number and revenue account)"
         );
@@ -363,18 +381,18 @@ fn verdict(runs: &[DemoRun], text: bool) -> bool {
         .sum();
     let ok = failed == 0 && again == 0;
     if text {
-        println!();
+        say!();
         if ok {
-            println!(
+            say!(
                 "Result: ok. The first pass created {first} records; the second created none \
                  (every record was found again through the id map and the match keys)."
             );
-            println!(
+            say!(
                 "The seeded data has no order with an item missing in Exact Globe: the products \
                  flow runs first, so no order fails on purpose."
             );
         } else {
-            println!(
+            say!(
                 "Result: NOT ok. {failed} runs had failures; the second pass created {again} records \
                  (it should create none)."
             );
