@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod connect;
+pub mod demo;
 pub mod eval;
 pub mod explain;
 pub mod fetch;
@@ -64,6 +65,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// List the mapping language's functions with an example each.
     Functions(functions::FunctionsArgs),
+    /// Run the standard pipelines between two in-process simulators, twice (try it first).
+    Demo(demo::DemoArgs),
 }
 
 /// Entry point of the binary.
@@ -83,6 +86,7 @@ pub fn main() -> ExitCode {
         Command::Fetch(args) => fetch::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Functions(a) => functions::run(a),
+        Command::Demo(a) => demo::run(a),
     }
 }
 

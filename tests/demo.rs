@@ -1,0 +1,142 @@
+//! `exflow demo`, the real binary: both simulators in-process on port 0, the embedded
+//! standard pipelines, two passes.
+
+use serde_json::Value;
+
+fn exflow(args: &[&str]) -> (i32, String, String) {
+    let out = assert_cmd::Command::cargo_bin("exflow")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn count(run: &Value, key: &str) -> u64 {
+    run[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} is not a count in {run}"))
+}
+
+#[test]
+fn the_demo_creates_everything_once_and_nothing_the_second_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    let project_arg = project.display().to_string();
+    let (code, out, err) = exflow(&[
+        "demo",
+        "--format",
+        "json",
+        "--orders",
+        "60",
+        "--dir",
+        &project_arg,
+    ]);
+    assert_eq!(code, 0, "stderr: {err}\nstdout: {out}");
+    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let top: Vec<&String> = doc.as_object().unwrap().keys().collect();
+    assert_eq!(top, ["runs"]);
+    let runs = doc["runs"].as_array().unwrap();
+    let names: Vec<&str> = runs
+        .iter()
+        .map(|r| r["pipeline"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "products",
+            "customers",
+            "orders",
+            "products",
+            "customers",
+            "orders"
+        ]
+    );
+    for run in runs {
+        let keys: Vec<&String> = run.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "pipeline",
+                "created",
+                "updated",
+                "skipped",
+                "failed",
+                "api_calls"
+            ],
+            "{run}"
+        );
+        let calls: Vec<&String> = run["api_calls"].as_object().unwrap().keys().collect();
+        assert_eq!(calls, ["exact_online", "exact_globe"], "{run}");
+        count(&run["api_calls"], "exact_online");
+        count(&run["api_calls"], "exact_globe");
+        assert_eq!(count(run, "failed"), 0, "{run}");
+    }
+    for first in &runs[..3] {
+        assert!(
+            count(first, "created") > 0,
+            "the first pass creates: {first}"
+        );
+    }
+    for second in &runs[3..] {
+        assert_eq!(
+            count(second, "created"),
+            0,
+            "the second pass creates nothing: {second}"
+        );
+    }
+    // The second pass reads every order again (cursors forgotten) and skips them all.
+    assert_eq!(
+        count(&runs[5], "skipped"),
+        count(&runs[2], "created") + count(&runs[2], "skipped")
+    );
+    // Reading orders stays cheap on Exact Online: a few batched calls, never one per order.
+    assert!(
+        count(&runs[2]["api_calls"], "exact_online") < 20,
+        "{}",
+        runs[2]
+    );
+
+    // The project is kept, with the standard pipelines and its state store; the credentials
+    // stay in the environment, and no token is printed.
+    let yaml = std::fs::read_to_string(project.join("exflow.yaml")).unwrap();
+    assert!(yaml.contains("${EXACT_GLOBE_PASSWORD}"), "{yaml}");
+    assert!(!yaml.contains("exflow-sim-secret"), "{yaml}");
+    for file in [
+        "orders.yaml",
+        "customers.yaml",
+        "products.yaml",
+        "scripts/address.rhai",
+    ] {
+        assert!(project.join("pipelines").join(file).is_file(), "{file}");
+    }
+    assert!(project.join(".exflow/state.db").is_file());
+    assert!(!out.to_lowercase().contains("token") && !err.to_lowercase().contains("token"));
+
+    // A folder that is not empty is refused: its state would point at gone simulators.
+    let (code, _, err) = exflow(&["demo", "--dir", &project_arg]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not empty"), "{err}");
+}
+
+#[test]
+fn the_text_summary_names_the_passes_and_the_calls_per_order() {
+    let (code, out, err) = exflow(&["demo", "--orders", "40", "--seed", "7"]);
+    assert_eq!(code, 0, "stderr: {err}\nstdout: {out}");
+    for expected in [
+        "First pass",
+        "Second pass",
+        "run products:",
+        "run customers:",
+        "run orders:",
+        "Exact Online",
+        "beyond the protocol's writes",
+        "Result: ok",
+    ] {
+        assert!(out.contains(expected), "{expected} missing in:\n{out}");
+    }
+}
