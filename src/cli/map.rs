@@ -3,7 +3,8 @@
 
 use super::EXIT_INVALID;
 use crate::pipeline::apply::{apply_map, passes_where, MapEnv};
-use crate::pipeline::{self, Pipeline, Project};
+use crate::pipeline::reads::ReadSet;
+use crate::pipeline::{self, sparse, Pipeline, Project};
 use clap::Args;
 use serde_json::Value;
 use std::io::{BufWriter, Read, Write};
@@ -46,10 +47,19 @@ pub fn read_records(input: &Path) -> std::io::Result<Vec<u8>> {
 
 /// Splits input into records: a JSON array gives its elements; otherwise every value in the
 /// stream (JSON lines, or concatenated documents) is one record.
-pub fn for_each_record(buf: &[u8], mut f: impl FnMut(usize, Result<Value, serde_json::Error>)) {
+pub fn for_each_record(buf: &[u8], f: impl FnMut(usize, Result<Value, serde_json::Error>)) {
+    for_each_record_reading(buf, None, f)
+}
+
+/// [`for_each_record`], keeping of each record only the parts `reads` names (all when `None`).
+pub fn for_each_record_reading(buf: &[u8], reads: Option<&ReadSet>, mut f: impl FnMut(usize, Result<Value, serde_json::Error>)) {
     let trimmed = buf.iter().position(|b| !b.is_ascii_whitespace());
     if trimmed.map(|i| buf[i]) == Some(b'[') {
-        match serde_json::from_slice::<Vec<Value>>(buf) {
+        let items = match reads {
+            Some(r) => sparse::array_from_slice(buf, r),
+            None => serde_json::from_slice::<Vec<Value>>(buf),
+        };
+        match items {
             Ok(items) => items.into_iter().enumerate().for_each(|(i, v)| f(i + 1, Ok(v))),
             Err(e) => f(1, Err(e)),
         }
@@ -61,7 +71,13 @@ pub fn for_each_record(buf: &[u8], mut f: impl FnMut(usize, Result<Value, serde_
         if line.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        f(line_no, serde_json::from_slice(line));
+        f(
+            line_no,
+            match reads {
+                Some(r) => sparse::from_slice(line, r),
+                None => serde_json::from_slice(line),
+            },
+        );
     }
 }
 
@@ -94,7 +110,7 @@ pub fn run(args: MapArgs) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut failed = 0usize;
-    for_each_record(&buf, |line, rec| {
+    for_each_record_reading(&buf, Some(&p.reads), |line, rec| {
         let record = match rec {
             Ok(r) => r,
             Err(e) => {
