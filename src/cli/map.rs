@@ -2,7 +2,7 @@
 //! result per line, without touching either system.
 
 use super::EXIT_INVALID;
-use crate::pipeline::apply::{apply_map, passes_where, MapEnv};
+use crate::pipeline::apply::{apply_map, distinct_fields, passes_where, write_map, MapEnv};
 use crate::pipeline::reads::ReadSet;
 use crate::pipeline::{self, sparse, Pipeline, Project};
 use clap::Args;
@@ -110,6 +110,9 @@ pub fn run(args: MapArgs) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut failed = 0usize;
+    // One output line, reused; mapped straight to JSON unless a field is mapped twice.
+    let mut line_buf = Vec::with_capacity(1 << 12);
+    let direct = distinct_fields(&p.map);
     for_each_record_reading(&buf, Some(&p.reads), |line, rec| {
         let record = match rec {
             Ok(r) => r,
@@ -134,10 +137,19 @@ pub fn run(args: MapArgs) -> ExitCode {
                 return;
             }
         }
-        match apply_map(&p.map, &record, &bindings, &env) {
-            Ok(mapped) => {
-                let _ = serde_json::to_writer(&mut out, &mapped);
-                let _ = out.write_all(b"\n");
+        let written = if direct {
+            line_buf.clear();
+            write_map(&p.map, &record, &bindings, &env, &mut line_buf)
+        } else {
+            apply_map(&p.map, &record, &bindings, &env).map(|mapped| {
+                line_buf.clear();
+                let _ = serde_json::to_writer(&mut line_buf, &mapped);
+            })
+        };
+        match written {
+            Ok(()) => {
+                line_buf.push(b'\n');
+                let _ = out.write_all(&line_buf);
             }
             Err(e) => {
                 failed += 1;

@@ -79,14 +79,16 @@ impl<'de> Visitor<'de> for Sparse<'_> {
         Items(self.0.items.as_deref().unwrap_or(&NOTHING)).visit_seq(seq).map(Value::Array)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
         if self.0.whole_if_object {
+            let mut out = Map::new();
             while let Some(k) = map.next_key::<String>()? {
                 let v: Value = map.next_value()?;
                 out.insert(k, v);
             }
             return Ok(Value::Object(out));
         }
+        // Sized for the keys read, so the index never grows while filling.
+        let mut out = Map::with_capacity(self.0.keys.len());
         while let Some(hit) = map.next_key_seed(Key(self.0))? {
             match hit {
                 Some((k, sub)) => {
