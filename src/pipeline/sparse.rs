@@ -181,3 +181,7 @@ mod tests {
         assert_eq!(array_from_slice(br#"[{"a":1,"q":2},{"b":2}]"#, &r).expect("parses"), vec![json!({"a":1}), json!({"b":2})]);
     }
 }
+
+#[cfg(test)]
+#[path = "sparse_equiv_tests.rs"]
+mod equiv_tests;
