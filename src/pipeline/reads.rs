@@ -41,7 +41,10 @@ type Locs = Vec<Vec<Step>>;
 /// value, a `where` condition). Names resolve as in the evaluator: lambda parameters first,
 /// then `vars`, then bindings and record fields (offline, bindings are record fields).
 pub fn reads_of<'e>(exprs: impl IntoIterator<Item = &'e Expr>) -> ReadSet {
-    let mut a = Analysis { root: ReadSet::default(), scopes: Vec::new() };
+    let mut a = Analysis {
+        root: ReadSet::default(),
+        scopes: Vec::new(),
+    };
     for e in exprs {
         let locs = a.expr(e);
         a.consume(&locs);
@@ -137,7 +140,9 @@ impl Analysis {
                 let b = self.expr(base);
                 match &idx.kind {
                     ExprKind::Literal(Value::String(s)) => child(&b, &Step::Key(s.clone())),
-                    ExprKind::Literal(Value::Number(n)) if n.as_i64().is_some() => child(&b, &Step::Item),
+                    ExprKind::Literal(Value::Number(n)) if n.as_i64().is_some() => {
+                        child(&b, &Step::Item)
+                    }
                     _ => {
                         // A computed key or index may reach anything below.
                         self.used(idx);
@@ -227,7 +232,8 @@ impl Analysis {
                     self.used(lambda);
                     return Vec::new();
                 };
-                self.scopes.push((param.name.clone(), child(&l, &Step::Item)));
+                self.scopes
+                    .push((param.name.clone(), child(&l, &Step::Item)));
                 self.used(body);
                 self.scopes.pop();
                 match name {
@@ -258,55 +264,118 @@ mod tests {
     }
 
     fn whole() -> ReadSet {
-        ReadSet { whole: true, ..ReadSet::default() }
+        ReadSet {
+            whole: true,
+            ..ReadSet::default()
+        }
     }
 
     fn keys(entries: &[(&str, ReadSet)]) -> ReadSet {
-        ReadSet { keys: entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(), ..ReadSet::default() }
+        ReadSet {
+            keys: entries
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            ..ReadSet::default()
+        }
     }
 
     #[test]
     fn fields_read_are_kept_whole_and_nothing_else() {
-        assert_eq!(reads(&["left(account.Name, 50)", "OrderNumber"]), keys(&[("account", keys(&[("Name", whole())])), ("OrderNumber", whole())]));
+        assert_eq!(
+            reads(&["left(account.Name, 50)", "OrderNumber"]),
+            keys(&[
+                ("account", keys(&[("Name", whole())])),
+                ("OrderNumber", whole())
+            ])
+        );
     }
 
     #[test]
     fn coalesce_and_if_only_navigate() {
         let r = reads(&["(delivery ?? account).City", "if Flag then a.X else b.Y"]);
-        let want = keys(&[("delivery", keys(&[("City", whole())])), ("account", keys(&[("City", whole())])), ("Flag", whole()), ("a", keys(&[("X", whole())])), ("b", keys(&[("Y", whole())]))]);
+        let want = keys(&[
+            ("delivery", keys(&[("City", whole())])),
+            ("account", keys(&[("City", whole())])),
+            ("Flag", whole()),
+            ("a", keys(&[("X", whole())])),
+            ("b", keys(&[("Y", whole())])),
+        ]);
         assert_eq!(r, want);
     }
 
     #[test]
     fn lambda_parameters_read_items() {
-        let r = reads(&["Lines | map(l => { A: l.A, B: l.Sub.B })", "count(Lines) > 0"]);
+        let r = reads(&[
+            "Lines | map(l => { A: l.A, B: l.Sub.B })",
+            "count(Lines) > 0",
+        ]);
         let items = keys(&[("A", whole()), ("Sub", keys(&[("B", whole())]))]);
-        let lines = ReadSet { whole_if_object: true, items: Some(Box::new(items)), ..ReadSet::default() };
+        let lines = ReadSet {
+            whole_if_object: true,
+            items: Some(Box::new(items)),
+            ..ReadSet::default()
+        };
         assert_eq!(r, keys(&[("Lines", lines)]));
     }
 
     #[test]
     fn first_find_and_filter_pass_items_through() {
-        let r = reads(&["first(L).A", "find(M, x => x.K == 1).B", "first(filter(N, x => x.K == 1)).C"]);
+        let r = reads(&[
+            "first(L).A",
+            "find(M, x => x.K == 1).B",
+            "first(filter(N, x => x.K == 1)).C",
+        ]);
         let l = r.keys["L"].clone();
         assert!(l.whole_if_object);
         assert_eq!(l.items.as_deref(), Some(&keys(&[("A", whole())])));
-        assert_eq!(r.keys["M"].items.as_deref(), Some(&keys(&[("K", whole()), ("B", whole())])));
-        assert_eq!(r.keys["N"].items.as_deref(), Some(&keys(&[("K", whole()), ("C", whole())])));
+        assert_eq!(
+            r.keys["M"].items.as_deref(),
+            Some(&keys(&[("K", whole()), ("B", whole())]))
+        );
+        assert_eq!(
+            r.keys["N"].items.as_deref(),
+            Some(&keys(&[("K", whole()), ("C", whole())]))
+        );
     }
 
     #[test]
     fn whole_values_fall_back_to_keeping_the_subtree() {
-        for src in ["script.is_company(account)", "to_json(account)", "keys(account)", "values(account)", "merge(account, {})", "get(account, 'Name')", "len(account)", "type_of(account)", "is_empty(account)", "\"{account}\"", "account", "{ a: account }", "[account]", "jsonpath(account, '$.Name')", "account[Key]", "account == contact", "filter(account, x => true)"] {
+        for src in [
+            "script.is_company(account)",
+            "to_json(account)",
+            "keys(account)",
+            "values(account)",
+            "merge(account, {})",
+            "get(account, 'Name')",
+            "len(account)",
+            "type_of(account)",
+            "is_empty(account)",
+            "\"{account}\"",
+            "account",
+            "{ a: account }",
+            "[account]",
+            "jsonpath(account, '$.Name')",
+            "account[Key]",
+            "account == contact",
+            "filter(account, x => true)",
+        ] {
             let r = reads(&[src]);
             let acc = &r.keys["account"];
-            assert!(acc.whole || (src.starts_with("filter") && acc.whole_if_object), "{src}: {r:?}");
+            assert!(
+                acc.whole || (src.starts_with("filter") && acc.whole_if_object),
+                "{src}: {r:?}"
+            );
         }
     }
 
     #[test]
     fn lambda_parameters_shadow_and_vars_is_not_the_record() {
-        let r = reads(&["L | map(account => account.X)", "vars.home_country", "account.Y"]);
+        let r = reads(&[
+            "L | map(account => account.X)",
+            "vars.home_country",
+            "account.Y",
+        ]);
         assert_eq!(r.keys.keys().collect::<Vec<_>>(), vec!["L", "account"]);
         assert_eq!(r.keys["account"], keys(&[("Y", whole())]));
         assert_eq!(r.keys["L"].items.as_deref(), Some(&keys(&[("X", whole())])));

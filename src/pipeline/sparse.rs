@@ -8,27 +8,84 @@ use serde::Deserialize;
 use serde_json::{Map, Number, Value};
 use std::fmt;
 
-static NOTHING: ReadSet = ReadSet { whole: false, whole_if_object: false, keys: std::collections::BTreeMap::new(), items: None };
+/// A [`ReadSet`] prepared for parsing many records.
+#[derive(Debug, Clone)]
+pub struct Projection(Node);
+
+/// A read set node with its keys in a list, matched by length first (cheaper than an
+/// ordered map for the few keys an object has).
+#[derive(Debug, Clone, Default)]
+struct Node {
+    whole: bool,
+    whole_if_object: bool,
+    keys: Vec<(String, Node)>,
+    items: Option<Box<Node>>,
+}
+
+static NOTHING: Node = Node {
+    whole: false,
+    whole_if_object: false,
+    keys: Vec::new(),
+    items: None,
+};
+
+impl Node {
+    fn new(r: &ReadSet) -> Node {
+        Node {
+            whole: r.whole,
+            whole_if_object: r.whole_if_object,
+            keys: r
+                .keys
+                .iter()
+                .map(|(k, v)| (k.clone(), Node::new(v)))
+                .collect(),
+            items: r.items.as_deref().map(|i| Box::new(Node::new(i))),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&(String, Node)> {
+        self.keys
+            .iter()
+            .find(|(k, _)| k.len() == key.len() && k.as_bytes() == key.as_bytes())
+    }
+}
+
+impl Projection {
+    /// Prepares `reads`.
+    pub fn new(reads: &ReadSet) -> Projection {
+        Projection(Node::new(reads))
+    }
+
+    /// Parses one JSON document keeping the parts read.
+    pub fn from_slice(&self, bytes: &[u8]) -> Result<Value, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let v = Sparse(&self.0).deserialize(&mut de)?;
+        de.end()?;
+        Ok(v)
+    }
+
+    /// Parses a JSON array, each element keeping the parts read.
+    pub fn array_from_slice(&self, bytes: &[u8]) -> Result<Vec<Value>, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let v = (&mut de).deserialize_seq(Items(&self.0))?;
+        de.end()?;
+        Ok(v)
+    }
+}
 
 /// Parses one JSON document keeping the parts `reads` names.
 pub fn from_slice(bytes: &[u8], reads: &ReadSet) -> Result<Value, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let v = Sparse(reads).deserialize(&mut de)?;
-    de.end()?;
-    Ok(v)
+    Projection::new(reads).from_slice(bytes)
 }
 
 /// Parses a JSON array, each element keeping the parts `reads` names.
 pub fn array_from_slice(bytes: &[u8], reads: &ReadSet) -> Result<Vec<Value>, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let v = (&mut de).deserialize_seq(Items(reads))?;
-    de.end()?;
-    Ok(v)
+    Projection::new(reads).array_from_slice(bytes)
 }
 
 /// A seed (and visitor) building a value projected by a read set.
 #[derive(Clone, Copy)]
-struct Sparse<'r>(&'r ReadSet);
+struct Sparse<'r>(&'r Node);
 
 impl<'de> DeserializeSeed<'de> for Sparse<'_> {
     type Value = Value;
@@ -76,7 +133,9 @@ impl<'de> Visitor<'de> for Sparse<'_> {
         self.deserialize(d)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
-        Items(self.0.items.as_deref().unwrap_or(&NOTHING)).visit_seq(seq).map(Value::Array)
+        Items(self.0.items.as_deref().unwrap_or(&NOTHING))
+            .visit_seq(seq)
+            .map(Value::Array)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         if self.0.whole_if_object {
@@ -105,7 +164,7 @@ impl<'de> Visitor<'de> for Sparse<'_> {
 }
 
 /// The items of a list, each projected by the set given.
-struct Items<'r>(&'r ReadSet);
+struct Items<'r>(&'r Node);
 
 impl<'de> Visitor<'de> for Items<'_> {
     type Value = Vec<Value>;
@@ -124,10 +183,10 @@ impl<'de> Visitor<'de> for Items<'_> {
 }
 
 /// An object key: `Some` (the key and what of its value to keep) when the set reads it.
-struct Key<'r>(&'r ReadSet);
+struct Key<'r>(&'r Node);
 
 impl<'de, 'r> DeserializeSeed<'de> for Key<'r> {
-    type Value = Option<(String, &'r ReadSet)>;
+    type Value = Option<(String, &'r Node)>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_str(self)
@@ -135,13 +194,13 @@ impl<'de, 'r> DeserializeSeed<'de> for Key<'r> {
 }
 
 impl<'de, 'r> Visitor<'de> for Key<'r> {
-    type Value = Option<(String, &'r ReadSet)>;
+    type Value = Option<(String, &'r Node)>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an object key")
     }
     fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(self.0.keys.get_key_value(v).map(|(k, sub)| (k.clone(), sub)))
+        Ok(self.0.get(v).map(|(k, sub)| (k.clone(), sub)))
     }
 }
 
@@ -162,13 +221,17 @@ mod tests {
         let r = set(&["a.b", "L | map(x => x.k)", "count(M)"]);
         let input = br#"{"a":{"b":[1,{"z":2}],"c":3},"z":{"q":1},"L":[{"k":1,"j":2},3,[{"k":4}]],"M":{"p":1},"N":[1]}"#;
         let got = from_slice(input, &r).expect("parses");
-        assert_eq!(got, json!({"a":{"b":[1,{"z":2}]},"L":[{"k":1},3,[{}]],"M":{"p":1}}));
+        assert_eq!(
+            got,
+            json!({"a":{"b":[1,{"z":2}]},"L":[{"k":1},3,[{}]],"M":{"p":1}})
+        );
     }
 
     #[test]
     fn numbers_strings_and_errors_match_full_parsing() {
         let r = set(&["a", "b", "c", "d"]);
-        let input = br#"{"a":1.5e3,"b":-7,"c":"x\u00e9\n","d":18446744073709551615,"e":[1,2,{"f":"g"}]}"#;
+        let input =
+            br#"{"a":1.5e3,"b":-7,"c":"x\u00e9\n","d":18446744073709551615,"e":[1,2,{"f":"g"}]}"#;
         let full: Value = serde_json::from_slice(input).expect("parses");
         let got = from_slice(input, &r).expect("parses");
         assert_eq!(got["a"], full["a"]);
@@ -178,7 +241,10 @@ mod tests {
         assert!(from_slice(br#"{"a":1,"e":[1,}"#, &r).is_err());
         assert!(from_slice(br#"{"a":1} x"#, &r).is_err());
         assert_eq!(from_slice(b"[1,2]", &r).expect("parses"), json!([1, 2]));
-        assert_eq!(array_from_slice(br#"[{"a":1,"q":2},{"b":2}]"#, &r).expect("parses"), vec![json!({"a":1}), json!({"b":2})]);
+        assert_eq!(
+            array_from_slice(br#"[{"a":1,"q":2},{"b":2}]"#, &r).expect("parses"),
+            vec![json!({"a":1}), json!({"b":2})]
+        );
     }
 }
 
