@@ -70,25 +70,9 @@ fn order(n: i64) -> Value {
 
 fn tables() -> Tables {
     let mut t = Tables::new();
-    t.insert(
-        "payment_conditions",
-        [("30".into(), json!("30D")), ("14".into(), json!("14D"))]
-            .into_iter()
-            .collect(),
-        Some(json!("00")),
-    );
-    t.insert(
-        "shipping_methods",
-        [("PostNL".into(), json!("PNL"))].into_iter().collect(),
-        None,
-    );
-    t.insert(
-        "vat_by_country",
-        [("NL".into(), json!("2")), ("BE".into(), json!("5"))]
-            .into_iter()
-            .collect(),
-        None,
-    );
+    t.insert("payment_conditions", [("30".into(), json!("30D")), ("14".into(), json!("14D"))].into_iter().collect(), Some(json!("00")));
+    t.insert("shipping_methods", [("PostNL".into(), json!("PNL"))].into_iter().collect(), None);
+    t.insert("vat_by_country", [("NL".into(), json!("2")), ("BE".into(), json!("5"))].into_iter().collect(), None);
     t
 }
 
@@ -105,13 +89,7 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     g.bench_function("eval", |b| {
         b.iter(|| {
-            let ctx = Context {
-                record: &record,
-                vars: &vars,
-                tables: &tables,
-                scripts: None,
-                bindings: &bindings,
-            };
+            let ctx = Context { record: &record, vars: &vars, tables: &tables, scripts: None, bindings: &bindings };
             program.eval(&ctx).expect("evaluates")
         })
     });
@@ -120,13 +98,7 @@ fn bench(c: &mut Criterion) {
             Vec::new,
             |out: &mut Vec<u8>| {
                 let record: Value = serde_json::from_str(&text).expect("parses");
-                let ctx = Context {
-                    record: &record,
-                    vars: &vars,
-                    tables: &tables,
-                    scripts: None,
-                    bindings: &bindings,
-                };
+                let ctx = Context { record: &record, vars: &vars, tables: &tables, scripts: None, bindings: &bindings };
                 let v = program.eval(&ctx).expect("evaluates");
                 serde_json::to_writer(&mut *out, &v).expect("prints");
                 out.push(b'\n');

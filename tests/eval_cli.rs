@@ -18,22 +18,11 @@ fn file(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
 #[test]
 fn maps_json_lines_with_vars_and_tables() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let input = file(
-        &dir,
-        "in.jsonl",
-        "{\"n\": 1, \"c\": \"NL\"}\n{\"n\": 2, \"c\": \"XX\"}\n",
-    );
+    let input = file(&dir, "in.jsonl", "{\"n\": 1, \"c\": \"NL\"}\n{\"n\": 2, \"c\": \"XX\"}\n");
     let vars = file(&dir, "vars.yaml", "prefix: SO\n");
     let vat = file(&dir, "vat.yaml", "entries:\n  NL: '2'\ndefault: '0'\n");
     exflow()
-        .args([
-            "eval",
-            "{ ref: \"{vars.prefix}-{n}\", vat: table('vat', c) }",
-            "--input",
-            &input,
-            "--vars",
-            &vars,
-        ])
+        .args(["eval", "{ ref: \"{vars.prefix}-{n}\", vat: table('vat', c) }", "--input", &input, "--vars", &vars])
         .args(["--table", &format!("vat={vat}")])
         .assert()
         .success()
@@ -57,9 +46,7 @@ fn invalid_expression_exits_2_with_a_diagnostic() {
         .write_stdin("{}")
         .assert()
         .code(2)
-        .stderr(
-            predicate::str::contains("E003").and(predicate::str::contains("did you mean `upper`?")),
-        );
+        .stderr(predicate::str::contains("E003").and(predicate::str::contains("did you mean `upper`?")));
     exflow()
         .args(["eval", "table('nope', 1)", "-i", "-"])
         .write_stdin("{}")
@@ -76,30 +63,15 @@ fn failing_records_name_their_line_and_others_still_print() {
         .assert()
         .code(1)
         .stdout("\"A\"\n\"C\"\n")
-        .stderr(
-            predicate::str::contains("input line 2").and(predicate::str::contains(
-                "upper() expects text, got number 12",
-            )),
-        );
+        .stderr(predicate::str::contains("input line 2").and(predicate::str::contains("upper() expects text, got number 12")));
 }
 
 #[test]
 fn calls_rhai_scripts() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let script = file(
-        &dir,
-        "pc.rhai",
-        "fn fix_postcode(p) { let s = p.to_upper(); s.replace(\" \", \"\"); s }",
-    );
+    let script = file(&dir, "pc.rhai", "fn fix_postcode(p) { let s = p.to_upper(); s.replace(\" \", \"\"); s }");
     exflow()
-        .args([
-            "eval",
-            "script.fix_postcode(pc)",
-            "--script",
-            &script,
-            "-i",
-            "-",
-        ])
+        .args(["eval", "script.fix_postcode(pc)", "--script", &script, "-i", "-"])
         .write_stdin("{\"pc\": \"1234 ab\"}")
         .assert()
         .success()

@@ -56,10 +56,7 @@ pub fn run(args: EvalArgs) -> ExitCode {
     let env = CheckEnv {
         vars: vars.as_object().map(|o| o.keys().cloned().collect()),
         tables: Some(tables.names().into_iter().collect()),
-        scripts: scripts
-            .as_ref()
-            .map(ScriptHost::functions)
-            .unwrap_or_default(),
+        scripts: scripts.as_ref().map(ScriptHost::functions).unwrap_or_default(),
         ..CheckEnv::default()
     };
     let (_, errs) = check(&expr, &env);
@@ -115,13 +112,8 @@ pub fn run(args: EvalArgs) -> ExitCode {
             Err(e) => {
                 failed = true;
                 let _ = out.flush();
-                let diag = LangError::new(
-                    crate::lang::ErrorCode::TypeMismatch,
-                    e.span,
-                    e.message.clone(),
-                );
-                let report =
-                    miette::Report::new(EvalDiagnostic(diag)).with_source_code(args.expr.clone());
+                let diag = LangError::new(crate::lang::ErrorCode::TypeMismatch, e.span, e.message.clone());
+                let report = miette::Report::new(EvalDiagnostic(diag)).with_source_code(args.expr.clone());
                 eprintln!("input line {line}: {report:?}");
             }
         }
@@ -189,10 +181,7 @@ fn load_setup(args: &EvalArgs) -> Result<Setup, SetupError> {
             let v: Value = serde_yaml::from_str(&read_file(p)?)
                 .map_err(|e| SetupError::Invalid(p.display().to_string(), e.to_string()))?;
             if !v.is_object() {
-                return Err(SetupError::Invalid(
-                    p.display().to_string(),
-                    "vars must be a mapping".into(),
-                ));
+                return Err(SetupError::Invalid(p.display().to_string(), "vars must be a mapping".into()));
             }
             v
         }
@@ -200,16 +189,12 @@ fn load_setup(args: &EvalArgs) -> Result<Setup, SetupError> {
     let mut tables = Tables::new();
     for spec in &args.tables {
         let Some((name, file)) = spec.split_once('=') else {
-            return Err(SetupError::Invalid(
-                spec.clone(),
-                "expected --table NAME=FILE".into(),
-            ));
+            return Err(SetupError::Invalid(spec.clone(), "expected --table NAME=FILE".into()));
         };
         let path = Path::new(file);
         let v: Value = serde_yaml::from_str(&read_file(path)?)
             .map_err(|e| SetupError::Invalid(file.to_string(), e.to_string()))?;
-        let (entries, default) =
-            table_entries(v).map_err(|m| SetupError::Invalid(file.to_string(), m))?;
+        let (entries, default) = table_entries(v).map_err(|m| SetupError::Invalid(file.to_string(), m))?;
         tables.insert(name, entries, default);
     }
     let scripts = if args.scripts.is_empty() {
@@ -235,11 +220,7 @@ fn table_entries(v: Value) -> Result<(indexmap::IndexMap<String, Value>, Option<
     };
     let structured = map.get("entries").is_some_and(Value::is_object)
         && map.keys().all(|k| k == "entries" || k == "default");
-    let default = if structured {
-        map.remove("default")
-    } else {
-        None
-    };
+    let default = if structured { map.remove("default") } else { None };
     if structured {
         if let Some(Value::Object(e)) = map.remove("entries") {
             map = e;
@@ -265,19 +246,12 @@ struct LineCounter<'a> {
 
 impl<'a> LineCounter<'a> {
     fn new(text: &'a str) -> Self {
-        LineCounter {
-            text: text.as_bytes(),
-            pos: 0,
-            line: 1,
-        }
+        LineCounter { text: text.as_bytes(), pos: 0, line: 1 }
     }
     fn at(&mut self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
         if end > self.pos {
-            self.line += self.text[self.pos..end]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
+            self.line += self.text[self.pos..end].iter().filter(|&&b| b == b'\n').count();
             self.pos = end;
         }
         self.line

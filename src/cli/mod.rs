@@ -3,15 +3,15 @@
 //! Exit codes: 0 ok, 1 the work failed (records failed, target refused), 2 the
 //! configuration is invalid.
 
-pub mod eval;
 pub mod explain;
-pub mod fetch;
-pub mod functions;
 pub mod map;
 pub mod output;
 pub mod schema;
-pub mod sim;
 pub mod validate;
+pub mod sim;
+pub mod fetch;
+pub mod functions;
+pub mod eval;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -111,8 +111,7 @@ fn text_literal(e: &Expr) -> Option<&str> {
 
 impl Checker<'_> {
     fn err(&mut self, code: ErrorCode, span: Span, msg: impl Into<String>, help: Option<String>) {
-        self.errors
-            .push(LangError::new(code, span, msg).with_help_opt(help));
+        self.errors.push(LangError::new(code, span, msg).with_help_opt(help));
     }
 
     fn ty(&mut self, e: &Expr) -> Type {
@@ -128,8 +127,7 @@ impl Checker<'_> {
             }
             ExprKind::Name(n) => self.name(n, e.span),
             ExprKind::Field(base, id) => {
-                if matches!(&base.kind, ExprKind::Name(n) if n == "vars") && !self.shadowed("vars")
-                {
+                if matches!(&base.kind, ExprKind::Name(n) if n == "vars") && !self.shadowed("vars") {
                     self.var(id);
                     return Type::Any;
                 }
@@ -145,22 +143,12 @@ impl Checker<'_> {
                 match &bt {
                     Type::List(t) => {
                         if !is_number_like(&it) {
-                            self.err(
-                                ErrorCode::TypeMismatch,
-                                idx.span,
-                                format!("a list index must be a number, got {}", it.describe()),
-                                None,
-                            );
+                            self.err(ErrorCode::TypeMismatch, idx.span, format!("a list index must be a number, got {}", it.describe()), None);
                         }
                         (**t).clone()
                     }
                     Type::Text | Type::Date | Type::Number | Type::Bool => {
-                        self.err(
-                            ErrorCode::TypeMismatch,
-                            e.span,
-                            format!("cannot index into {}", bt.describe()),
-                            Some("use substr(..) for parts of text".into()),
-                        );
+                        self.err(ErrorCode::TypeMismatch, e.span, format!("cannot index into {}", bt.describe()), Some("use substr(..) for parts of text".into()));
                         Type::Any
                     }
                     _ => Type::Any,
@@ -171,12 +159,7 @@ impl Checker<'_> {
                 match op {
                     UnOp::Neg => {
                         if !is_number_like(&t) {
-                            self.err(
-                                ErrorCode::TypeMismatch,
-                                e.span,
-                                format!("cannot negate {}", t.describe()),
-                                None,
-                            );
+                            self.err(ErrorCode::TypeMismatch, e.span, format!("cannot negate {}", t.describe()), None);
                         }
                         Type::Number
                     }
@@ -222,19 +205,10 @@ impl Checker<'_> {
                 for (key, v) in entries {
                     let ty = self.value(v);
                     if fields.iter().any(|f| f.name == key.name) {
-                        self.err(
-                            ErrorCode::DuplicateKey,
-                            key.span,
-                            format!("the key `{}` appears twice", key.name),
-                            Some("remove one of them".into()),
-                        );
+                        self.err(ErrorCode::DuplicateKey, key.span, format!("the key `{}` appears twice", key.name), Some("remove one of them".into()));
                         continue;
                     }
-                    fields.push(ObjectField {
-                        name: key.name.clone(),
-                        span: key.span,
-                        ty,
-                    });
+                    fields.push(ObjectField { name: key.name.clone(), span: key.span, ty });
                 }
                 Type::Object(fields)
             }
@@ -248,49 +222,22 @@ impl Checker<'_> {
                         let known: Vec<&String> = self.env.scripts.keys().collect();
                         let help = did_you_mean(&name.name, &known).or_else(|| {
                             Some(if known.is_empty() {
-                                "no scripts are loaded; rhai files go in pipelines/scripts/"
-                                    .to_string()
+                                "no scripts are loaded; rhai files go in pipelines/scripts/".to_string()
                             } else {
-                                format!(
-                                    "script functions: {}",
-                                    known
-                                        .iter()
-                                        .map(|s| s.as_str())
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                )
+                                format!("script functions: {}", known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
                             })
                         });
-                        self.err(
-                            ErrorCode::UnknownScriptFunction,
-                            name.span,
-                            format!("no script defines `{}`", name.name),
-                            help,
-                        );
+                        self.err(ErrorCode::UnknownScriptFunction, name.span, format!("no script defines `{}`", name.name), help);
                     }
                     Some(&arity) if arity != args.len() => {
-                        self.err(
-                            ErrorCode::WrongArity,
-                            e.span,
-                            format!(
-                                "script.{}() takes {arity} argument(s), got {}",
-                                name.name,
-                                args.len()
-                            ),
-                            None,
-                        );
+                        self.err(ErrorCode::WrongArity, e.span, format!("script.{}() takes {arity} argument(s), got {}", name.name, args.len()), None);
                     }
                     Some(_) => {}
                 }
                 Type::Any
             }
             ExprKind::Lambda(param, body) => {
-                self.err(
-                    ErrorCode::LambdaMisuse,
-                    e.span,
-                    "a lambda is only allowed as the argument of map, filter, any, all or find",
-                    None,
-                );
+                self.err(ErrorCode::LambdaMisuse, e.span, "a lambda is only allowed as the argument of map, filter, any, all or find", None);
                 self.scopes.push((param.name.clone(), Type::Any));
                 self.value(body);
                 self.scopes.pop();
@@ -305,8 +252,7 @@ impl Checker<'_> {
     }
 
     fn shadowed(&self, name: &str) -> bool {
-        self.scopes.iter().any(|(n, _)| n == name)
-            || self.env.bindings.iter().any(|(n, _)| n == name)
+        self.scopes.iter().any(|(n, _)| n == name) || self.env.bindings.iter().any(|(n, _)| n == name)
     }
 
     fn name(&mut self, n: &str, span: Span) -> Type {
@@ -327,14 +273,8 @@ impl Checker<'_> {
         if let Some(vars) = &self.env.vars {
             if !vars.contains(&id.name) {
                 let known: Vec<&String> = vars.iter().collect();
-                let help = did_you_mean(&id.name, &known)
-                    .or_else(|| Some("variables are defined under `vars:` in exflow.yaml".into()));
-                self.err(
-                    ErrorCode::UnknownVar,
-                    id.span,
-                    format!("unknown variable `vars.{}`", id.name),
-                    help,
-                );
+                let help = did_you_mean(&id.name, &known).or_else(|| Some("variables are defined under `vars:` in exflow.yaml".into()));
+                self.err(ErrorCode::UnknownVar, id.span, format!("unknown variable `vars.{}`", id.name), help);
             }
         }
     }
@@ -348,12 +288,7 @@ impl Checker<'_> {
                     let mut candidates = shape.field_names();
                     candidates.extend(self.env.bindings.iter().map(|(n, _)| n.clone()));
                     let help = did_you_mean(name, &candidates);
-                    self.err(
-                        ErrorCode::UnknownField,
-                        span,
-                        format!("`{name}` is not a field of {}", t.describe()),
-                        help,
-                    );
+                    self.err(ErrorCode::UnknownField, span, format!("`{name}` is not a field of {}", t.describe()), help);
                     Type::Any
                 }
             },
@@ -361,33 +296,16 @@ impl Checker<'_> {
                 Some(f) => f.ty.clone(),
                 None => {
                     let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-                    self.err(
-                        ErrorCode::UnknownField,
-                        span,
-                        format!("the object has no key `{name}`"),
-                        did_you_mean(name, &names),
-                    );
+                    self.err(ErrorCode::UnknownField, span, format!("the object has no key `{name}`"), did_you_mean(name, &names));
                     Type::Any
                 }
             },
             Type::List(_) => {
-                self.err(
-                    ErrorCode::TypeMismatch,
-                    span,
-                    format!("cannot read field `{name}` of a list"),
-                    Some(format!(
-                        "use `map(list, x => x.{name})` or `list[0].{name}`"
-                    )),
-                );
+                self.err(ErrorCode::TypeMismatch, span, format!("cannot read field `{name}` of a list"), Some(format!("use `map(list, x => x.{name})` or `list[0].{name}`")));
                 Type::Any
             }
             other => {
-                self.err(
-                    ErrorCode::TypeMismatch,
-                    span,
-                    format!("cannot read field `{name}` of {}", other.describe()),
-                    None,
-                );
+                self.err(ErrorCode::TypeMismatch, span, format!("cannot read field `{name}` of {}", other.describe()), None);
                 Type::Any
             }
         }
@@ -395,43 +313,23 @@ impl Checker<'_> {
 
     fn want_bool(&mut self, t: &Type, span: Span, what: &str) {
         if !t.is_open() && !matches!(t, Type::Bool) {
-            self.err(
-                ErrorCode::TypeMismatch,
-                span,
-                format!("`{what}` expects a bool, got {}", t.describe()),
-                Some("compare explicitly, e.g. `x != null` or `len(x) > 0`".into()),
-            );
+            self.err(ErrorCode::TypeMismatch, span, format!("`{what}` expects a bool, got {}", t.describe()), Some("compare explicitly, e.g. `x != null` or `len(x) > 0`".into()));
         }
     }
 
     fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, span: Span) -> Type {
         let at = self.value(a);
         let bt = self.value(b);
-        let solid = |t: &Type| {
-            matches!(
-                t,
-                Type::Bool | Type::List(_) | Type::Object(_) | Type::Record(_)
-            )
-        };
+        let solid = |t: &Type| matches!(t, Type::Bool | Type::List(_) | Type::Object(_) | Type::Record(_));
         match op {
             BinOp::Add => {
                 if at.is_textual() || bt.is_textual() {
                     if solid(&at) || solid(&bt) {
-                        self.err(
-                            ErrorCode::TypeMismatch,
-                            span,
-                            format!("cannot add {} and {}", at.describe(), bt.describe()),
-                            Some("join text with concat(..) or interpolation".into()),
-                        );
+                        self.err(ErrorCode::TypeMismatch, span, format!("cannot add {} and {}", at.describe(), bt.describe()), Some("join text with concat(..) or interpolation".into()));
                     }
                     Type::Text
                 } else if solid(&at) || solid(&bt) {
-                    self.err(
-                        ErrorCode::TypeMismatch,
-                        span,
-                        format!("cannot add {} and {}", at.describe(), bt.describe()),
-                        None,
-                    );
+                    self.err(ErrorCode::TypeMismatch, span, format!("cannot add {} and {}", at.describe(), bt.describe()), None);
                     Type::Any
                 } else if at.is_open() || bt.is_open() {
                     Type::Any
@@ -442,36 +340,19 @@ impl Checker<'_> {
             BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => {
                 for (t, e) in [(&at, a), (&bt, b)] {
                     if !t.is_open() && !matches!(t, Type::Number) {
-                        self.err(
-                            ErrorCode::TypeMismatch,
-                            e.span,
-                            format!("`{}` needs numbers, got {}", op.symbol(), t.describe()),
-                            Some("convert text with number(..)".into()),
-                        );
+                        self.err(ErrorCode::TypeMismatch, e.span, format!("`{}` needs numbers, got {}", op.symbol(), t.describe()), Some("convert text with number(..)".into()));
                     }
                 }
-                if matches!(op, BinOp::Div | BinOp::Rem)
-                    && matches!(&b.kind, ExprKind::Literal(Value::Number(n)) if n.as_f64() == Some(0.0))
-                {
+                if matches!(op, BinOp::Div | BinOp::Rem) && matches!(&b.kind, ExprKind::Literal(Value::Number(n)) if n.as_f64() == Some(0.0)) {
                     self.err(ErrorCode::TypeMismatch, b.span, "division by zero", None);
                 }
                 Type::Number
             }
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let orderable = |t: &Type| {
-                    t.is_open() || t.is_textual() || matches!(t, Type::Number | Type::Bool)
-                };
-                let clash = !at.is_open()
-                    && !bt.is_open()
-                    && (at.is_textual() != bt.is_textual()
-                        || matches!(at, Type::Number) != matches!(bt, Type::Number));
+                let orderable = |t: &Type| t.is_open() || t.is_textual() || matches!(t, Type::Number | Type::Bool);
+                let clash = !at.is_open() && !bt.is_open() && (at.is_textual() != bt.is_textual() || matches!(at, Type::Number) != matches!(bt, Type::Number));
                 if !orderable(&at) || !orderable(&bt) || clash {
-                    self.err(
-                        ErrorCode::TypeMismatch,
-                        span,
-                        format!("cannot order {} against {}", at.describe(), bt.describe()),
-                        Some("compare numbers with numbers and text with text".into()),
-                    );
+                    self.err(ErrorCode::TypeMismatch, span, format!("cannot order {} against {}", at.describe(), bt.describe()), Some("compare numbers with numbers and text with text".into()));
                 }
                 Type::Bool
             }
@@ -492,17 +373,9 @@ impl Checker<'_> {
         let Some(b) = stdlib::lookup(&name.name) else {
             let mut help = did_you_mean(&name.name, &stdlib::names());
             if self.env.scripts.contains_key(&name.name) {
-                help = Some(format!(
-                    "a rhai function is called as `script.{}(..)`",
-                    name.name
-                ));
+                help = Some(format!("a rhai function is called as `script.{}(..)`", name.name));
             }
-            self.err(
-                ErrorCode::UnknownFunction,
-                name.span,
-                format!("unknown function `{}`", name.name),
-                help,
-            );
+            self.err(ErrorCode::UnknownFunction, name.span, format!("unknown function `{}`", name.name), help);
             for a in args {
                 if let ExprKind::Lambda(p, body) = &a.kind {
                     self.scopes.push((p.name.clone(), Type::Any));
@@ -522,16 +395,7 @@ impl Checker<'_> {
             } else {
                 format!("{} to {}", b.min, b.max)
             };
-            self.err(
-                ErrorCode::WrongArity,
-                span,
-                format!(
-                    "{}() takes {takes} argument(s), got {}",
-                    b.info.name,
-                    args.len()
-                ),
-                Some(format!("usage: {}", b.info.signature)),
-            );
+            self.err(ErrorCode::WrongArity, span, format!("{}() takes {takes} argument(s), got {}", b.info.name, args.len()), Some(format!("usage: {}", b.info.signature)));
         }
         let mut arg_types = Vec::with_capacity(args.len());
         let mut lambda_type = Type::Any;
@@ -551,12 +415,7 @@ impl Checker<'_> {
                 }
                 (_, P::Lambda) => {
                     self.value(a);
-                    self.err(
-                        ErrorCode::LambdaMisuse,
-                        a.span,
-                        format!("{}() needs a lambda here, like `x => x.Field`", b.info.name),
-                        Some(format!("usage: {}", b.info.signature)),
-                    );
+                    self.err(ErrorCode::LambdaMisuse, a.span, format!("{}() needs a lambda here, like `x => x.Field`", b.info.name), Some(format!("usage: {}", b.info.signature)));
                     arg_types.push(Type::Any);
                 }
                 _ => {
@@ -567,17 +426,7 @@ impl Checker<'_> {
                             P::Num => Some("convert with number(..)".to_string()),
                             _ => Some(format!("usage: {}", b.info.signature)),
                         };
-                        self.err(
-                            ErrorCode::TypeMismatch,
-                            a.span,
-                            format!(
-                                "{}() expects {}, got {}",
-                                b.info.name,
-                                expected(p),
-                                t.describe()
-                            ),
-                            help,
-                        );
+                        self.err(ErrorCode::TypeMismatch, a.span, format!("{}() expects {}, got {}", b.info.name, expected(p), t.describe()), help);
                     }
                     arg_types.push(t);
                 }
@@ -593,52 +442,27 @@ impl Checker<'_> {
             (Kind::Table, _) => {
                 let Some(first) = args.first() else { return };
                 match text_literal(first) {
-                    None => self.err(
-                        ErrorCode::InvalidArgument,
-                        first.span,
-                        "the table name must be a literal text",
-                        Some("write table('name', key)".into()),
-                    ),
+                    None => self.err(ErrorCode::InvalidArgument, first.span, "the table name must be a literal text", Some("write table('name', key)".into())),
                     Some(t) => {
                         if let Some(tables) = &self.env.tables {
                             if !tables.contains(t) {
                                 let known: Vec<&String> = tables.iter().collect();
-                                let help = did_you_mean(t, &known).or_else(|| {
-                                    Some(format!(
-                                        "known tables: {}",
-                                        known
-                                            .iter()
-                                            .map(|s| s.as_str())
-                                            .collect::<Vec<_>>()
-                                            .join(", ")
-                                    ))
-                                });
-                                self.err(
-                                    ErrorCode::UnknownTable,
-                                    first.span,
-                                    format!("unknown table `{t}`"),
-                                    help,
-                                );
+                                let help = did_you_mean(t, &known).or_else(|| Some(format!("known tables: {}", known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))));
+                                self.err(ErrorCode::UnknownTable, first.span, format!("unknown table `{t}`"), help);
                             }
                         }
                     }
                 }
             }
             (Kind::JsonPath, _) => {
-                if let Some(Err(e)) = args
-                    .get(1)
-                    .and_then(text_literal)
-                    .map(super::jsonpath::compile_path)
-                {
+                if let Some(Err(e)) = args.get(1).and_then(text_literal).map(super::jsonpath::compile_path) {
                     let span = args.get(1).map(|a| a.span).unwrap_or_default();
                     self.err(ErrorCode::InvalidArgument, span, e, None);
                 }
             }
             (_, "regex_replace" | "regex_match") => {
                 if let Some(arg) = args.get(1) {
-                    if let Some(Err(e)) =
-                        text_literal(arg).map(|p| stdlib::regex_check(b.info.name, p))
-                    {
+                    if let Some(Err(e)) = text_literal(arg).map(|p| stdlib::regex_check(b.info.name, p)) {
                         self.err(ErrorCode::InvalidArgument, arg.span, e, None);
                     }
                 }

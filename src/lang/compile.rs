@@ -196,8 +196,7 @@ impl Compiler {
                 let arms = arms
                     .iter()
                     .map(|arm| {
-                        let pats: Box<[Option<Value>]> =
-                            arm.patterns.iter().map(|(p, _)| p.clone()).collect();
+                        let pats: Box<[Option<Value>]> = arm.patterns.iter().map(|(p, _)| p.clone()).collect();
                         (pats, self.node(&arm.body))
                     })
                     .collect();
@@ -243,11 +242,7 @@ impl Compiler {
     fn plain_args(&mut self, args: &[Expr]) -> Box<[Node]> {
         args.iter()
             .map(|a| match a.kind {
-                ExprKind::Lambda(..) => self.err(
-                    ErrorCode::LambdaMisuse,
-                    a.span,
-                    "a lambda is not allowed here",
-                ),
+                ExprKind::Lambda(..) => self.err(ErrorCode::LambdaMisuse, a.span, "a lambda is not allowed here"),
                 _ => self.node(a),
             })
             .collect()
@@ -266,9 +261,7 @@ impl Compiler {
                 ExprKind::Index(b, i) => {
                     segs.push(match &i.kind {
                         ExprKind::Literal(Value::String(s)) => Seg::Key(s.as_str().into()),
-                        ExprKind::Literal(Value::Number(n)) if n.as_i64().is_some() => {
-                            Seg::Idx(n.as_i64().unwrap_or(0))
-                        }
+                        ExprKind::Literal(Value::Number(n)) if n.as_i64().is_some() => Seg::Idx(n.as_i64().unwrap_or(0)),
                         _ => Seg::Dyn(self.node(i)),
                     });
                     cur = b;
@@ -303,27 +296,14 @@ impl Compiler {
             return self.err(
                 ErrorCode::WrongArity,
                 span,
-                format!(
-                    "{name}() got {} argument(s); usage: {}",
-                    args.len(),
-                    b.info.signature
-                ),
+                format!("{name}() got {} argument(s); usage: {}", args.len(), b.info.signature),
             );
         }
         match b.kind {
             Kind::Plain(imp) => {
                 let args = self.plain_args(args);
-                if b.min == 0
-                    || args.iter().any(|a| !matches!(a, Node::Const(_)))
-                    || name == "now"
-                    || name == "today"
-                {
-                    return Node::Call {
-                        name: b.info.name,
-                        imp,
-                        args,
-                        span,
-                    };
+                if b.min == 0 || args.iter().any(|a| !matches!(a, Node::Const(_))) || name == "now" || name == "today" {
+                    return Node::Call { name: b.info.name, imp, args, span };
                 }
                 // All arguments are literals: fold now, but keep a failing call for run time
                 // so the error surfaces with its span when evaluated.
@@ -336,12 +316,7 @@ impl Compiler {
                     .collect();
                 match imp(&values) {
                     Ok(v) => Node::Const(v),
-                    Err(_) => Node::Call {
-                        name: b.info.name,
-                        imp,
-                        args,
-                        span,
-                    },
+                    Err(_) => Node::Call { name: b.info.name, imp, args, span },
                 }
             }
             Kind::Hof(op) => {
@@ -350,36 +325,21 @@ impl Compiler {
                     return self.err(
                         ErrorCode::LambdaMisuse,
                         args[1].span,
-                        format!(
-                            "{name}() needs a lambda like `x => x.Field` as its second argument"
-                        ),
+                        format!("{name}() needs a lambda like `x => x.Field` as its second argument"),
                     );
                 };
                 self.scopes.push(param.name.clone());
                 let body = boxed(self.node(body));
                 self.scopes.pop();
-                Node::Hof {
-                    op,
-                    list,
-                    body,
-                    span,
-                }
+                Node::Hof { op, list, body, span }
             }
             Kind::Table => {
                 let ExprKind::Literal(Value::String(t)) = &args[0].kind else {
-                    return self.err(
-                        ErrorCode::InvalidArgument,
-                        args[0].span,
-                        "the table name must be a literal text",
-                    );
+                    return self.err(ErrorCode::InvalidArgument, args[0].span, "the table name must be a literal text");
                 };
                 let key = boxed(self.node(&args[1]));
                 let default = args.get(2).map(|d| boxed(self.node(d)));
-                Node::Table {
-                    name: t.as_str().into(),
-                    key,
-                    default,
-                }
+                Node::Table { name: t.as_str().into(), key, default }
             }
             Kind::JsonPath => {
                 let value = boxed(self.node(&args[0]));

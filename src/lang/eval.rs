@@ -151,9 +151,7 @@ fn ev<'v>(n: &'v Node, cx: &'v Context<'v>, sc: Option<&'v Scope<'v>>) -> R<'v> 
         }
         Node::Arith(op, a, b, span) => {
             let (a, b) = (ev(a, cx, sc)?, ev(b, cx, sc)?);
-            arith(*op, &a, &b)
-                .map(Cow::Owned)
-                .map_err(|m| fail(m, *span))
+            arith(*op, &a, &b).map(Cow::Owned).map_err(|m| fail(m, *span))
         }
         Node::Cmp(op, a, b, span) => {
             let (a, b) = (ev(a, cx, sc)?, ev(b, cx, sc)?);
@@ -222,15 +220,8 @@ fn ev<'v>(n: &'v Node, cx: &'v Context<'v>, sc: Option<&'v Scope<'v>>) -> R<'v> 
             }
             Ok(Cow::Owned(Value::Object(out)))
         }
-        Node::Call {
-            imp, args, span, ..
-        } => call(*imp, args, *span, cx, sc),
-        Node::Hof {
-            op,
-            list,
-            body,
-            span,
-        } => hof(*op, list, body, *span, cx, sc),
+        Node::Call { imp, args, span, .. } => call(*imp, args, *span, cx, sc),
+        Node::Hof { op, list, body, span } => hof(*op, list, body, *span, cx, sc),
         Node::Table { name, key, default } => {
             let k = ev(key, cx, sc)?;
             let found = match k.as_ref() {
@@ -250,28 +241,20 @@ fn ev<'v>(n: &'v Node, cx: &'v Context<'v>, sc: Option<&'v Scope<'v>>) -> R<'v> 
                 PathArg::Fixed(p) => select(&v, p),
                 PathArg::Dynamic(p) => match ev(p, cx, sc)?.as_ref() {
                     Value::String(s) => compile_path(s).and_then(|p| select(&v, &p)),
-                    other => Err(format!(
-                        "jsonpath() expects a text path, got {}",
-                        describe(other)
-                    )),
+                    other => Err(format!("jsonpath() expects a text path, got {}", describe(other))),
                 },
             };
             r.map(Cow::Owned).map_err(|m| fail(m, *span))
         }
         Node::Script { name, args, span } => {
             let Some(host) = cx.scripts else {
-                return Err(fail(
-                    format!("script.{name}(): no scripts are loaded"),
-                    *span,
-                ));
+                return Err(fail(format!("script.{name}(): no scripts are loaded"), *span));
             };
             let mut values = Vec::with_capacity(args.len());
             for a in args.iter() {
                 values.push(ev(a, cx, sc)?.into_owned());
             }
-            host.call(name, &values)
-                .map(Cow::Owned)
-                .map_err(|m| fail(m, *span))
+            host.call(name, &values).map(Cow::Owned).map_err(|m| fail(m, *span))
         }
     }
 }
@@ -301,14 +284,7 @@ fn call<'v>(
     r.map(Cow::Owned).map_err(e)
 }
 
-fn hof<'v>(
-    op: Hof,
-    list: &'v Node,
-    body: &'v Node,
-    span: Span,
-    cx: &'v Context<'v>,
-    sc: Option<&'v Scope<'v>>,
-) -> R<'v> {
+fn hof<'v>(op: Hof, list: &'v Node, body: &'v Node, span: Span, cx: &'v Context<'v>, sc: Option<&'v Scope<'v>>) -> R<'v> {
     let name = match op {
         Hof::Map => "map",
         Hof::Filter => "filter",
@@ -326,18 +302,10 @@ fn hof<'v>(
                 _ => Value::Null,
             }))
         }
-        other => {
-            return Err(fail(
-                format!("{name}() expects a list, got {}", describe(other)),
-                span,
-            ))
-        }
+        other => return Err(fail(format!("{name}() expects a list, got {}", describe(other)), span)),
     };
     let cond = |item: &Value| -> Result<bool, EvalError> {
-        let s = Scope {
-            value: item,
-            parent: sc,
-        };
+        let s = Scope { value: item, parent: sc };
         let v = ev(body, cx, Some(&s))?;
         truthy(&v, name).map_err(|m| fail(m, span))
     };
@@ -345,10 +313,7 @@ fn hof<'v>(
         Hof::Map => {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
-                let s = Scope {
-                    value: item,
-                    parent: sc,
-                };
+                let s = Scope { value: item, parent: sc };
                 out.push(ev(body, cx, Some(&s))?.into_owned());
             }
             Value::Array(out)

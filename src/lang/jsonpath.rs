@@ -20,7 +20,5 @@ pub fn compile_path(path: &str) -> Result<CompiledPath, String> {
 /// The values the path selects, as a list.
 pub fn select(value: &Value, path: &CompiledPath) -> Result<Value, String> {
     let found = js_path_process(&path.0, value).map_err(|e| format!("jsonpath(): {e}"))?;
-    Ok(Value::Array(
-        found.into_iter().map(|r| r.val().clone()).collect(),
-    ))
+    Ok(Value::Array(found.into_iter().map(|r| r.val().clone()).collect()))
 }

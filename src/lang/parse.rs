@@ -32,12 +32,8 @@ pub fn parse(src: &str) -> Result<Expr, Vec<LangError>> {
     let expr = build_expr(expr, &mut errors);
     if expr.depth() > MAX_DEPTH {
         errors.push(
-            LangError::new(
-                ErrorCode::TooDeep,
-                expr.span,
-                "the expression nests too deeply",
-            )
-            .with_help("split it into several fields or simpler expressions"),
+            LangError::new(ErrorCode::TooDeep, expr.span, "the expression nests too deeply")
+                .with_help("split it into several fields or simpler expressions"),
         );
     }
     if errors.is_empty() {
@@ -56,12 +52,8 @@ fn nesting_guard(src: &str) -> Option<LangError> {
                 depth += 1;
                 if depth > MAX_DEPTH / 2 {
                     return Some(
-                        LangError::new(
-                            ErrorCode::TooDeep,
-                            Span::new(i, i + 1),
-                            "brackets nest too deeply",
-                        )
-                        .with_help("split the expression up"),
+                        LangError::new(ErrorCode::TooDeep, Span::new(i, i + 1), "brackets nest too deeply")
+                            .with_help("split the expression up"),
                     );
                 }
             }
@@ -75,12 +67,8 @@ fn nesting_guard(src: &str) -> Option<LangError> {
 fn rule_name(rule: &Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::EOI => "end of expression",
-        Rule::expr | Rule::coalesce | Rule::or_expr | Rule::and_expr | Rule::not_expr => {
-            "an expression"
-        }
-        Rule::cmp_expr | Rule::add_expr | Rule::mul_expr | Rule::unary | Rule::postfix => {
-            "an expression"
-        }
+        Rule::expr | Rule::coalesce | Rule::or_expr | Rule::and_expr | Rule::not_expr => "an expression",
+        Rule::cmp_expr | Rule::add_expr | Rule::mul_expr | Rule::unary | Rule::postfix => "an expression",
         Rule::call_args => "`(`",
         Rule::cmp_op => "a comparison (== != < <= > >=)",
         Rule::add_op | Rule::mul_op => "an operator",
@@ -128,20 +116,13 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> LangError {
     let message = if expected.is_empty() {
         format!("unexpected {found_text}")
     } else {
-        format!(
-            "unexpected {found_text}, expected {}",
-            expected.join(" or ")
-        )
+        format!("unexpected {found_text}, expected {}", expected.join(" or "))
     };
     let help = syntax_hint(src, pos, rest);
     // At the end of the text, point at the last thing written rather than at nothing.
     let span = if found_len == 0 {
         let trimmed = src.trim_end().len();
-        let last = src[..trimmed]
-            .chars()
-            .next_back()
-            .map(char::len_utf8)
-            .unwrap_or(0);
+        let last = src[..trimmed].chars().next_back().map(char::len_utf8).unwrap_or(0);
         Span::new(trimmed - last, trimmed)
     } else {
         Span::new(pos, pos + found_len)
@@ -177,17 +158,10 @@ fn syntax_hint(src: &str, pos: usize, rest: &str) -> Option<String> {
         return Some("the brackets `[` `]` do not balance".into());
     }
     if count('{') != count('}') {
-        return Some(
-            "the braces `{` `}` do not balance (in \"text\", write `\\{` for a literal brace)"
-                .into(),
-        );
+        return Some("the braces `{` `}` do not balance (in \"text\", write `\\{` for a literal brace)".into());
     }
     let last_word = before.split_whitespace().last().unwrap_or("");
-    if [
-        "if", "then", "else", "match", "and", "or", "not", "true", "false", "null",
-    ]
-    .contains(&last_word)
-    {
+    if ["if", "then", "else", "match", "and", "or", "not", "true", "false", "null"].contains(&last_word) {
         return Some(format!(
             "`{last_word}` is a keyword; a field with that name is written `record[\"{last_word}\"]`"
         ));
@@ -253,9 +227,7 @@ fn build_expr(p: Pair<Rule>, errs: &mut Vec<LangError>) -> Expr {
                 Rule::or_expr => BinOp::Or,
                 _ => BinOp::And,
             };
-            let mut it = p
-                .into_inner()
-                .filter(|x| !matches!(x.as_rule(), Rule::kw_and | Rule::kw_or));
+            let mut it = p.into_inner().filter(|x| !matches!(x.as_rule(), Rule::kw_and | Rule::kw_or));
             let Some(first) = it.next() else {
                 return placeholder(span);
             };
@@ -477,18 +449,10 @@ fn build_expr(p: Pair<Rule>, errs: &mut Vec<LangError>) -> Expr {
             let value = if let Ok(i) = text.parse::<i64>() {
                 Value::from(i)
             } else {
-                match text
-                    .parse::<f64>()
-                    .ok()
-                    .and_then(serde_json::Number::from_f64)
-                {
+                match text.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
                     Some(n) => Value::Number(n),
                     None => {
-                        errs.push(LangError::new(
-                            ErrorCode::Syntax,
-                            span,
-                            "number out of range",
-                        ));
+                        errs.push(LangError::new(ErrorCode::Syntax, span, "number out of range"));
                         Value::Null
                     }
                 }

@@ -41,9 +41,7 @@ pub struct ScriptHost {
 
 impl std::fmt::Debug for ScriptHost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScriptHost")
-            .field("functions", &self.functions)
-            .finish()
+        f.debug_struct("ScriptHost").field("functions", &self.functions).finish()
     }
 }
 
@@ -123,9 +121,7 @@ impl ScriptHost {
         match result {
             Ok(v) => from_dynamic(v, 0),
             Err(e) => Err(match *e {
-                rhai::EvalAltResult::ErrorTerminated(reason, _) => {
-                    format!("script.{name}(): {reason}")
-                }
+                rhai::EvalAltResult::ErrorTerminated(reason, _) => format!("script.{name}(): {reason}"),
                 other => format!("script.{name}(): {other}"),
             }),
         }

@@ -25,8 +25,7 @@ impl Tables {
 
     /// Adds (or replaces) the table `name`.
     pub fn insert(&mut self, name: &str, entries: IndexMap<String, Value>, default: Option<Value>) {
-        self.tables
-            .insert(name.to_string(), Table { entries, default });
+        self.tables.insert(name.to_string(), Table { entries, default });
     }
 
     /// The table names, sorted.

@@ -138,9 +138,7 @@ pub fn arith(op: Arith, a: &Value, b: &Value) -> Result<Value, String> {
                 .map(Value::Number)
                 .ok_or_else(|| "the result is not a finite number".into())
         }
-        (Value::String(x), other) | (other, Value::String(x))
-            if op == Arith::Add && !other.is_null() =>
-        {
+        (Value::String(x), other) | (other, Value::String(x)) if op == Arith::Add && !other.is_null() => {
             let mut s = String::new();
             if a.is_string() {
                 s.push_str(x);
@@ -174,9 +172,7 @@ pub fn equal(a: &Value, b: &Value) -> bool {
             (Some(i), Some(j)) => i == j,
             _ => x.as_f64() == y.as_f64(),
         },
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| equal(p, q))
-        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| equal(p, q)),
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| equal(v, w)))
         }
@@ -210,11 +206,7 @@ pub fn total_cmp(a: &Value, b: &Value) -> Ordering {
             Value::Object(_) => 5,
         }
     }
-    compare(a, b).unwrap_or_else(|| {
-        rank(a)
-            .cmp(&rank(b))
-            .then_with(|| a.to_string().cmp(&b.to_string()))
-    })
+    compare(a, b).unwrap_or_else(|| rank(a).cmp(&rank(b)).then_with(|| a.to_string().cmp(&b.to_string())))
 }
 
 /// A condition: true, false, or null (counted as false); anything else is an error.

@@ -57,9 +57,9 @@ fn parse(f: &str, s: &str, fmt: Option<&str>) -> Result<D, String> {
         if let Ok(m) = NaiveDateTime::parse_from_str(s, fmt) {
             return Ok(D::Moment(m));
         }
-        return NaiveDate::parse_from_str(s, fmt)
-            .map(D::Day)
-            .map_err(|_| format!("{f}() cannot read '{s}' with the format '{fmt}'"));
+        return NaiveDate::parse_from_str(s, fmt).map(D::Day).map_err(|_| {
+            format!("{f}() cannot read '{s}' with the format '{fmt}'")
+        });
     }
     if let Some(inner) = s.strip_prefix("/Date(").and_then(|r| r.strip_suffix(")/")) {
         let digits_end = inner
@@ -75,28 +75,19 @@ fn parse(f: &str, s: &str, fmt: Option<&str>) -> Result<D, String> {
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Ok(D::Moment(d.with_timezone(&Utc).naive_utc()));
     }
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-    ] {
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
         if let Ok(m) = NaiveDateTime::parse_from_str(s.trim_end_matches('Z'), fmt) {
             return Ok(D::Moment(m));
         }
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map(D::Day)
-        .map_err(|_| fail())
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map(D::Day).map_err(|_| fail())
 }
 
 fn date_arg(f: &str, a: Args) -> Result<Option<D>, String> {
     match arg(a, 0) {
         Value::Null => Ok(None),
         Value::String(s) => parse(f, s, None).map(Some),
-        other => Err(format!(
-            "{f}() expects a date (ISO text), got {}",
-            describe(other)
-        )),
+        other => Err(format!("{f}() expects a date (ISO text), got {}", describe(other))),
     }
 }
 
@@ -107,15 +98,11 @@ fn today(_: Args) -> Res {
     Ok(Value::String(D::Day(Utc::now().date_naive()).iso()))
 }
 fn date(a: Args) -> Res {
-    let Some(s) = t("date", a, 0)? else {
-        return Ok(Value::Null);
-    };
+    let Some(s) = t("date", a, 0)? else { return Ok(Value::Null) };
     Ok(Value::String(parse("date", s, t("date", a, 1)?)?.iso()))
 }
 fn format_date(a: Args) -> Res {
-    let Some(d) = date_arg("format_date", a)? else {
-        return Ok(Value::Null);
-    };
+    let Some(d) = date_arg("format_date", a)? else { return Ok(Value::Null) };
     let fmt = t("format_date", a, 1)?.unwrap_or("%Y-%m-%d");
     let items = checked_format("format_date", fmt)?;
     let m = d.moment();
@@ -126,15 +113,12 @@ fn format_date(a: Args) -> Res {
     Ok(Value::String(out))
 }
 fn add_days(a: Args) -> Res {
-    let Some(d) = date_arg("add_days", a)? else {
-        return Ok(Value::Null);
-    };
+    let Some(d) = date_arg("add_days", a)? else { return Ok(Value::Null) };
     let days = int("add_days", a, 1)?.unwrap_or(0);
     let delta = Duration::try_days(days).ok_or("add_days(): too many days")?;
     let out = match d {
         D::Day(x) => x.checked_add_signed(delta).map(D::Day),
         D::Moment(x) => x.checked_add_signed(delta).map(D::Moment),
     };
-    out.map(|d| Value::String(d.iso()))
-        .ok_or_else(|| "add_days(): the date is out of range".into())
+    out.map(|d| Value::String(d.iso())).ok_or_else(|| "add_days(): the date is out of range".into())
 }

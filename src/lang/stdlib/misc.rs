@@ -26,17 +26,11 @@ pub(super) static MISC: &[Builtin] = &[
 ];
 
 fn keys(a: Args) -> Res {
-    let Some(m) = o("keys", a, 0)? else {
-        return Ok(Value::Null);
-    };
-    Ok(Value::Array(
-        m.keys().map(|k| Value::String(k.clone())).collect(),
-    ))
+    let Some(m) = o("keys", a, 0)? else { return Ok(Value::Null) };
+    Ok(Value::Array(m.keys().map(|k| Value::String(k.clone())).collect()))
 }
 fn values(a: Args) -> Res {
-    let Some(m) = o("values", a, 0)? else {
-        return Ok(Value::Null);
-    };
+    let Some(m) = o("values", a, 0)? else { return Ok(Value::Null) };
     Ok(Value::Array(m.values().cloned().collect()))
 }
 fn get(a: Args) -> Res {
@@ -47,29 +41,11 @@ fn get(a: Args) -> Res {
             usize::try_from(i).ok().and_then(|i| l.get(i))
         }),
         (Value::Null, _) => None,
-        (Value::Object(_), k) => {
-            return Err(format!(
-                "get() on an object expects a text key, got {}",
-                describe(k)
-            ))
-        }
-        (Value::Array(_), k) => {
-            return Err(format!(
-                "get() on a list expects a number index, got {}",
-                describe(k)
-            ))
-        }
-        (other, _) => {
-            return Err(format!(
-                "get() expects an object or a list, got {}",
-                describe(other)
-            ))
-        }
+        (Value::Object(_), k) => return Err(format!("get() on an object expects a text key, got {}", describe(k))),
+        (Value::Array(_), k) => return Err(format!("get() on a list expects a number index, got {}", describe(k))),
+        (other, _) => return Err(format!("get() expects an object or a list, got {}", describe(other))),
     };
-    Ok(found
-        .filter(|v| !v.is_null())
-        .cloned()
-        .unwrap_or_else(|| arg(a, 2).clone()))
+    Ok(found.filter(|v| !v.is_null()).cloned().unwrap_or_else(|| arg(a, 2).clone()))
 }
 fn merge(a: Args) -> Res {
     let mut out = serde_json::Map::new();
@@ -90,10 +66,7 @@ fn default(a: Args) -> Res {
     })
 }
 fn coalesce(a: Args) -> Res {
-    Ok(a.iter()
-        .find(|v| !v.is_null())
-        .map(|v| v.as_ref().clone())
-        .unwrap_or(Value::Null))
+    Ok(a.iter().find(|v| !v.is_null()).map(|v| v.as_ref().clone()).unwrap_or(Value::Null))
 }
 fn type_of(a: Args) -> Res {
     Ok(Value::String(type_name(arg(a, 0)).to_string()))
@@ -102,9 +75,7 @@ fn to_json(a: Args) -> Res {
     Ok(Value::String(arg(a, 0).to_string()))
 }
 fn parse_json(a: Args) -> Res {
-    let Some(s) = t("parse_json", a, 0)? else {
-        return Ok(Value::Null);
-    };
+    let Some(s) = t("parse_json", a, 0)? else { return Ok(Value::Null) };
     serde_json::from_str(s).map_err(|e| format!("parse_json(): invalid JSON: {e}"))
 }
 fn sha256_hex(a: Args) -> Res {

@@ -125,13 +125,7 @@ macro_rules! builtin {
 pub(crate) use builtin;
 
 fn all_tables() -> [&'static [Builtin]; 5] {
-    [
-        text::TEXT,
-        number::NUMBER,
-        date::DATE,
-        list::LIST,
-        misc::MISC,
-    ]
+    [text::TEXT, number::NUMBER, date::DATE, list::LIST, misc::MISC]
 }
 
 struct Registry {
@@ -176,11 +170,7 @@ pub(crate) fn arg<'a>(args: &'a [Cow<'_, Value>], i: usize) -> &'a Value {
     args.get(i).map(|c| c.as_ref()).unwrap_or(&NULL)
 }
 
-pub(crate) fn text<'a>(
-    f: &str,
-    args: &'a [Cow<'_, Value>],
-    i: usize,
-) -> Result<Option<&'a str>, String> {
+pub(crate) fn text<'a>(f: &str, args: &'a [Cow<'_, Value>], i: usize) -> Result<Option<&'a str>, String> {
     match arg(args, i) {
         Value::String(s) => Ok(Some(s)),
         Value::Null => Ok(None),
@@ -188,19 +178,12 @@ pub(crate) fn text<'a>(
     }
 }
 
-pub(crate) fn text_or_num(
-    f: &str,
-    args: &[Cow<'_, Value>],
-    i: usize,
-) -> Result<Option<String>, String> {
+pub(crate) fn text_or_num(f: &str, args: &[Cow<'_, Value>], i: usize) -> Result<Option<String>, String> {
     match arg(args, i) {
         Value::String(s) => Ok(Some(s.clone())),
         Value::Null => Ok(None),
         v @ Value::Number(_) => Ok(Some(super::value::to_text(v))),
-        other => Err(format!(
-            "{f}() expects text or a number, got {}",
-            describe(other)
-        )),
+        other => Err(format!("{f}() expects text or a number, got {}", describe(other))),
     }
 }
 
@@ -221,11 +204,7 @@ pub(crate) fn int(f: &str, args: &[Cow<'_, Value>], i: usize) -> Result<Option<i
     }
 }
 
-pub(crate) fn list<'a>(
-    f: &str,
-    args: &'a [Cow<'_, Value>],
-    i: usize,
-) -> Result<Option<&'a Vec<Value>>, String> {
+pub(crate) fn list<'a>(f: &str, args: &'a [Cow<'_, Value>], i: usize) -> Result<Option<&'a Vec<Value>>, String> {
     match arg(args, i) {
         Value::Array(a) => Ok(Some(a)),
         Value::Null => Ok(None),

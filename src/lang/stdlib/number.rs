@@ -10,106 +10,16 @@ type Args<'a, 'b> = &'a [Cow<'b, Value>];
 type Res = Result<Value, String>;
 
 pub(super) static NUMBER: &[Builtin] = &[
-    builtin!(
-        "number",
-        "number(text|number) -> number",
-        "Reads a number from text ('12.50', ' 3 '); numbers pass through; null stays null.",
-        "number(' 12.50 ') == 12.5",
-        1..=1,
-        [TextNum],
-        Num,
-        Kind::Plain(number)
-    ),
-    builtin!(
-        "int",
-        "int(text|number) -> number",
-        "A whole number, cutting off any fraction (toward zero).",
-        "int('7.9') == 7 and int(-2.5) == -2",
-        1..=1,
-        [TextNum],
-        Num,
-        Kind::Plain(int_fn)
-    ),
-    builtin!(
-        "round",
-        "round(number, decimals?) -> number",
-        "Rounds half away from zero to `decimals` places (default 0).",
-        "round(2.345, 2) == 2.35 and round(2.5) == 3",
-        1..=2,
-        [Num, Num],
-        Num,
-        Kind::Plain(round)
-    ),
-    builtin!(
-        "floor",
-        "floor(number) -> number",
-        "The largest whole number not above.",
-        "floor(2.7) == 2 and floor(-2.1) == -3",
-        1..=1,
-        [Num],
-        Num,
-        Kind::Plain(floor)
-    ),
-    builtin!(
-        "ceil",
-        "ceil(number) -> number",
-        "The smallest whole number not below.",
-        "ceil(2.1) == 3",
-        1..=1,
-        [Num],
-        Num,
-        Kind::Plain(ceil)
-    ),
-    builtin!(
-        "abs",
-        "abs(number) -> number",
-        "The absolute value.",
-        "abs(-3) == 3",
-        1..=1,
-        [Num],
-        Num,
-        Kind::Plain(abs)
-    ),
-    builtin!(
-        "min",
-        "min(list) or min(a, b, ...) -> value",
-        "The smallest of the values (nulls skipped).",
-        "min(3, 1, 2) == 1 and min([4, null, 5]) == 4",
-        1..=usize::MAX,
-        [Any],
-        MergeArgs,
-        Kind::Plain(min)
-    ),
-    builtin!(
-        "max",
-        "max(list) or max(a, b, ...) -> value",
-        "The largest of the values (nulls skipped).",
-        "max(3, 1, 2) == 3 and max(['a', 'c', 'b']) == 'c'",
-        1..=usize::MAX,
-        [Any],
-        MergeArgs,
-        Kind::Plain(max)
-    ),
-    builtin!(
-        "sum",
-        "sum(list) -> number",
-        "The sum of a list of numbers (nulls skipped; 0 for an empty list or null).",
-        "sum([1, 2.5, null]) == 3.5",
-        1..=1,
-        [List],
-        Num,
-        Kind::Plain(sum)
-    ),
-    builtin!(
-        "avg",
-        "avg(list) -> number",
-        "The mean of a list of numbers (nulls skipped; null when there are none).",
-        "avg([1, 2, 6]) == 3",
-        1..=1,
-        [List],
-        Num,
-        Kind::Plain(avg)
-    ),
+    builtin!("number", "number(text|number) -> number", "Reads a number from text ('12.50', ' 3 '); numbers pass through; null stays null.", "number(' 12.50 ') == 12.5", 1..=1, [TextNum], Num, Kind::Plain(number)),
+    builtin!("int", "int(text|number) -> number", "A whole number, cutting off any fraction (toward zero).", "int('7.9') == 7 and int(-2.5) == -2", 1..=1, [TextNum], Num, Kind::Plain(int_fn)),
+    builtin!("round", "round(number, decimals?) -> number", "Rounds half away from zero to `decimals` places (default 0).", "round(2.345, 2) == 2.35 and round(2.5) == 3", 1..=2, [Num, Num], Num, Kind::Plain(round)),
+    builtin!("floor", "floor(number) -> number", "The largest whole number not above.", "floor(2.7) == 2 and floor(-2.1) == -3", 1..=1, [Num], Num, Kind::Plain(floor)),
+    builtin!("ceil", "ceil(number) -> number", "The smallest whole number not below.", "ceil(2.1) == 3", 1..=1, [Num], Num, Kind::Plain(ceil)),
+    builtin!("abs", "abs(number) -> number", "The absolute value.", "abs(-3) == 3", 1..=1, [Num], Num, Kind::Plain(abs)),
+    builtin!("min", "min(list) or min(a, b, ...) -> value", "The smallest of the values (nulls skipped).", "min(3, 1, 2) == 1 and min([4, null, 5]) == 4", 1..=usize::MAX, [Any], MergeArgs, Kind::Plain(min)),
+    builtin!("max", "max(list) or max(a, b, ...) -> value", "The largest of the values (nulls skipped).", "max(3, 1, 2) == 3 and max(['a', 'c', 'b']) == 'c'", 1..=usize::MAX, [Any], MergeArgs, Kind::Plain(max)),
+    builtin!("sum", "sum(list) -> number", "The sum of a list of numbers (nulls skipped; 0 for an empty list or null).", "sum([1, 2.5, null]) == 3.5", 1..=1, [List], Num, Kind::Plain(sum)),
+    builtin!("avg", "avg(list) -> number", "The mean of a list of numbers (nulls skipped; null when there are none).", "avg([1, 2, 6]) == 3", 1..=1, [List], Num, Kind::Plain(avg)),
 ];
 
 fn parse_num(f: &str, v: &Value) -> Result<Option<f64>, String> {
@@ -124,10 +34,7 @@ fn parse_num(f: &str, v: &Value) -> Result<Option<f64>, String> {
             .filter(|x| x.is_finite())
             .map(Some)
             .ok_or_else(|| format!("{f}() cannot read {} as a number", describe(v))),
-        other => Err(format!(
-            "{f}() expects text or a number, got {}",
-            describe(other)
-        )),
+        other => Err(format!("{f}() expects text or a number, got {}", describe(other))),
     }
 }
 
@@ -138,9 +45,7 @@ fn number(a: Args) -> Res {
     }
 }
 fn int_fn(a: Args) -> Res {
-    Ok(parse_num("int", arg(a, 0))?
-        .and_then(|x| num(x.trunc()))
-        .unwrap_or(Value::Null))
+    Ok(parse_num("int", arg(a, 0))?.and_then(|x| num(x.trunc())).unwrap_or(Value::Null))
 }
 
 fn map_num(f: &str, a: Args, g: impl FnOnce(f64) -> f64) -> Res {
@@ -156,9 +61,7 @@ fn map_num(f: &str, a: Args, g: impl FnOnce(f64) -> f64) -> Res {
 }
 fn round(a: Args) -> Res {
     let places = int("round", a, 1)?.unwrap_or(0).clamp(-15, 15) as i32;
-    let Some(x) = n("round", a, 0)? else {
-        return Ok(Value::Null);
-    };
+    let Some(x) = n("round", a, 0)? else { return Ok(Value::Null) };
     let factor = 10f64.powi(places);
     float((x * factor).round() / factor)
 }
@@ -192,13 +95,7 @@ fn extreme(f: &str, a: Args, want: Ordering) -> Res {
             Some(b) => match compare(v, b) {
                 Some(o) if o == want => Some(v),
                 Some(_) => Some(b),
-                None => {
-                    return Err(format!(
-                        "{f}() cannot compare {} with {}",
-                        describe(v),
-                        describe(b)
-                    ))
-                }
+                None => return Err(format!("{f}() cannot compare {} with {}", describe(v), describe(b))),
             },
         };
     }
@@ -212,17 +109,12 @@ fn max(a: Args) -> Res {
 }
 
 fn total(f: &str, a: Args) -> Result<(Value, usize), String> {
-    let Some(items) = super::list(f, a, 0)? else {
-        return Ok((Value::from(0), 0));
-    };
+    let Some(items) = super::list(f, a, 0)? else { return Ok((Value::from(0), 0)) };
     let mut acc = Value::from(0);
     let mut count = 0;
     for v in items.iter().filter(|v| !v.is_null()) {
         if !v.is_number() {
-            return Err(format!(
-                "{f}() expects a list of numbers, found {}",
-                describe(v)
-            ));
+            return Err(format!("{f}() expects a list of numbers, found {}", describe(v)));
         }
         acc = arith(Arith::Add, &acc, v)?;
         count += 1;

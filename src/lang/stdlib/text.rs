@@ -1,6 +1,6 @@
 //! Text functions. Null in the first argument gives null (so `??` can supply a default).
 
-use super::{arg, bounded, builtin, int, text as t, text_or_num, Builtin, Kind};
+use super::{arg, builtin, bounded, int, text as t, text_or_num, Builtin, Kind};
 use crate::lang::value::{describe, push_text, to_text};
 use parking_lot::Mutex;
 use regex::Regex;
@@ -38,9 +38,7 @@ pub(super) static TEXT: &[Builtin] = &[
 ];
 
 fn map_text(f: &str, a: Args, g: impl FnOnce(&str) -> String) -> Res {
-    Ok(t(f, a, 0)?
-        .map(|s| Value::String(g(s)))
-        .unwrap_or(Value::Null))
+    Ok(t(f, a, 0)?.map(|s| Value::String(g(s))).unwrap_or(Value::Null))
 }
 
 fn text(a: Args) -> Res {
@@ -66,24 +64,16 @@ fn trim_end(a: Args) -> Res {
 }
 
 fn split(a: Args) -> Res {
-    let Some(s) = t("split", a, 0)? else {
-        return Ok(Value::Null);
-    };
+    let Some(s) = t("split", a, 0)? else { return Ok(Value::Null) };
     let sep = t("split", a, 1)?.unwrap_or("");
     if sep.is_empty() {
-        return Ok(Value::Array(
-            s.chars().map(|c| Value::String(c.to_string())).collect(),
-        ));
+        return Ok(Value::Array(s.chars().map(|c| Value::String(c.to_string())).collect()));
     }
-    Ok(Value::Array(
-        s.split(sep).map(|p| Value::String(p.to_string())).collect(),
-    ))
+    Ok(Value::Array(s.split(sep).map(|p| Value::String(p.to_string())).collect()))
 }
 
 fn join(a: Args) -> Res {
-    let Some(items) = super::list("join", a, 0)? else {
-        return Ok(Value::Null);
-    };
+    let Some(items) = super::list("join", a, 0)? else { return Ok(Value::Null) };
     let sep = t("join", a, 1)?.unwrap_or("");
     let mut out = String::new();
     let mut first = true;
@@ -98,9 +88,7 @@ fn join(a: Args) -> Res {
 }
 
 fn replace(a: Args) -> Res {
-    let Some(s) = t("replace", a, 0)? else {
-        return Ok(Value::Null);
-    };
+    let Some(s) = t("replace", a, 0)? else { return Ok(Value::Null) };
     let from = t("replace", a, 1)?.unwrap_or("");
     let to = t("replace", a, 2)?.unwrap_or("");
     if from.is_empty() {
@@ -111,43 +99,31 @@ fn replace(a: Args) -> Res {
 
 fn char_slice(s: &str, start: i64, len: Option<i64>) -> String {
     let count = s.chars().count() as i64;
-    let start = if start < 0 {
-        (count + start).max(0)
-    } else {
-        start.min(count)
-    };
+    let start = if start < 0 { (count + start).max(0) } else { start.min(count) };
     let len = len.unwrap_or(count).max(0);
     s.chars().skip(start as usize).take(len as usize).collect()
 }
 
 fn substr(a: Args) -> Res {
-    let Some(s) = t("substr", a, 0)? else {
-        return Ok(Value::Null);
-    };
+    let Some(s) = t("substr", a, 0)? else { return Ok(Value::Null) };
     let start = int("substr", a, 1)?.unwrap_or(0);
     let len = int("substr", a, 2)?;
     Ok(Value::String(char_slice(s, start, len)))
 }
 fn left(a: Args) -> Res {
-    let Some(s) = t("left", a, 0)? else {
-        return Ok(Value::Null);
-    };
+    let Some(s) = t("left", a, 0)? else { return Ok(Value::Null) };
     let n = int("left", a, 1)?.unwrap_or(0);
     Ok(Value::String(char_slice(s, 0, Some(n))))
 }
 fn right(a: Args) -> Res {
-    let Some(s) = t("right", a, 0)? else {
-        return Ok(Value::Null);
-    };
+    let Some(s) = t("right", a, 0)? else { return Ok(Value::Null) };
     let n = int("right", a, 1)?.unwrap_or(0).max(0);
     let count = s.chars().count() as i64;
     Ok(Value::String(char_slice(s, (count - n).max(0), None)))
 }
 
 fn pad(f: &str, a: Args, at_left: bool) -> Res {
-    let Some(s) = text_or_num(f, a, 0)? else {
-        return Ok(Value::Null);
-    };
+    let Some(s) = text_or_num(f, a, 0)? else { return Ok(Value::Null) };
     let width = bounded(f, int(f, a, 1)?.unwrap_or(0))?;
     let fill = t(f, a, 2)?.unwrap_or(" ");
     let Some(fill) = fill.chars().next() else {
@@ -158,11 +134,7 @@ fn pad(f: &str, a: Args, at_left: bool) -> Res {
         return Ok(Value::String(s));
     }
     let padding: String = std::iter::repeat_n(fill, width - count).collect();
-    Ok(Value::String(if at_left {
-        padding + s.as_str()
-    } else {
-        s + padding.as_str()
-    }))
+    Ok(Value::String(if at_left { padding + s.as_str() } else { s + padding.as_str() }))
 }
 fn pad_left(a: Args) -> Res {
     pad("pad_left", a, true)
@@ -177,12 +149,7 @@ fn len(a: Args) -> Res {
         Value::String(s) => s.chars().count(),
         Value::Array(l) => l.len(),
         Value::Object(o) => o.len(),
-        other => {
-            return Err(format!(
-                "len() expects text, a list or an object, got {}",
-                describe(other)
-            ))
-        }
+        other => return Err(format!("len() expects text, a list or an object, got {}", describe(other))),
     }))
 }
 
@@ -191,35 +158,19 @@ fn contains(a: Args) -> Res {
         (Value::Null, _) => false,
         (Value::String(s), Value::String(n)) => s.contains(n.as_str()),
         (Value::String(_), other) => {
-            return Err(format!(
-                "contains() on text expects a text needle, got {}",
-                describe(other)
-            ))
+            return Err(format!("contains() on text expects a text needle, got {}", describe(other)))
         }
         (Value::Array(l), n) => l.iter().any(|x| crate::lang::value::equal(x, n)),
-        (other, _) => {
-            return Err(format!(
-                "contains() expects text or a list, got {}",
-                describe(other)
-            ))
-        }
+        (other, _) => return Err(format!("contains() expects text or a list, got {}", describe(other))),
     }))
 }
 fn starts_with(a: Args) -> Res {
-    let Some(s) = t("starts_with", a, 0)? else {
-        return Ok(Value::Bool(false));
-    };
-    Ok(Value::Bool(
-        s.starts_with(t("starts_with", a, 1)?.unwrap_or("")),
-    ))
+    let Some(s) = t("starts_with", a, 0)? else { return Ok(Value::Bool(false)) };
+    Ok(Value::Bool(s.starts_with(t("starts_with", a, 1)?.unwrap_or(""))))
 }
 fn ends_with(a: Args) -> Res {
-    let Some(s) = t("ends_with", a, 0)? else {
-        return Ok(Value::Bool(false));
-    };
-    Ok(Value::Bool(
-        s.ends_with(t("ends_with", a, 1)?.unwrap_or("")),
-    ))
+    let Some(s) = t("ends_with", a, 0)? else { return Ok(Value::Bool(false)) };
+    Ok(Value::Bool(s.ends_with(t("ends_with", a, 1)?.unwrap_or(""))))
 }
 fn concat(a: Args) -> Res {
     let mut out = String::new();
@@ -259,17 +210,13 @@ pub(crate) fn regex(f: &str, pattern: &str) -> Result<Arc<Regex>, String> {
 }
 
 fn regex_replace(a: Args) -> Res {
-    let Some(s) = t("regex_replace", a, 0)? else {
-        return Ok(Value::Null);
-    };
+    let Some(s) = t("regex_replace", a, 0)? else { return Ok(Value::Null) };
     let re = regex("regex_replace", t("regex_replace", a, 1)?.unwrap_or(""))?;
     let to = t("regex_replace", a, 2)?.unwrap_or("");
     Ok(Value::String(re.replace_all(s, to).into_owned()))
 }
 fn regex_match(a: Args) -> Res {
-    let Some(s) = t("regex_match", a, 0)? else {
-        return Ok(Value::Bool(false));
-    };
+    let Some(s) = t("regex_match", a, 0)? else { return Ok(Value::Bool(false)) };
     let re = regex("regex_match", t("regex_match", a, 1)?.unwrap_or(""))?;
     Ok(Value::Bool(re.is_match(s)))
 }

@@ -29,12 +29,7 @@ struct Case {
 
 fn env_named(name: Option<&str>) -> CheckEnv {
     let mut env = CheckEnv {
-        tables: Some(
-            ["payment_conditions", "vat_by_country"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-        ),
+        tables: Some(["payment_conditions", "vat_by_country"].iter().map(|s| s.to_string()).collect()),
         ..CheckEnv::default()
     };
     match name {
@@ -57,12 +52,7 @@ fn cases() {
             failures.push(format!("`{}`: {msg}", case.expr));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failing cases:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} failing cases:\n{}", failures.len(), failures.join("\n"));
 }
 
 fn run(case: &Case, has_expect: bool) -> Result<(), String> {
@@ -75,10 +65,7 @@ fn run(case: &Case, has_expect: bool) -> Result<(), String> {
         };
         if let Some([s, e]) = case.span {
             if (hit.span.start, hit.span.end) != (s, e) {
-                return Err(format!(
-                    "{code} at {:?}, expected [{s}, {e}]: {}",
-                    hit.span, hit.message
-                ));
+                return Err(format!("{code} at {:?}, expected [{s}, {e}]: {}", hit.span, hit.message));
             }
         }
         return Ok(());
@@ -91,13 +78,7 @@ fn run(case: &Case, has_expect: bool) -> Result<(), String> {
     let record = case.input.clone().unwrap_or_else(|| json!({}));
     let vars = case.vars.clone().unwrap_or_else(|| json!({}));
     let tables = test_tables();
-    let ctx = Context {
-        record: &record,
-        vars: &vars,
-        tables: &tables,
-        scripts: None,
-        bindings: &[],
-    };
+    let ctx = Context { record: &record, vars: &vars, tables: &tables, scripts: None, bindings: &[] };
     let result = program.eval(&ctx);
     match (&case.eval_error, result) {
         (Some(want), Err(e)) if e.message.contains(want.as_str()) => Ok(()),

@@ -28,13 +28,7 @@ fn run(src: &str) {
     });
     let vars = json!({ "v": 1 });
     let tables = Tables::new();
-    let ctx = Context {
-        record: &record,
-        vars: &vars,
-        tables: &tables,
-        scripts: None,
-        bindings: &[],
-    };
+    let ctx = Context { record: &record, vars: &vars, tables: &tables, scripts: None, bindings: &[] };
     let _ = program.eval(&ctx);
 }
 

@@ -14,22 +14,16 @@ pub(super) fn test_tables() -> Tables {
     let mut t = Tables::new();
     t.insert(
         "payment_conditions",
-        [
-            ("30".to_string(), json!("30D")),
-            ("14".to_string(), json!("14D")),
-        ]
-        .into_iter()
-        .collect(),
+        [("30".to_string(), json!("30D")), ("14".to_string(), json!("14D"))]
+            .into_iter()
+            .collect(),
         Some(json!("00")),
     );
     t.insert(
         "vat_by_country",
-        [
-            ("NL".to_string(), json!("2")),
-            ("BE".to_string(), json!("5")),
-        ]
-        .into_iter()
-        .collect(),
+        [("NL".to_string(), json!("2")), ("BE".to_string(), json!("5"))]
+            .into_iter()
+            .collect(),
         None,
     );
     t
@@ -71,11 +65,7 @@ fn every_function_example_evaluates_to_true() {
         assert!(names.insert(f.name), "duplicate function {}", f.name);
         assert!(!f.doc.is_empty() && !f.signature.is_empty());
         let errs = static_errors(f.example, &CheckEnv::default());
-        assert!(
-            errs.is_empty(),
-            "{}: example does not check: {errs:?}",
-            f.name
-        );
+        assert!(errs.is_empty(), "{}: example does not check: {errs:?}", f.name);
         assert_eq!(
             eval_str(f.example, &json!({})),
             Ok(json!(true)),
@@ -83,11 +73,7 @@ fn every_function_example_evaluates_to_true() {
             f.name,
             f.example
         );
-        assert!(
-            f.example.contains(f.name),
-            "{}: example does not use it",
-            f.name
-        );
+        assert!(f.example.contains(f.name), "{}: example does not use it", f.name);
     }
     assert!(names.len() >= 60, "only {} functions", names.len());
 }
@@ -101,13 +87,7 @@ fn bindings_come_before_record_fields() {
     let record = json!({ "Name": "Order", "customer": { "Name": "wrong" } });
     let vars = json!({});
     let bindings = [("customer", &customer)];
-    let ctx = Context {
-        record: &record,
-        vars: &vars,
-        tables: &tables,
-        scripts: None,
-        bindings: &bindings,
-    };
+    let ctx = Context { record: &record, vars: &vars, tables: &tables, scripts: None, bindings: &bindings };
     assert_eq!(program.eval(&ctx).unwrap(), json!("Acme/Order"));
 }
 
@@ -118,13 +98,7 @@ fn eval_error_points_at_the_failing_sub_expression() {
     let tables = Tables::new();
     let record = json!({ "n": 12 });
     let vars = json!({});
-    let ctx = Context {
-        record: &record,
-        vars: &vars,
-        tables: &tables,
-        scripts: None,
-        bindings: &[],
-    };
+    let ctx = Context { record: &record, vars: &vars, tables: &tables, scripts: None, bindings: &[] };
     let err = program.eval(&ctx).unwrap_err();
     assert_eq!(err.message, "upper() expects text, got number 12");
     assert_eq!(&src[err.span.start..err.span.end], "upper(n)");

@@ -12,17 +12,10 @@ fn functions_are_listed_with_arity_and_callable_from_expressions() {
     let h = host("fn fix_postcode(p) { let s = p.to_upper(); s.replace(\" \", \"\"); s }\nfn two(a, b) { a + b }");
     assert_eq!(h.functions().get("fix_postcode"), Some(&1));
     assert_eq!(h.functions().get("two"), Some(&2));
-    let program =
-        compile(&parse("script.fix_postcode(pc) + text(script.two(1, 2))").unwrap()).unwrap();
+    let program = compile(&parse("script.fix_postcode(pc) + text(script.two(1, 2))").unwrap()).unwrap();
     let record = json!({ "pc": "1234 ab" });
     let (vars, tables) = (json!({}), Tables::new());
-    let ctx = Context {
-        record: &record,
-        vars: &vars,
-        tables: &tables,
-        scripts: Some(&h),
-        bindings: &[],
-    };
+    let ctx = Context { record: &record, vars: &vars, tables: &tables, scripts: Some(&h), bindings: &[] };
     assert_eq!(program.eval(&ctx).unwrap(), json!("1234AB3"));
 }
 
@@ -55,8 +48,7 @@ fn huge_strings_and_arrays_are_refused() {
 
 #[test]
 fn import_and_eval_are_not_available() {
-    let err = ScriptHost::load(&[("a.rhai".into(), "import \"x\" as y;\nfn f() { 1 }".into())])
-        .unwrap_err();
+    let err = ScriptHost::load(&[("a.rhai".into(), "import \"x\" as y;\nfn f() { 1 }".into())]).unwrap_err();
     assert_eq!(err[0].file, "a.rhai");
     let err = ScriptHost::load(&[("b.rhai".into(), "fn f() { eval(\"1\") }".into())]);
     match err {
@@ -88,13 +80,7 @@ fn runtime_errors_become_eval_errors() {
     let h = host("fn boom(x) { throw \"bad \" + x; }");
     let program = compile(&parse("script.boom('input')").unwrap()).unwrap();
     let (record, vars, tables) = (json!({}), json!({}), Tables::new());
-    let ctx = Context {
-        record: &record,
-        vars: &vars,
-        tables: &tables,
-        scripts: Some(&h),
-        bindings: &[],
-    };
+    let ctx = Context { record: &record, vars: &vars, tables: &tables, scripts: Some(&h), bindings: &[] };
     let err = program.eval(&ctx).unwrap_err();
     assert!(err.message.contains("bad input"), "{}", err.message);
 }
