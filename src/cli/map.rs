@@ -2,7 +2,8 @@
 //! result per line, without touching either system.
 
 use super::EXIT_INVALID;
-use crate::pipeline::apply::{apply_map, passes_where, MapEnv};
+use crate::pipeline::apply::{apply_map, distinct_fields, passes_where, write_map, MapEnv};
+use crate::pipeline::sparse::Projection;
 use crate::pipeline::{self, Pipeline, Project};
 use clap::Args;
 use serde_json::Value;
@@ -46,10 +47,19 @@ pub fn read_records(input: &Path) -> std::io::Result<Vec<u8>> {
 
 /// Splits input into records: a JSON array gives its elements; otherwise every value in the
 /// stream (JSON lines, or concatenated documents) is one record.
-pub fn for_each_record(buf: &[u8], mut f: impl FnMut(usize, Result<Value, serde_json::Error>)) {
+pub fn for_each_record(buf: &[u8], f: impl FnMut(usize, Result<Value, serde_json::Error>)) {
+    for_each_record_reading(buf, None, f)
+}
+
+/// [`for_each_record`], keeping of each record only the parts `reads` names (all when `None`).
+pub fn for_each_record_reading(buf: &[u8], reads: Option<&Projection>, mut f: impl FnMut(usize, Result<Value, serde_json::Error>)) {
     let trimmed = buf.iter().position(|b| !b.is_ascii_whitespace());
     if trimmed.map(|i| buf[i]) == Some(b'[') {
-        match serde_json::from_slice::<Vec<Value>>(buf) {
+        let items = match reads {
+            Some(r) => r.array_from_slice(buf),
+            None => serde_json::from_slice::<Vec<Value>>(buf),
+        };
+        match items {
             Ok(items) => items.into_iter().enumerate().for_each(|(i, v)| f(i + 1, Ok(v))),
             Err(e) => f(1, Err(e)),
         }
@@ -61,7 +71,13 @@ pub fn for_each_record(buf: &[u8], mut f: impl FnMut(usize, Result<Value, serde_
         if line.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        f(line_no, serde_json::from_slice(line));
+        f(
+            line_no,
+            match reads {
+                Some(r) => r.from_slice(line),
+                None => serde_json::from_slice(line),
+            },
+        );
     }
 }
 
@@ -94,7 +110,11 @@ pub fn run(args: MapArgs) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut failed = 0usize;
-    for_each_record(&buf, |line, rec| {
+    // One output line, reused; mapped straight to JSON unless a field is mapped twice.
+    let mut line_buf = Vec::with_capacity(1 << 12);
+    let direct = distinct_fields(&p.map);
+    let projection = Projection::new(&p.reads);
+    for_each_record_reading(&buf, Some(&projection), |line, rec| {
         let record = match rec {
             Ok(r) => r,
             Err(e) => {
@@ -118,10 +138,19 @@ pub fn run(args: MapArgs) -> ExitCode {
                 return;
             }
         }
-        match apply_map(&p.map, &record, &bindings, &env) {
-            Ok(mapped) => {
-                let _ = serde_json::to_writer(&mut out, &mapped);
-                let _ = out.write_all(b"\n");
+        let written = if direct {
+            line_buf.clear();
+            write_map(&p.map, &record, &bindings, &env, &mut line_buf)
+        } else {
+            apply_map(&p.map, &record, &bindings, &env).map(|mapped| {
+                line_buf.clear();
+                let _ = serde_json::to_writer(&mut line_buf, &mapped);
+            })
+        };
+        match written {
+            Ok(()) => {
+                line_buf.push(b'\n');
+                let _ = out.write_all(&line_buf);
             }
             Err(e) => {
                 failed += 1;

@@ -294,7 +294,9 @@ pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Opt
         }
         bindings.push((name.value.clone(), je.map(shape::record_type).unwrap_or(Type::Any)));
     }
-    let where_ = def.source.where_.as_ref().and_then(|w| ctx.expr(w, &root, &bindings).map(|(_, p, _)| p));
+    let where_ = def.source.where_.as_ref().and_then(|w| ctx.expr(w, &root, &bindings));
+    let mut read_exprs: Vec<lang::Expr> = where_.as_ref().map(|(_, _, a)| a.clone()).into_iter().collect();
+    let where_ = where_.map(|(_, p, _)| p);
 
     // Requires, in order: each sees the bindings before it.
     let mut requires = Vec::new();
@@ -362,8 +364,9 @@ pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Opt
             }
         }
         typed.push((key.clone(), r.as_ref().map(|(t, _, a)| (t.clone(), a.clone()))));
-        if let Some((_, p, _)) = r {
+        if let Some((_, p, a)) = r {
             map.push((key.value.clone(), p));
+            read_exprs.push(a);
         }
     }
     if let Some(te) = tgt_entity {
@@ -411,5 +414,6 @@ pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Opt
         create_only: co,
         update_only_if_changed: def.update_only_if_changed,
         schedule: def.schedule.as_ref().map(|s| s.value.clone()),
+        reads: super::reads::reads_of(&read_exprs),
     })
 }

@@ -3,7 +3,8 @@
 //!
 //! Stages, one file each: `source` (files and positions) -> `yaml` (spanned reading) ->
 //! `def` (the file as written) -> `compile` (check and compile) -> `model` (what runs);
-//! `project` ties `exflow.yaml`, tables, scripts and pipelines together.
+//! `project` ties `exflow.yaml`, tables, scripts and pipelines together; `reads` and
+//! `sparse` parse only the parts of a record a pipeline reads.
 //! May use: `lang`, `schema`. Never HTTP or state.
 
 pub mod apply;
@@ -12,7 +13,9 @@ pub mod def;
 pub mod diagnostic;
 pub mod model;
 pub mod project;
+pub mod reads;
 pub mod source;
+pub mod sparse;
 pub mod yaml;
 
 pub use compile::Scope;

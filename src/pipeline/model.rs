@@ -28,6 +28,9 @@ pub struct Pipeline {
     pub update_only_if_changed: bool,
     /// Cron-like schedule for `exflow serve`.
     pub schedule: Option<String>,
+    /// The parts of an input record `where` and `map` can observe (joins and required
+    /// records read as record fields of their name), for parsing only those.
+    pub reads: super::reads::ReadSet,
 }
 
 /// The source side of a pipeline.
