@@ -32,7 +32,10 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn line_of(text: &str, needle: &str) -> usize {
-    text.lines().position(|l| l.contains(needle)).expect("needle") + 1
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("needle")
+        + 1
 }
 
 #[test]
@@ -50,12 +53,19 @@ fn a_typo_in_a_target_field_names_the_file_the_line_and_the_fix() {
     let dir = copy_project();
     let orders = dir.path().join("pipelines/orders.yaml");
     let text = std::fs::read_to_string(&orders).expect("read");
-    let broken = text.replace("  YourReference: text(OrderNumber)", "  YourRefernce: text(OrderNumber)");
+    let broken = text.replace(
+        "  YourReference: text(OrderNumber)",
+        "  YourRefernce: text(OrderNumber)",
+    );
     assert_ne!(text, broken);
     std::fs::write(&orders, &broken).expect("write");
     let line = line_of(&broken, "YourRefernce:");
 
-    let out = exflow().current_dir(dir.path()).args(["validate", "pipelines/", "--format", "json"]).assert().code(2);
+    let out = exflow()
+        .current_dir(dir.path())
+        .args(["validate", "pipelines/", "--format", "json"])
+        .assert()
+        .code(2);
     let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
     let diags = json["diagnostics"].as_array().expect("list");
     let d = diags.iter().find(|d| d["code"] == "E106").expect("E106");
@@ -65,9 +75,16 @@ fn a_typo_in_a_target_field_names_the_file_the_line_and_the_fix() {
     assert!(d["help"].as_str().expect("help").contains("YourReference"));
 
     // Text output for people names the same place.
-    let out = exflow().current_dir(dir.path()).args(["validate", "pipelines/"]).assert().code(2);
+    let out = exflow()
+        .current_dir(dir.path())
+        .args(["validate", "pipelines/"])
+        .assert()
+        .code(2);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(stderr.contains(&format!("orders.yaml:{line}:3")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("orders.yaml:{line}:3")),
+        "{stderr}"
+    );
     assert!(stderr.contains("did you mean `YourReference`?"), "{stderr}");
 }
 
@@ -80,9 +97,19 @@ fn a_broken_expression_is_reported_at_its_own_line_and_column() {
     assert_ne!(text, broken);
     std::fs::write(&orders, &broken).expect("write");
     let line = line_of(&broken, "line.Quantity *,");
-    let out = exflow().current_dir(dir.path()).args(["validate", "pipelines/", "--format", "json"]).assert().code(2);
+    let out = exflow()
+        .current_dir(dir.path())
+        .args(["validate", "pipelines/", "--format", "json"])
+        .assert()
+        .code(2);
     let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
-    let d = json["diagnostics"].as_array().expect("list").iter().find(|d| d["code"] == "E001").cloned().expect("E001");
+    let d = json["diagnostics"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|d| d["code"] == "E001")
+        .cloned()
+        .expect("E001");
     assert_eq!(d["line"], line, "{d}");
     assert!(d["file"].as_str().expect("file").ends_with("orders.yaml"));
 }
@@ -93,13 +120,25 @@ fn every_error_is_reported_not_just_the_first() {
     let orders = dir.path().join("pipelines/orders.yaml");
     let text = std::fs::read_to_string(&orders).expect("read");
     let broken = text
-        .replace("  YourReference: text(OrderNumber)", "  YourRefernce: text(OrderNumber)")
+        .replace(
+            "  YourReference: text(OrderNumber)",
+            "  YourRefernce: text(OrderNumber)",
+        )
         .replace("table(\"shipping_methods\"", "table(\"shiping_methods\"")
         .replace("upper(", "uper(");
     std::fs::write(&orders, &broken).expect("write");
-    let out = exflow().current_dir(dir.path()).args(["validate", "pipelines/", "--format", "json"]).assert().code(2);
+    let out = exflow()
+        .current_dir(dir.path())
+        .args(["validate", "pipelines/", "--format", "json"])
+        .assert()
+        .code(2);
     let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
-    let codes: Vec<String> = json["diagnostics"].as_array().expect("list").iter().map(|d| d["code"].as_str().unwrap_or_default().to_string()).collect();
+    let codes: Vec<String> = json["diagnostics"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or_default().to_string())
+        .collect();
     assert!(codes.contains(&"E106".to_string()), "{codes:?}");
     assert!(codes.contains(&"E005".to_string()), "{codes:?}");
 }
@@ -111,17 +150,34 @@ fn schema_prints_the_catalogue_as_text_and_json() {
         .assert()
         .success()
         .stdout(predicates::str::contains("Itemcode"));
-    let out = exflow().args(["schema", "exact_online", "Accounts", "--format", "json"]).assert().success();
+    let out = exflow()
+        .args(["schema", "exact_online", "Accounts", "--format", "json"])
+        .assert()
+        .success();
     let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("json");
-    let code = json["fields"].as_array().expect("fields").iter().find(|f| f["name"] == "Code").cloned().expect("Code");
+    let code = json["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .find(|f| f["name"] == "Code")
+        .cloned()
+        .expect("Code");
     assert_eq!(code["length"], 18);
     assert_eq!(code["padded"], true);
-    exflow().args(["schema", "exact_online", "SalesOrder"]).assert().code(2).stderr(predicates::str::contains("SalesOrders"));
+    exflow()
+        .args(["schema", "exact_online", "SalesOrder"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("SalesOrders"));
 }
 
 #[test]
 fn explain_prints_the_long_form_of_a_code() {
-    exflow().args(["explain", "E106"]).assert().success().stdout(predicates::str::contains("unknown target field"));
+    exflow()
+        .args(["explain", "E106"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("unknown target field"));
     exflow().args(["explain", "E999"]).assert().code(2);
 }
 
@@ -153,7 +209,10 @@ fn map_applies_the_orders_pipeline_to_json_lines() {
         .assert()
         .code(1);
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["YourReference"], "7");
     assert_eq!(lines[0]["PaymentCondition"], "IN");
@@ -169,7 +228,11 @@ fn every_example_project_validates() {
     for e in std::fs::read_dir(&examples).expect("examples").flatten() {
         if e.path().join("exflow.yaml").is_file() {
             count += 1;
-            exflow().current_dir(e.path()).args(["validate", "."]).assert().success();
+            exflow()
+                .current_dir(e.path())
+                .args(["validate", "."])
+                .assert()
+                .success();
         }
     }
     assert!(count >= 2, "examples: {count}");

@@ -5,15 +5,32 @@ use proptest::prelude::*;
 use std::path::Path;
 
 fn standard(name: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines").join(name)).expect("pipeline")
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("pipelines")
+            .join(name),
+    )
+    .expect("pipeline")
 }
 
 fn scope() -> Scope {
     let mut s = Scope::default();
-    for v in ["default_debtor", "home_country", "currency", "prices_include_vat", "skip_item_prefix"] {
+    for v in [
+        "default_debtor",
+        "home_country",
+        "currency",
+        "prices_include_vat",
+        "skip_item_prefix",
+    ] {
         s.vars.insert(v.to_string());
     }
-    for t in ["payment_conditions", "shipping_methods", "vat_by_country", "vat_codes", "vat_rates"] {
+    for t in [
+        "payment_conditions",
+        "shipping_methods",
+        "vat_by_country",
+        "vat_codes",
+        "vat_rates",
+    ] {
         s.tables.insert(t.to_string());
     }
     s.scripts.insert("fix_postcode".to_string(), 2);
@@ -51,8 +68,16 @@ fn mutate(base: &str, edits: &[(usize, u8, String)]) -> String {
                 }
             }
             2 => {
-                let line_start = chars[..at].iter().rposition(|c| *c == '\n').map(|i| i + 1).unwrap_or(0);
-                let line_end = chars[at..].iter().position(|c| *c == '\n').map(|i| at + i + 1).unwrap_or(chars.len());
+                let line_start = chars[..at]
+                    .iter()
+                    .rposition(|c| *c == '\n')
+                    .map(|i| i + 1)
+                    .unwrap_or(0);
+                let line_end = chars[at..]
+                    .iter()
+                    .position(|c| *c == '\n')
+                    .map(|i| at + i + 1)
+                    .unwrap_or(chars.len());
                 let line: Vec<char> = chars[line_start..line_end].to_vec();
                 for (i, c) in line.into_iter().enumerate() {
                     chars.insert(line_end + i, c);

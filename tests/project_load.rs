@@ -24,7 +24,13 @@ fn codes(dir: &Path, strict: bool) -> Vec<(String, String, usize, usize)> {
         .iter()
         .map(|d| {
             let (l, c) = d.line_col();
-            let file = d.loc.file.path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+            let file = d
+                .loc
+                .file
+                .path
+                .file_name()
+                .map(|f| f.to_string_lossy().to_string())
+                .unwrap_or_default();
             (d.code.clone(), file, l, c)
         })
         .collect()
@@ -33,24 +39,54 @@ fn codes(dir: &Path, strict: bool) -> Vec<(String, String, usize, usize)> {
 #[test]
 fn two_pipelines_with_one_name_are_refused_at_the_second() {
     let dir = tempfile::tempdir().expect("tmp");
-    write(dir.path(), "pipelines/a.yaml", &PIPELINE.replace("NAME", "same"));
-    write(dir.path(), "pipelines/b.yaml", &PIPELINE.replace("NAME", "same"));
-    assert_eq!(codes(&dir.path().join("pipelines"), false), vec![("E114".to_string(), "b.yaml".to_string(), 1, 11)]);
+    write(
+        dir.path(),
+        "pipelines/a.yaml",
+        &PIPELINE.replace("NAME", "same"),
+    );
+    write(
+        dir.path(),
+        "pipelines/b.yaml",
+        &PIPELINE.replace("NAME", "same"),
+    );
+    assert_eq!(
+        codes(&dir.path().join("pipelines"), false),
+        vec![("E114".to_string(), "b.yaml".to_string(), 1, 11)]
+    );
 }
 
 #[test]
 fn a_table_that_is_not_a_mapping_is_reported_in_the_table_file() {
     let dir = tempfile::tempdir().expect("tmp");
-    write(dir.path(), "pipelines/a.yaml", &PIPELINE.replace("NAME", "a"));
-    write(dir.path(), "pipelines/tables/codes.yaml", "description: x\nentries:\n  - a\n  - b\n");
-    assert_eq!(codes(&dir.path().join("pipelines"), false), vec![("E115".to_string(), "codes.yaml".to_string(), 3, 3)]);
+    write(
+        dir.path(),
+        "pipelines/a.yaml",
+        &PIPELINE.replace("NAME", "a"),
+    );
+    write(
+        dir.path(),
+        "pipelines/tables/codes.yaml",
+        "description: x\nentries:\n  - a\n  - b\n",
+    );
+    assert_eq!(
+        codes(&dir.path().join("pipelines"), false),
+        vec![("E115".to_string(), "codes.yaml".to_string(), 3, 3)]
+    );
 }
 
 #[test]
 fn a_rhai_error_points_into_the_script() {
     let dir = tempfile::tempdir().expect("tmp");
-    write(dir.path(), "pipelines/a.yaml", &PIPELINE.replace("NAME", "a"));
-    write(dir.path(), "pipelines/scripts/bad.rhai", "fn ok(x) { x }\n\nfn broken(x) {\n  let y = ;\n}\n");
+    write(
+        dir.path(),
+        "pipelines/a.yaml",
+        &PIPELINE.replace("NAME", "a"),
+    );
+    write(
+        dir.path(),
+        "pipelines/scripts/bad.rhai",
+        "fn ok(x) { x }\n\nfn broken(x) {\n  let y = ;\n}\n",
+    );
     let got = codes(&dir.path().join("pipelines"), false);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].0, "E116");
@@ -61,10 +97,21 @@ fn a_rhai_error_points_into_the_script() {
 #[test]
 fn a_run_needs_the_environment_variables_that_validation_does_not() {
     let dir = tempfile::tempdir().expect("tmp");
-    write(dir.path(), "pipelines/a.yaml", &PIPELINE.replace("NAME", "a"));
-    write(dir.path(), "exflow.yaml", "connections:\n  exact_globe:\n    password: ${EXFLOW_TEST_SURELY_UNSET_VAR}\n");
+    write(
+        dir.path(),
+        "pipelines/a.yaml",
+        &PIPELINE.replace("NAME", "a"),
+    );
+    write(
+        dir.path(),
+        "exflow.yaml",
+        "connections:\n  exact_globe:\n    password: ${EXFLOW_TEST_SURELY_UNSET_VAR}\n",
+    );
     assert!(codes(dir.path(), false).is_empty());
-    assert_eq!(codes(dir.path(), true), vec![("E117".to_string(), "exflow.yaml".to_string(), 3, 15)]);
+    assert_eq!(
+        codes(dir.path(), true),
+        vec![("E117".to_string(), "exflow.yaml".to_string(), 3, 15)]
+    );
     let err = pipeline::load_project(dir.path()).expect_err("refused");
     assert!(err.to_string().contains("EXFLOW_TEST_SURELY_UNSET_VAR"));
 }
@@ -72,7 +119,13 @@ fn a_run_needs_the_environment_variables_that_validation_does_not() {
 #[test]
 fn the_project_file_gives_connections_and_vars() {
     let dir = tempfile::tempdir().expect("tmp");
-    write(dir.path(), "pipelines/a.yaml", &PIPELINE.replace("NAME", "a").replace("Name: AccountName", "Name: AccountName ?? vars.fallback"));
+    write(
+        dir.path(),
+        "pipelines/a.yaml",
+        &PIPELINE
+            .replace("NAME", "a")
+            .replace("Name: AccountName", "Name: AccountName ?? vars.fallback"),
+    );
     write(
         dir.path(),
         "exflow.yaml",

@@ -61,7 +61,11 @@ pub struct FetchArgs {
     pub globe_auth: String,
     /// Exact Online: host (per country) or the simulator's URL. Credentials come from
     /// `EXACT_ONLINE_CLIENT_ID` / `EXACT_ONLINE_CLIENT_SECRET`, tokens from `--state`.
-    #[arg(long, env = "EXACT_ONLINE_BASE_URL", default_value = "https://start.exactonline.nl")]
+    #[arg(
+        long,
+        env = "EXACT_ONLINE_BASE_URL",
+        default_value = "https://start.exactonline.nl"
+    )]
     pub online_url: String,
     /// Exact Online: division (default: the user's current division).
     #[arg(long, env = "EXACT_ONLINE_DIVISION")]

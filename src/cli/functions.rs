@@ -25,14 +25,22 @@ pub fn run(args: FunctionsArgs) -> ExitCode {
                 .iter()
                 .map(|f| serde_json::json!({"name": f.name, "signature": f.signature, "doc": f.doc, "example": f.example}))
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&items).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&items).unwrap_or_default()
+            );
         }
         "markdown" => {
             println!("| function | what it does | example |");
             println!("|---|---|---|");
             for f in list {
                 let esc = |s: &str| s.replace('|', "\\|");
-                println!("| `{}` | {} | `{}` |", esc(f.signature), esc(f.doc), esc(f.example));
+                println!(
+                    "| `{}` | {} | `{}` |",
+                    esc(f.signature),
+                    esc(f.doc),
+                    esc(f.example)
+                );
             }
         }
         _ => {

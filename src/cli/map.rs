@@ -30,7 +30,10 @@ pub struct MapArgs {
 fn find_pipeline<'p>(project: &'p Project, wanted: &str) -> Option<&'p Pipeline> {
     project.pipeline(wanted).or_else(|| {
         let want = Path::new(wanted);
-        project.pipelines.iter().find(|p| p.file == want || p.file.ends_with(want))
+        project
+            .pipelines
+            .iter()
+            .find(|p| p.file == want || p.file.ends_with(want))
     })
 }
 
@@ -52,7 +55,11 @@ pub fn for_each_record(buf: &[u8], f: impl FnMut(usize, Result<Value, serde_json
 }
 
 /// [`for_each_record`], keeping of each record only the parts `reads` names (all when `None`).
-pub fn for_each_record_reading(buf: &[u8], reads: Option<&Projection>, mut f: impl FnMut(usize, Result<Value, serde_json::Error>)) {
+pub fn for_each_record_reading(
+    buf: &[u8],
+    reads: Option<&Projection>,
+    mut f: impl FnMut(usize, Result<Value, serde_json::Error>),
+) {
     let trimmed = buf.iter().position(|b| !b.is_ascii_whitespace());
     if trimmed.map(|i| buf[i]) == Some(b'[') {
         let items = match reads {
@@ -60,7 +67,10 @@ pub fn for_each_record_reading(buf: &[u8], reads: Option<&Projection>, mut f: im
             None => serde_json::from_slice::<Vec<Value>>(buf),
         };
         match items {
-            Ok(items) => items.into_iter().enumerate().for_each(|(i, v)| f(i + 1, Ok(v))),
+            Ok(items) => items
+                .into_iter()
+                .enumerate()
+                .for_each(|(i, v)| f(i + 1, Ok(v))),
             Err(e) => f(1, Err(e)),
         }
         return;
@@ -84,15 +94,25 @@ pub fn for_each_record_reading(buf: &[u8], reads: Option<&Projection>, mut f: im
 /// Runs the command.
 pub fn run(args: MapArgs) -> ExitCode {
     let target = PathBuf::from(&args.pipeline);
-    let paths = if target.is_file() { vec![target.clone()] } else { vec![args.project.clone()] };
+    let paths = if target.is_file() {
+        vec![target.clone()]
+    } else {
+        vec![args.project.clone()]
+    };
     let (project, diags) = pipeline::load(&paths, false);
     if diags.has_errors() {
         super::output::print_diagnostics(&diags, super::output::Format::Text);
     }
-    let Some(project) = project else { return ExitCode::from(EXIT_INVALID) };
+    let Some(project) = project else {
+        return ExitCode::from(EXIT_INVALID);
+    };
     let Some(p) = find_pipeline(&project, &args.pipeline) else {
         let names: Vec<&str> = project.pipelines.iter().map(|p| p.name.as_str()).collect();
-        eprintln!("error: no pipeline `{}` (have: {})", args.pipeline, names.join(", "));
+        eprintln!(
+            "error: no pipeline `{}` (have: {})",
+            args.pipeline,
+            names.join(", ")
+        );
         return ExitCode::from(EXIT_INVALID);
     };
     let buf = match read_records(&args.input) {
@@ -103,9 +123,19 @@ pub fn run(args: MapArgs) -> ExitCode {
         }
     };
     let vars = project.vars_for(&p.name);
-    let env = MapEnv { vars: &vars, tables: &project.tables, scripts: project.scripts.as_ref() };
+    let env = MapEnv {
+        vars: &vars,
+        tables: &project.tables,
+        scripts: project.scripts.as_ref(),
+    };
     // Offline, joins and required records bind to the input's own property of that name.
-    let names: Vec<String> = p.source.joins.iter().map(|j| j.name.clone()).chain(p.requires.iter().map(|r| r.name.clone())).collect();
+    let names: Vec<String> = p
+        .source
+        .joins
+        .iter()
+        .map(|j| j.name.clone())
+        .chain(p.requires.iter().map(|r| r.name.clone()))
+        .collect();
     let null = Value::Null;
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -123,7 +153,10 @@ pub fn run(args: MapArgs) -> ExitCode {
                 return;
             }
         };
-        let bindings: Vec<(&str, &Value)> = names.iter().map(|n| (n.as_str(), record.get(n).unwrap_or(&null))).collect();
+        let bindings: Vec<(&str, &Value)> = names
+            .iter()
+            .map(|n| (n.as_str(), record.get(n).unwrap_or(&null)))
+            .collect();
         match passes_where(p, &record, &bindings, &env) {
             Ok(false) => {
                 if args.keep_filtered {

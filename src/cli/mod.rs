@@ -17,8 +17,8 @@ pub mod output;
 pub mod plan;
 pub mod run;
 pub mod schema;
-pub mod test;
 pub mod sim;
+pub mod test;
 pub mod validate;
 
 use clap::{Parser, Subcommand};

@@ -69,7 +69,10 @@ fn print_entity(e: &Entity) {
 /// Runs the command.
 pub fn run(args: SchemaArgs) -> ExitCode {
     let Some(system) = System::parse(&args.system) else {
-        eprintln!("error: unknown system `{}` (use exact_online or exact_globe)", args.system);
+        eprintln!(
+            "error: unknown system `{}` (use exact_online or exact_globe)",
+            args.system
+        );
         return ExitCode::from(EXIT_INVALID);
     };
     let cat = catalogue();
@@ -101,7 +104,13 @@ pub fn run(args: SchemaArgs) -> ExitCode {
                             })
                         })
                         .collect();
-                    println!("{}", serde_json::to_string_pretty(&serde_json::json!({"system": system, "entities": list})).unwrap_or_default());
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(
+                            &serde_json::json!({"system": system, "entities": list})
+                        )
+                        .unwrap_or_default()
+                    );
                 }
                 Format::Text => {
                     println!("{system}: {} entities", entities.len());

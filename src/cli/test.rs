@@ -28,7 +28,11 @@ pub fn run(args: TestArgs) -> ExitCode {
         super::output::print_diagnostics(&diags, Format::Text);
         return ExitCode::from(EXIT_INVALID);
     };
-    let files = if args.files.is_empty() { spec::find_spec_files(&project) } else { args.files };
+    let files = if args.files.is_empty() {
+        spec::find_spec_files(&project)
+    } else {
+        args.files
+    };
     if files.is_empty() {
         eprintln!("no test files (*.test.yaml) beside the pipelines");
         return ExitCode::from(EXIT_INVALID);
@@ -51,7 +55,13 @@ pub fn run(args: TestArgs) -> ExitCode {
                 .iter()
                 .map(|r| serde_json::json!({"file": r.file.display().to_string(), "name": r.name, "passed": r.problems.is_empty(), "problems": r.problems}))
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"passed": passed, "failed": failed, "tests": list})).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"passed": passed, "failed": failed, "tests": list})
+                )
+                .unwrap_or_default()
+            );
         }
         Format::Text => {
             for r in &results {

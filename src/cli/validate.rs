@@ -19,7 +19,11 @@ pub struct ValidateArgs {
 
 /// Runs the command.
 pub fn run(args: ValidateArgs) -> ExitCode {
-    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths
+    };
     for p in &paths {
         if !p.exists() {
             eprintln!("error: {} does not exist", p.display());

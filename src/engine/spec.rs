@@ -91,7 +91,11 @@ pub struct CaseResult {
 
 /// Test files beside the project's pipelines.
 pub fn find_spec_files(project: &Project) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = project.pipelines.iter().filter_map(|p| p.file.parent().map(Path::to_path_buf)).collect();
+    let mut dirs: Vec<PathBuf> = project
+        .pipelines
+        .iter()
+        .filter_map(|p| p.file.parent().map(Path::to_path_buf))
+        .collect();
     dirs.sort();
     dirs.dedup();
     let mut out = Vec::new();
@@ -109,7 +113,11 @@ pub fn find_spec_files(project: &Project) -> Vec<PathBuf> {
     out
 }
 
-fn subset_problems(what: &str, expected: &Map<String, Value>, actual: &Map<String, Value>) -> Vec<String> {
+fn subset_problems(
+    what: &str,
+    expected: &Map<String, Value>,
+    actual: &Map<String, Value>,
+) -> Vec<String> {
     let mut out = Vec::new();
     for (k, want) in expected {
         let got = actual.get(k).unwrap_or(&Value::Null);
@@ -124,8 +132,14 @@ fn subset_problems(what: &str, expected: &Map<String, Value>, actual: &Map<Strin
 fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q)),
-        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w))),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w)))
+        }
         _ => a == b,
     }
 }
@@ -147,9 +161,17 @@ pub fn run_case(project: &Project, pipeline: &Pipeline, case: &SpecCase) -> Vec<
             m.insert(k.clone(), v.clone());
         }
     }
-    let env = MapEnv { vars: &vars, tables: &project.tables, scripts: project.scripts.as_ref() };
+    let env = MapEnv {
+        vars: &vars,
+        tables: &project.tables,
+        scripts: project.scripts.as_ref(),
+    };
     let mut problems = Vec::new();
-    let mut bound: Vec<(String, Value)> = case.bindings.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut bound: Vec<(String, Value)> = case
+        .bindings
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     for j in &pipeline.source.joins {
         if !bound.iter().any(|(k, _)| k == &j.name) {
             bound.push((j.name.clone(), Value::Null));
@@ -162,7 +184,10 @@ pub fn run_case(project: &Project, pipeline: &Pipeline, case: &SpecCase) -> Vec<
         Err(e) => Decision::fail(format!("where: {e}")),
         Ok(false) => Decision::skip("filtered out by where"),
         // Like the engine: an order that exists is skipped before its requires are touched.
-        Ok(true) if case.existing.as_ref().is_some_and(|e| !e.is_null()) && pipeline.target.on_match == OnMatch::Skip => {
+        Ok(true)
+            if case.existing.as_ref().is_some_and(|e| !e.is_null())
+                && pipeline.target.on_match == OnMatch::Skip =>
+        {
             Decision::skip("exists on the target")
         }
         Ok(true) => {
@@ -183,19 +208,38 @@ pub fn run_case(project: &Project, pipeline: &Pipeline, case: &SpecCase) -> Vec<
                 // A required record is missing only when the case says so (`name: null`).
                 let missing = case.bindings.get(&rq.name).is_some_and(Value::is_null);
                 if missing && rq.on_missing != OnMissing::Create {
-                    let reason = format!("required {} `{}` not found on the target", rq.entity, rq.name);
-                    outcome = Some(if rq.on_missing == OnMissing::Fail { Decision::fail(reason) } else { Decision::skip(reason) });
+                    let reason = format!(
+                        "required {} `{}` not found on the target",
+                        rq.entity, rq.name
+                    );
+                    outcome = Some(if rq.on_missing == OnMissing::Fail {
+                        Decision::fail(reason)
+                    } else {
+                        Decision::skip(reason)
+                    });
                     break;
                 }
-                if let Some(expected) = case.expect.requires.get(&rq.name).and_then(Value::as_object) {
+                if let Some(expected) = case
+                    .expect
+                    .requires
+                    .get(&rq.name)
+                    .and_then(Value::as_object)
+                {
                     let elem;
                     let mut inner = refs.clone();
                     if let Some(each) = &rq.each {
-                        elem = eval(&each.list, &case.input, &refs, &env).ok().and_then(|l| l.as_array().and_then(|a| a.first().cloned())).unwrap_or(Value::Null);
+                        elem = eval(&each.list, &case.input, &refs, &env)
+                            .ok()
+                            .and_then(|l| l.as_array().and_then(|a| a.first().cloned()))
+                            .unwrap_or(Value::Null);
                         inner.push((each.binding.as_str(), &elem));
                     }
                     match apply_map(&rq.map, &case.input, &inner, &env) {
-                        Ok(m) => problems.extend(subset_problems(&format!("requires.{}", rq.name), expected, &m)),
+                        Ok(m) => problems.extend(subset_problems(
+                            &format!("requires.{}", rq.name),
+                            expected,
+                            &m,
+                        )),
                         Err(e) => problems.push(format!("requires.{}: {e}", rq.name)),
                     }
                 }
@@ -206,13 +250,24 @@ pub fn run_case(project: &Project, pipeline: &Pipeline, case: &SpecCase) -> Vec<
                     Err(e) => Decision::fail(e.to_string()),
                     Ok(mapped) => {
                         problems.extend(subset_problems("map", &case.expect.map, &mapped));
-                        let existing: Option<Record> = case.existing.as_ref().and_then(|e| e.as_object().cloned());
+                        let existing: Option<Record> =
+                            case.existing.as_ref().and_then(|e| e.as_object().cloned());
                         let mut excluded: Vec<&str> = vec![pipeline.target.match_.field.as_str()];
                         if let Some(l) = &pipeline.target.lines {
                             excluded.push(l.field.as_str());
                         }
-                        let key = existing.as_ref().and_then(|e| e.get(&pipeline.target.match_.field).cloned()).unwrap_or(Value::Null);
-                        decide(existing.as_ref().map(|e| (e, key)), mapped, pipeline.target.on_match, &pipeline.create_only, &excluded, pipeline.update_only_if_changed)
+                        let key = existing
+                            .as_ref()
+                            .and_then(|e| e.get(&pipeline.target.match_.field).cloned())
+                            .unwrap_or(Value::Null);
+                        decide(
+                            existing.as_ref().map(|e| (e, key)),
+                            mapped,
+                            pipeline.target.on_match,
+                            &pipeline.create_only,
+                            &excluded,
+                            pipeline.update_only_if_changed,
+                        )
                     }
                 },
             }
@@ -220,7 +275,11 @@ pub fn run_case(project: &Project, pipeline: &Pipeline, case: &SpecCase) -> Vec<
     };
     if let Some(want) = &case.expect.decision {
         if decision_name(&decision) != want {
-            problems.push(format!("decision: expected {want}, got {} ({})", decision_name(&decision), describe(&decision)));
+            problems.push(format!(
+                "decision: expected {want}, got {} ({})",
+                decision_name(&decision),
+                describe(&decision)
+            ));
         }
     }
     if let Some(text) = &case.expect.reason {
@@ -229,7 +288,9 @@ pub fn run_case(project: &Project, pipeline: &Pipeline, case: &SpecCase) -> Vec<
             _ => String::new(),
         };
         if !reason.contains(text.as_str()) {
-            problems.push(format!("reason: expected it to contain `{text}`, got `{reason}`"));
+            problems.push(format!(
+                "reason: expected it to contain `{text}`, got `{reason}`"
+            ));
         }
     }
     if let Some(fields) = &case.expect.changes {
@@ -251,7 +312,11 @@ pub fn run_case(project: &Project, pipeline: &Pipeline, case: &SpecCase) -> Vec<
 fn describe(d: &Decision) -> String {
     match d {
         Decision::Skip { reason } | Decision::Fail { reason } => reason.clone(),
-        Decision::Update { diff, .. } => diff.iter().map(|c| c.field.as_str()).collect::<Vec<_>>().join(", "),
+        Decision::Update { diff, .. } => diff
+            .iter()
+            .map(|c| c.field.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         Decision::Create { .. } => "new record".to_string(),
     }
 }
@@ -273,11 +338,18 @@ pub enum SpecError {
 /// Runs every case of one file.
 pub fn run_file(project: &Project, path: &Path) -> Result<Vec<CaseResult>, SpecError> {
     let text = std::fs::read_to_string(path).map_err(|e| SpecError::Read(path.to_path_buf(), e))?;
-    let spec: SpecFile = serde_yaml::from_str(&text).map_err(|e| SpecError::Parse(path.to_path_buf(), e))?;
-    let pipeline = project.pipeline(&spec.pipeline).ok_or_else(|| SpecError::UnknownPipeline(path.to_path_buf(), spec.pipeline.clone()))?;
+    let spec: SpecFile =
+        serde_yaml::from_str(&text).map_err(|e| SpecError::Parse(path.to_path_buf(), e))?;
+    let pipeline = project
+        .pipeline(&spec.pipeline)
+        .ok_or_else(|| SpecError::UnknownPipeline(path.to_path_buf(), spec.pipeline.clone()))?;
     Ok(spec
         .tests
         .iter()
-        .map(|case| CaseResult { file: path.to_path_buf(), name: case.name.clone(), problems: run_case(project, pipeline, case) })
+        .map(|case| CaseResult {
+            file: path.to_path_buf(),
+            name: case.name.clone(),
+            problems: run_case(project, pipeline, case),
+        })
         .collect())
 }

@@ -26,15 +26,37 @@ pub struct FieldError {
 }
 
 /// Evaluates one program.
-pub fn eval(program: &Program, record: &Value, bindings: &[(&str, &Value)], env: &MapEnv) -> Result<Value, EvalError> {
-    let ctx = Context { record, vars: env.vars, tables: env.tables, scripts: env.scripts, bindings };
+pub fn eval(
+    program: &Program,
+    record: &Value,
+    bindings: &[(&str, &Value)],
+    env: &MapEnv,
+) -> Result<Value, EvalError> {
+    let ctx = Context {
+        record,
+        vars: env.vars,
+        tables: env.tables,
+        scripts: env.scripts,
+        bindings,
+    };
     program.eval(&ctx)
 }
 
 /// Applies `map` (field -> program) to a record; null results are left out, so a field a
 /// record has no value for is not sent.
-pub fn apply_map(map: &[(String, Program)], record: &Value, bindings: &[(&str, &Value)], env: &MapEnv) -> Result<Map<String, Value>, FieldError> {
-    let ctx = Context { record, vars: env.vars, tables: env.tables, scripts: env.scripts, bindings };
+pub fn apply_map(
+    map: &[(String, Program)],
+    record: &Value,
+    bindings: &[(&str, &Value)],
+    env: &MapEnv,
+) -> Result<Map<String, Value>, FieldError> {
+    let ctx = Context {
+        record,
+        vars: env.vars,
+        tables: env.tables,
+        scripts: env.scripts,
+        bindings,
+    };
     let mut out = Map::with_capacity(map.len());
     for (field, program) in map {
         match program.eval(&ctx) {
@@ -42,7 +64,12 @@ pub fn apply_map(map: &[(String, Program)], record: &Value, bindings: &[(&str, &
             Ok(v) => {
                 out.insert(field.clone(), v);
             }
-            Err(error) => return Err(FieldError { field: field.clone(), error }),
+            Err(error) => {
+                return Err(FieldError {
+                    field: field.clone(),
+                    error,
+                })
+            }
         }
     }
     Ok(out)
@@ -52,8 +79,20 @@ pub fn apply_map(map: &[(String, Program)], record: &Value, bindings: &[(&str, &
 /// `serde_json::to_writer` gives for its result). Fields must be distinct (see
 /// [`distinct_fields`]). On an error `out` holds a partial object: write it to a scratch
 /// buffer.
-pub fn write_map(map: &[(String, Program)], record: &Value, bindings: &[(&str, &Value)], env: &MapEnv, out: &mut Vec<u8>) -> Result<(), FieldError> {
-    let ctx = Context { record, vars: env.vars, tables: env.tables, scripts: env.scripts, bindings };
+pub fn write_map(
+    map: &[(String, Program)],
+    record: &Value,
+    bindings: &[(&str, &Value)],
+    env: &MapEnv,
+    out: &mut Vec<u8>,
+) -> Result<(), FieldError> {
+    let ctx = Context {
+        record,
+        vars: env.vars,
+        tables: env.tables,
+        scripts: env.scripts,
+        bindings,
+    };
     out.push(b'{');
     let mut first = true;
     for (field, program) in map {
@@ -64,12 +103,23 @@ pub fn write_map(map: &[(String, Program)], record: &Value, bindings: &[(&str, &
                     out.push(b',');
                 }
                 first = false;
-                let to_json = |e: serde_json::Error| FieldError { field: field.clone(), error: EvalError { message: e.to_string(), span: Default::default() } };
+                let to_json = |e: serde_json::Error| FieldError {
+                    field: field.clone(),
+                    error: EvalError {
+                        message: e.to_string(),
+                        span: Default::default(),
+                    },
+                };
                 serde_json::to_writer(&mut *out, field.as_str()).map_err(to_json)?;
                 out.push(b':');
                 serde_json::to_writer(&mut *out, &v).map_err(to_json)?;
             }
-            Err(error) => return Err(FieldError { field: field.clone(), error }),
+            Err(error) => {
+                return Err(FieldError {
+                    field: field.clone(),
+                    error,
+                })
+            }
         }
     }
     out.push(b'}');
@@ -83,7 +133,12 @@ pub fn distinct_fields(map: &[(String, Program)]) -> bool {
 }
 
 /// Whether the record passes the pipeline's `where` filter.
-pub fn passes_where(p: &Pipeline, record: &Value, bindings: &[(&str, &Value)], env: &MapEnv) -> Result<bool, EvalError> {
+pub fn passes_where(
+    p: &Pipeline,
+    record: &Value,
+    bindings: &[(&str, &Value)],
+    env: &MapEnv,
+) -> Result<bool, EvalError> {
     match &p.source.where_ {
         None => Ok(true),
         Some(w) => Ok(truthy(&eval(w, record, bindings, env)?)),

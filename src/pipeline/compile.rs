@@ -40,7 +40,12 @@ impl Ctx<'_> {
     }
 
     /// Parses, checks and compiles one expression; returns its type and program.
-    fn expr(&mut self, src: &ExprSource, root: &Type, bindings: &[(String, Type)]) -> Option<(Type, Program, lang::Expr)> {
+    fn expr(
+        &mut self,
+        src: &ExprSource,
+        root: &Type,
+        bindings: &[(String, Type)],
+    ) -> Option<(Type, Program, lang::Expr)> {
         let ast = match lang::parse(&src.text) {
             Ok(a) => a,
             Err(errs) => {
@@ -73,7 +78,14 @@ impl Ctx<'_> {
 fn system(ctx: &mut Ctx, s: &Spanned<String>) -> Option<System> {
     let sys = System::parse(&s.value);
     if sys.is_none() {
-        ctx.diags.push(Diagnostic::error("E104", s.loc.clone(), format!("unknown system `{}`", s.value)).with_help("systems are `exact_online` and `exact_globe`"));
+        ctx.diags.push(
+            Diagnostic::error(
+                "E104",
+                s.loc.clone(),
+                format!("unknown system `{}`", s.value),
+            )
+            .with_help("systems are `exact_online` and `exact_globe`"),
+        );
     }
     sys
 }
@@ -87,7 +99,14 @@ fn entity(ctx: &mut Ctx, sys: System, name: &Spanned<String>) -> Option<&'static
                 .suggest_entity(sys, &name.value)
                 .map(|s| format!("did you mean `{s}`?"))
                 .unwrap_or_else(|| format!("`exflow schema {sys}` lists the entities"));
-            ctx.diags.push(Diagnostic::error("E105", name.loc.clone(), format!("{sys} has no entity `{}`", name.value)).with_help(help));
+            ctx.diags.push(
+                Diagnostic::error(
+                    "E105",
+                    name.loc.clone(),
+                    format!("{sys} has no entity `{}`", name.value),
+                )
+                .with_help(help),
+            );
             None
         }
     }
@@ -97,17 +116,36 @@ fn unknown_field(entity: &Entity, name: &str, loc: Loc, code: &str) -> Diagnosti
     let help = entity
         .suggest(name)
         .map(|s| format!("did you mean `{s}`?"))
-        .unwrap_or_else(|| format!("`exflow schema {} {}` lists its fields", entity.system, entity.name));
-    Diagnostic::error(code, loc, format!("{} `{}` has no field `{name}`", entity.system, entity.name)).with_help(help)
+        .unwrap_or_else(|| {
+            format!(
+                "`exflow schema {} {}` lists its fields",
+                entity.system, entity.name
+            )
+        });
+    Diagnostic::error(
+        code,
+        loc,
+        format!("{} `{}` has no field `{name}`", entity.system, entity.name),
+    )
+    .with_help(help)
 }
 
 /// Whether a value of type `ty` can be written to a field of type `field`.
 fn fits(ty: &Type, field: FieldType) -> bool {
     match ty {
         Type::Any | Type::Null => true,
-        Type::Text => matches!(field, FieldType::Text | FieldType::Guid | FieldType::Date | FieldType::Binary),
-        Type::Number => matches!(field, FieldType::Number | FieldType::Int | FieldType::Text | FieldType::Bool),
-        Type::Bool => matches!(field, FieldType::Bool | FieldType::Text | FieldType::Int | FieldType::Number),
+        Type::Text => matches!(
+            field,
+            FieldType::Text | FieldType::Guid | FieldType::Date | FieldType::Binary
+        ),
+        Type::Number => matches!(
+            field,
+            FieldType::Number | FieldType::Int | FieldType::Text | FieldType::Bool
+        ),
+        Type::Bool => matches!(
+            field,
+            FieldType::Bool | FieldType::Text | FieldType::Int | FieldType::Number
+        ),
         Type::Date => matches!(field, FieldType::Date | FieldType::Text),
         Type::List(_) | Type::Object(_) => field == FieldType::List,
         Type::Record(_) => false,
@@ -133,7 +171,14 @@ type TypedField = (Spanned<String>, Option<(Type, lang::Expr)>);
 
 /// Checks the fields a map writes against `entity`: names, writability, types, lengths, and
 /// the required fields it leaves out. `skip` names map keys that are not fields (the lines).
-fn check_map_fields(ctx: &mut Ctx, entity: &Entity, fields: &[TypedField], map_loc: &Loc, skip: Option<&str>, for_create: bool) {
+fn check_map_fields(
+    ctx: &mut Ctx,
+    entity: &Entity,
+    fields: &[TypedField],
+    map_loc: &Loc,
+    skip: Option<&str>,
+    for_create: bool,
+) {
     let mut written = BTreeSet::new();
     for (key, typed) in fields {
         if Some(key.value.as_str()) == skip {
@@ -141,58 +186,144 @@ fn check_map_fields(ctx: &mut Ctx, entity: &Entity, fields: &[TypedField], map_l
         }
         written.insert(key.value.clone());
         let Some(field) = entity.field(&key.value) else {
-            ctx.diags.push(unknown_field(entity, &key.value, key.loc.clone(), "E106"));
+            ctx.diags
+                .push(unknown_field(entity, &key.value, key.loc.clone(), "E106"));
             continue;
         };
         if field.read_only {
-            ctx.diags.push(Diagnostic::error("E108", key.loc.clone(), format!("`{}` is read-only on {} `{}`", field.name, entity.system, entity.name)).with_help("remove it from the map; the system fills it in"));
+            ctx.diags.push(
+                Diagnostic::error(
+                    "E108",
+                    key.loc.clone(),
+                    format!(
+                        "`{}` is read-only on {} `{}`",
+                        field.name, entity.system, entity.name
+                    ),
+                )
+                .with_help("remove it from the map; the system fills it in"),
+            );
             continue;
         }
         if let Some((ty, ast)) = typed {
             if !fits(ty, field.ty) {
-                ctx.diags.push(Diagnostic::error("E109", key.loc.clone(), format!("`{}` is a {} field but the expression gives {}", field.name, field.ty.as_str(), type_name(ty))).with_help(match field.ty {
-                    FieldType::Number | FieldType::Int => "convert with `number(x)`",
-                    FieldType::Text => "convert with `text(x)`",
-                    _ => "convert the value to the field's type",
-                }));
+                ctx.diags.push(
+                    Diagnostic::error(
+                        "E109",
+                        key.loc.clone(),
+                        format!(
+                            "`{}` is a {} field but the expression gives {}",
+                            field.name,
+                            field.ty.as_str(),
+                            type_name(ty)
+                        ),
+                    )
+                    .with_help(match field.ty {
+                        FieldType::Number | FieldType::Int => "convert with `number(x)`",
+                        FieldType::Text => "convert with `text(x)`",
+                        _ => "convert the value to the field's type",
+                    }),
+                );
             }
             if let (Some(max), Some(len)) = (field.length, literal_text_len(ast)) {
                 if len > max as usize {
-                    ctx.diags.push(Diagnostic::error("E110", key.loc.clone(), format!("`{}` holds at most {max} characters; this value has {len}", field.name)).with_help(format!("shorten it, e.g. `left(x, {max})`")));
+                    ctx.diags.push(
+                        Diagnostic::error(
+                            "E110",
+                            key.loc.clone(),
+                            format!(
+                                "`{}` holds at most {max} characters; this value has {len}",
+                                field.name
+                            ),
+                        )
+                        .with_help(format!("shorten it, e.g. `left(x, {max})`")),
+                    );
                 }
             }
         }
     }
     if for_create {
-        let missing: Vec<&str> = entity.required_fields().filter(|f| !written.contains(&f.name)).map(|f| f.name.as_str()).collect();
+        let missing: Vec<&str> = entity
+            .required_fields()
+            .filter(|f| !written.contains(&f.name))
+            .map(|f| f.name.as_str())
+            .collect();
         for name in missing {
-            ctx.diags.push(Diagnostic::error("E107", map_loc.clone(), format!("required field `{name}` of {} `{}` is not mapped", entity.system, entity.name)).with_help(format!("add `{name}: ...` to the map; {} refuses a create without it", entity.system)));
+            ctx.diags.push(
+                Diagnostic::error(
+                    "E107",
+                    map_loc.clone(),
+                    format!(
+                        "required field `{name}` of {} `{}` is not mapped",
+                        entity.system, entity.name
+                    ),
+                )
+                .with_help(format!(
+                    "add `{name}: ...` to the map; {} refuses a create without it",
+                    entity.system
+                )),
+            );
         }
     }
 }
 
 /// Checks that object literals in a list (document lines) only use fields of the line entity.
-fn check_line_objects(ctx: &mut Ctx, src: &ExprSource, ty: &Type, line_entity: &Entity, key: &Spanned<String>) {
+fn check_line_objects(
+    ctx: &mut Ctx,
+    src: &ExprSource,
+    ty: &Type,
+    line_entity: &Entity,
+    key: &Spanned<String>,
+) {
     let Type::List(inner) = ty else {
         if !matches!(ty, Type::Any | Type::Null) {
             ctx.diags.push(Diagnostic::error("E119", key.loc.clone(), format!("`{}` must be a list of line objects, but the expression gives {}", key.value, type_name(ty))).with_help("build the lines with `SalesOrderLines | map(line => { Itemcode: line.ItemCode, ... })`"));
         }
         return;
     };
-    let Type::Object(fields) = inner.as_ref() else { return };
+    let Type::Object(fields) = inner.as_ref() else {
+        return;
+    };
     let mut written = BTreeSet::new();
     for f in fields {
         written.insert(f.name.clone());
         let loc = src.loc(f.span.start..f.span.end);
         match line_entity.field(&f.name) {
-            None => ctx.diags.push(unknown_field(line_entity, &f.name, loc, "E106")),
-            Some(field) if field.read_only => ctx.diags.push(Diagnostic::error("E108", loc, format!("`{}` is read-only on {} `{}`", field.name, line_entity.system, line_entity.name))),
-            Some(field) if !fits(&f.ty, field.ty) => ctx.diags.push(Diagnostic::error("E109", loc, format!("`{}` is a {} field but the expression gives {}", field.name, field.ty.as_str(), type_name(&f.ty)))),
+            None => ctx
+                .diags
+                .push(unknown_field(line_entity, &f.name, loc, "E106")),
+            Some(field) if field.read_only => ctx.diags.push(Diagnostic::error(
+                "E108",
+                loc,
+                format!(
+                    "`{}` is read-only on {} `{}`",
+                    field.name, line_entity.system, line_entity.name
+                ),
+            )),
+            Some(field) if !fits(&f.ty, field.ty) => ctx.diags.push(Diagnostic::error(
+                "E109",
+                loc,
+                format!(
+                    "`{}` is a {} field but the expression gives {}",
+                    field.name,
+                    field.ty.as_str(),
+                    type_name(&f.ty)
+                ),
+            )),
             Some(_) => {}
         }
     }
-    for req in line_entity.required_fields().filter(|f| !written.contains(&f.name)) {
-        ctx.diags.push(Diagnostic::error("E107", key.loc.clone(), format!("required field `{}` of {} `{}` is not set in the line objects", req.name, line_entity.system, line_entity.name)));
+    for req in line_entity
+        .required_fields()
+        .filter(|f| !written.contains(&f.name))
+    {
+        ctx.diags.push(Diagnostic::error(
+            "E107",
+            key.loc.clone(),
+            format!(
+                "required field `{}` of {} `{}` is not set in the line objects",
+                req.name, line_entity.system, line_entity.name
+            ),
+        ));
     }
 }
 
@@ -200,7 +331,14 @@ fn on_match(ctx: &mut Ctx, s: &Option<Spanned<String>>, default: OnMatch) -> OnM
     match s {
         None => default,
         Some(s) => OnMatch::parse(&s.value).unwrap_or_else(|| {
-            ctx.diags.push(Diagnostic::error("E113", s.loc.clone(), format!("`{}` is not a choice for on_match", s.value)).with_help("on_match is `skip`, `update` or `fail`"));
+            ctx.diags.push(
+                Diagnostic::error(
+                    "E113",
+                    s.loc.clone(),
+                    format!("`{}` is not a choice for on_match", s.value),
+                )
+                .with_help("on_match is `skip`, `update` or `fail`"),
+            );
             default
         }),
     }
@@ -210,27 +348,49 @@ fn on_missing(ctx: &mut Ctx, s: &Option<Spanned<String>>) -> OnMissing {
     match s {
         None => OnMissing::Fail,
         Some(s) => OnMissing::parse(&s.value).unwrap_or_else(|| {
-            ctx.diags.push(Diagnostic::error("E113", s.loc.clone(), format!("`{}` is not a choice for on_missing", s.value)).with_help("on_missing is `create`, `fail` or `skip_record`"));
+            ctx.diags.push(
+                Diagnostic::error(
+                    "E113",
+                    s.loc.clone(),
+                    format!("`{}` is not a choice for on_missing", s.value),
+                )
+                .with_help("on_missing is `create`, `fail` or `skip_record`"),
+            );
             OnMissing::Fail
         }),
     }
 }
 
-fn match_spec(ctx: &mut Ctx, m: &MatchDef, entity: Option<&Entity>, root: &Type, bindings: &[(String, Type)]) -> Option<MatchSpec> {
+fn match_spec(
+    ctx: &mut Ctx,
+    m: &MatchDef,
+    entity: Option<&Entity>,
+    root: &Type,
+    bindings: &[(String, Type)],
+) -> Option<MatchSpec> {
     if let Some(e) = entity {
         if e.field(&m.field.value).is_none() {
-            ctx.diags.push(unknown_field(e, &m.field.value, m.field.loc.clone(), "E112"));
+            ctx.diags.push(unknown_field(
+                e,
+                &m.field.value,
+                m.field.loc.clone(),
+                "E112",
+            ));
         }
     }
     let (_, value, _) = ctx.expr(&m.value, root, bindings)?;
-    Some(MatchSpec { field: m.field.value.clone(), value })
+    Some(MatchSpec {
+        field: m.field.value.clone(),
+        value,
+    })
 }
 
 fn create_only(ctx: &mut Ctx, names: &[Spanned<String>], entity: Option<&Entity>) -> Vec<String> {
     for n in names {
         if let Some(e) = entity {
             if e.field(&n.value).is_none() {
-                ctx.diags.push(unknown_field(e, &n.value, n.loc.clone(), "E112"));
+                ctx.diags
+                    .push(unknown_field(e, &n.value, n.loc.clone(), "E112"));
             }
         }
     }
@@ -274,7 +434,8 @@ pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Opt
     for x in &def.source.expand {
         if let Some(e) = src_entity {
             if e.field(&x.value).is_none() {
-                ctx.diags.push(unknown_field(e, &x.value, x.loc.clone(), "E112"));
+                ctx.diags
+                    .push(unknown_field(e, &x.value, x.loc.clone(), "E112"));
             }
         }
     }
@@ -286,41 +447,77 @@ pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Opt
         let je = src_sys.and_then(|s| entity(&mut ctx, s, ent));
         if let Some(je) = je {
             if je.field(&on.field.value).is_none() {
-                ctx.diags.push(unknown_field(je, &on.field.value, on.field.loc.clone(), "E112"));
+                ctx.diags.push(unknown_field(
+                    je,
+                    &on.field.value,
+                    on.field.loc.clone(),
+                    "E112",
+                ));
             }
         }
         if let Some((_, value, _)) = ctx.expr(&on.value, &root, &bindings) {
-            joins.push(Join { name: name.value.clone(), entity: ent.value.clone(), key_field: on.field.value.clone(), value });
+            joins.push(Join {
+                name: name.value.clone(),
+                entity: ent.value.clone(),
+                key_field: on.field.value.clone(),
+                value,
+            });
         }
-        bindings.push((name.value.clone(), je.map(shape::record_type).unwrap_or(Type::Any)));
+        bindings.push((
+            name.value.clone(),
+            je.map(shape::record_type).unwrap_or(Type::Any),
+        ));
     }
-    let where_ = def.source.where_.as_ref().and_then(|w| ctx.expr(w, &root, &bindings));
-    let mut read_exprs: Vec<lang::Expr> = where_.as_ref().map(|(_, _, a)| a.clone()).into_iter().collect();
+    let where_ = def
+        .source
+        .where_
+        .as_ref()
+        .and_then(|w| ctx.expr(w, &root, &bindings));
+    let mut read_exprs: Vec<lang::Expr> = where_
+        .as_ref()
+        .map(|(_, _, a)| a.clone())
+        .into_iter()
+        .collect();
     let where_ = where_.map(|(_, p, _)| p);
 
     // Requires, in order: each sees the bindings before it.
     let mut requires = Vec::new();
     for rq in &def.requires {
         let re = tgt_sys.and_then(|s| entity(&mut ctx, s, &rq.entity));
-        let when = rq.when.as_ref().and_then(|w| ctx.expr(w, &root, &bindings).map(|(_, p, _)| p));
+        let when = rq
+            .when
+            .as_ref()
+            .and_then(|w| ctx.expr(w, &root, &bindings).map(|(_, p, _)| p));
         let mut inner = bindings.clone();
         let each = match &rq.each {
             Some((list, binding)) => {
                 let compiled = ctx.expr(list, &root, &bindings);
-                let elem = compiled.as_ref().map(|(t, _, _)| element_type(t)).unwrap_or(Type::Any);
+                let elem = compiled
+                    .as_ref()
+                    .map(|(t, _, _)| element_type(t))
+                    .unwrap_or(Type::Any);
                 inner.push((binding.value.clone(), elem));
-                compiled.map(|(_, p, _)| Each { list: p, binding: binding.value.clone() })
+                compiled.map(|(_, p, _)| Each {
+                    list: p,
+                    binding: binding.value.clone(),
+                })
             }
             None => None,
         };
-        let match_ = rq.match_.as_ref().and_then(|m| match_spec(&mut ctx, m, re, &root, &inner));
+        let match_ = rq
+            .match_
+            .as_ref()
+            .and_then(|m| match_spec(&mut ctx, m, re, &root, &inner));
         let om = on_missing(&mut ctx, &rq.on_missing);
         let on_m = on_match(&mut ctx, &rq.on_match, OnMatch::Skip);
         let mut typed = Vec::new();
         let mut map = Vec::new();
         for (key, src) in &rq.map {
             let r = ctx.expr(src, &root, &inner);
-            typed.push((key.clone(), r.as_ref().map(|(t, _, a)| (t.clone(), a.clone()))));
+            typed.push((
+                key.clone(),
+                r.as_ref().map(|(t, _, a)| (t.clone(), a.clone())),
+            ));
             if let Some((_, p, _)) = r {
                 map.push((key.value.clone(), p));
             }
@@ -333,10 +530,24 @@ pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Opt
             continue;
         }
         if let Some(match_) = match_ {
-            requires.push(Require { name: rq.name.value.clone(), entity: rq.entity.value.clone(), each, when, match_, on_missing: om, on_match: on_m, map, create_only: co });
+            requires.push(Require {
+                name: rq.name.value.clone(),
+                entity: rq.entity.value.clone(),
+                each,
+                when,
+                match_,
+                on_missing: om,
+                on_match: on_m,
+                map,
+                create_only: co,
+            });
         }
         // A required record binds to the target record (null when `when` is false).
-        let ty = if rq.each.is_some() { Type::List(Box::new(re.map(shape::record_type).unwrap_or(Type::Any))) } else { re.map(shape::record_type).unwrap_or(Type::Any) };
+        let ty = if rq.each.is_some() {
+            Type::List(Box::new(re.map(shape::record_type).unwrap_or(Type::Any)))
+        } else {
+            re.map(shape::record_type).unwrap_or(Type::Any)
+        };
         bindings.push((rq.name.value.clone(), ty));
     }
 
@@ -345,13 +556,30 @@ pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Opt
         Some((le, field)) => {
             let lent = tgt_sys.and_then(|s| entity(&mut ctx, s, le));
             if !def.map.iter().any(|(k, _)| k.value == field.value) {
-                ctx.diags.push(Diagnostic::error("E119", field.loc.clone(), format!("`lines.field` is `{}` but the map has no such key", field.value)).with_help(format!("add `{}: <list of line objects>` to the map", field.value)));
+                ctx.diags.push(
+                    Diagnostic::error(
+                        "E119",
+                        field.loc.clone(),
+                        format!(
+                            "`lines.field` is `{}` but the map has no such key",
+                            field.value
+                        ),
+                    )
+                    .with_help(format!(
+                        "add `{}: <list of line objects>` to the map",
+                        field.value
+                    )),
+                );
             }
             lent.map(|l| (l, field.value.clone()))
         }
         None => None,
     };
-    let target_match = def.target.match_.as_ref().and_then(|m| match_spec(&mut ctx, m, tgt_entity, &root, &bindings));
+    let target_match = def
+        .target
+        .match_
+        .as_ref()
+        .and_then(|m| match_spec(&mut ctx, m, tgt_entity, &root, &bindings));
     let target_on_match = on_match(&mut ctx, &def.target.on_match, OnMatch::Skip);
 
     let mut typed = Vec::new();
@@ -363,7 +591,10 @@ pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Opt
                 check_line_objects(&mut ctx, src, ty, lent, key);
             }
         }
-        typed.push((key.clone(), r.as_ref().map(|(t, _, a)| (t.clone(), a.clone()))));
+        typed.push((
+            key.clone(),
+            r.as_ref().map(|(t, _, a)| (t.clone(), a.clone())),
+        ));
         if let Some((_, p, a)) = r {
             map.push((key.value.clone(), p));
             read_exprs.push(a);
@@ -374,11 +605,23 @@ pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Opt
         check_map_fields(&mut ctx, te, &typed, &def.map_loc, skip, def.map_valid);
         // A source field longer than the target field it is copied into, straight.
         for (key, t) in &typed {
-            let (Some(tf), Some((_, ast)), Some(se)) = (te.field(&key.value), t, src_entity) else { continue };
+            let (Some(tf), Some((_, ast)), Some(se)) = (te.field(&key.value), t, src_entity) else {
+                continue;
+            };
             if let (Some(max), Some(path)) = (tf.length, simple_path(ast)) {
                 if let Some(sl) = se.field(&path).and_then(|f| f.length) {
                     if sl > max {
-                        ctx.diags.push(Diagnostic::warning("E120", key.loc.clone(), format!("`{path}` holds up to {sl} characters but `{}` only {max}", tf.name)).with_help(format!("use `left({path}, {max})` if long values occur")));
+                        ctx.diags.push(
+                            Diagnostic::warning(
+                                "E120",
+                                key.loc.clone(),
+                                format!(
+                                    "`{path}` holds up to {sl} characters but `{}` only {max}",
+                                    tf.name
+                                ),
+                            )
+                            .with_help(format!("use `left({path}, {max})` if long values occur")),
+                        );
                     }
                 }
             }
@@ -405,7 +648,10 @@ pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Opt
         target: Target {
             system: tgt_sys?,
             entity: def.target.entity.value.clone(),
-            lines: lines.map(|(l, f)| Lines { entity: l.name.clone(), field: f }),
+            lines: lines.map(|(l, f)| Lines {
+                entity: l.name.clone(),
+                field: f,
+            }),
             match_: target_match?,
             on_match: target_on_match,
         },

@@ -9,14 +9,32 @@ use std::sync::Arc;
 
 /// The keys a pipeline file may have.
 pub const PIPELINE_KEYS: &[&str] = &[
-    "pipeline", "description", "source", "target", "requires", "map", "create_only",
-    "update_only_if_changed", "schedule", "vars",
+    "pipeline",
+    "description",
+    "source",
+    "target",
+    "requires",
+    "map",
+    "create_only",
+    "update_only_if_changed",
+    "schedule",
+    "vars",
 ];
 const SOURCE_KEYS: &[&str] = &["system", "entity", "filter", "where", "expand", "join"];
 const TARGET_KEYS: &[&str] = &["system", "entity", "lines", "match", "on_match"];
 const LINES_KEYS: &[&str] = &["entity", "field"];
 const JOIN_KEYS: &[&str] = &["entity", "on"];
-const REQUIRE_KEYS: &[&str] = &["entity", "each", "as", "when", "match", "on_missing", "on_match", "map", "create_only"];
+const REQUIRE_KEYS: &[&str] = &[
+    "entity",
+    "each",
+    "as",
+    "when",
+    "match",
+    "on_missing",
+    "on_match",
+    "map",
+    "create_only",
+];
 
 /// `Field == expression`, as in `match:` and `on:`.
 #[derive(Debug, Clone)]
@@ -133,7 +151,10 @@ pub fn read(file: &Arc<SourceFile>, diags: &mut Diagnostics) -> Option<PipelineD
     };
     r.check_keys(top, PIPELINE_KEYS, "a pipeline");
     let name = r.text(top, "pipeline", Some(&top_loc));
-    let description = r.text(top, "description", None).map(|s| s.value).unwrap_or_default();
+    let description = r
+        .text(top, "description", None)
+        .map(|s| s.value)
+        .unwrap_or_default();
     let source = read_source(&mut r, top, &top_loc);
     let target = read_target(&mut r, top, &top_loc);
     let requires = read_requires(&mut r, top);
@@ -144,7 +165,10 @@ pub fn read(file: &Arc<SourceFile>, diags: &mut Diagnostics) -> Option<PipelineD
             (read_map(&mut r, node, "map"), loc)
         }
         None => {
-            r.diags.push(Diagnostic::error("E103", top_loc.clone(), "missing `map`").with_help("`map:` lists target fields and the expressions that fill them"));
+            r.diags.push(
+                Diagnostic::error("E103", top_loc.clone(), "missing `map`")
+                    .with_help("`map:` lists target fields and the expressions that fill them"),
+            );
             (Vec::new(), top_loc.clone())
         }
     };
@@ -158,7 +182,11 @@ pub fn read(file: &Arc<SourceFile>, diags: &mut Diagnostics) -> Option<PipelineD
         },
         Some((_, node)) => {
             let loc = r.loc(node);
-            r.diags.push(Diagnostic::error("E101", loc, "`vars` must be a mapping of names to values"));
+            r.diags.push(Diagnostic::error(
+                "E101",
+                loc,
+                "`vars` must be a mapping of names to values",
+            ));
             serde_json::Map::new()
         }
         None => serde_json::Map::new(),
@@ -180,14 +208,23 @@ pub fn read(file: &Arc<SourceFile>, diags: &mut Diagnostics) -> Option<PipelineD
     })
 }
 
-fn section<'n>(r: &mut Reader, top: &'n MarkedMappingNode, key: &str, parent: &Loc) -> Option<(&'n MarkedMappingNode, Loc)> {
+fn section<'n>(
+    r: &mut Reader,
+    top: &'n MarkedMappingNode,
+    key: &str,
+    parent: &Loc,
+) -> Option<(&'n MarkedMappingNode, Loc)> {
     match r.entry(top, key) {
         Some((k, node)) => {
             let loc = r.key_loc(k);
             r.mapping(node, &format!("`{key}`")).map(|m| (m, loc))
         }
         None => {
-            r.diags.push(Diagnostic::error("E103", parent.clone(), format!("missing `{key}`")));
+            r.diags.push(Diagnostic::error(
+                "E103",
+                parent.clone(),
+                format!("missing `{key}`"),
+            ));
             None
         }
     }
@@ -205,8 +242,13 @@ fn read_source(r: &mut Reader, top: &MarkedMappingNode, top_loc: &Loc) -> Option
     if let Some((_, node)) = r.entry(m, "join") {
         if let Some(jm) = r.mapping(node, "`join`") {
             for (k, v) in jm.iter() {
-                let name = Spanned { value: k.as_str().to_string(), loc: r.key_loc(k) };
-                let Some(j) = r.mapping(v, &format!("join `{}`", k.as_str())) else { continue };
+                let name = Spanned {
+                    value: k.as_str().to_string(),
+                    loc: r.key_loc(k),
+                };
+                let Some(j) = r.mapping(v, &format!("join `{}`", k.as_str())) else {
+                    continue;
+                };
                 r.check_keys(j, JOIN_KEYS, "a join");
                 let jentity = r.text(j, "entity", Some(&name.loc));
                 let on = match r.entry(j, "on") {
@@ -222,7 +264,14 @@ fn read_source(r: &mut Reader, top: &MarkedMappingNode, top_loc: &Loc) -> Option
             }
         }
     }
-    Some(SourceDef { system: system?, entity: entity?, filter, where_, expand, joins })
+    Some(SourceDef {
+        system: system?,
+        entity: entity?,
+        filter,
+        where_,
+        expand,
+        joins,
+    })
 }
 
 fn read_target(r: &mut Reader, top: &MarkedMappingNode, top_loc: &Loc) -> Option<TargetDef> {
@@ -250,27 +299,51 @@ fn read_target(r: &mut Reader, top: &MarkedMappingNode, top_loc: &Loc) -> Option
         }
     };
     let on_match = r.text(m, "on_match", None);
-    Some(TargetDef { system: system?, entity: entity?, lines, match_, on_match })
+    Some(TargetDef {
+        system: system?,
+        entity: entity?,
+        lines,
+        match_,
+        on_match,
+    })
 }
 
 fn read_requires(r: &mut Reader, top: &MarkedMappingNode) -> Vec<RequireDef> {
     let mut out = Vec::new();
-    let Some((_, node)) = r.entry(top, "requires") else { return out };
-    let Some(rm) = r.mapping(node, "`requires`") else { return out };
+    let Some((_, node)) = r.entry(top, "requires") else {
+        return out;
+    };
+    let Some(rm) = r.mapping(node, "`requires`") else {
+        return out;
+    };
     for (k, v) in rm.iter() {
-        let name = Spanned { value: k.as_str().to_string(), loc: r.key_loc(k) };
-        let Some(m) = r.mapping(v, &format!("requires `{}`", k.as_str())) else { continue };
+        let name = Spanned {
+            value: k.as_str().to_string(),
+            loc: r.key_loc(k),
+        };
+        let Some(m) = r.mapping(v, &format!("requires `{}`", k.as_str())) else {
+            continue;
+        };
         r.check_keys(m, REQUIRE_KEYS, "a required record");
         let entity = r.text(m, "entity", Some(&name.loc));
-        let each = r.entry(m, "each").and_then(|(_, n)| r.expr(n, "`each`")).map(|e| {
-            let binding = r.text(m, "as", None).unwrap_or_else(|| Spanned { value: "item".to_string(), loc: name.loc.clone() });
-            (e, binding)
-        });
+        let each = r
+            .entry(m, "each")
+            .and_then(|(_, n)| r.expr(n, "`each`"))
+            .map(|e| {
+                let binding = r.text(m, "as", None).unwrap_or_else(|| Spanned {
+                    value: "item".to_string(),
+                    loc: name.loc.clone(),
+                });
+                (e, binding)
+            });
         let when = r.entry(m, "when").and_then(|(_, n)| r.expr(n, "`when`"));
         let match_ = match r.entry(m, "match") {
             Some((_, n)) => r.expr(n, "`match`").and_then(|e| split_match(r, e)),
             None => {
-                r.diags.push(Diagnostic::error("E103", name.loc.clone(), "missing `match`").with_help("write e.g. `match: EmailAddress == account.Email`"));
+                r.diags.push(
+                    Diagnostic::error("E103", name.loc.clone(), "missing `match`")
+                        .with_help("write e.g. `match: EmailAddress == account.Email`"),
+                );
                 None
             }
         };
@@ -282,17 +355,33 @@ fn read_requires(r: &mut Reader, top: &MarkedMappingNode) -> Vec<RequireDef> {
         };
         let create_only = r.names(m, "create_only");
         if let Some(entity) = entity {
-            out.push(RequireDef { loc: name.loc.clone(), name, entity, each, when, match_, on_missing, on_match, map, create_only });
+            out.push(RequireDef {
+                loc: name.loc.clone(),
+                name,
+                entity,
+                each,
+                when,
+                match_,
+                on_missing,
+                on_match,
+                map,
+                create_only,
+            });
         }
     }
     out
 }
 
 fn read_map(r: &mut Reader, node: &Node, what: &str) -> Vec<(Spanned<String>, ExprSource)> {
-    let Some(m) = r.mapping(node, &format!("`{what}`")) else { return Vec::new() };
+    let Some(m) = r.mapping(node, &format!("`{what}`")) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for (k, v) in m.iter() {
-        let key = Spanned { value: k.as_str().to_string(), loc: r.key_loc(k) };
+        let key = Spanned {
+            value: k.as_str().to_string(),
+            loc: r.key_loc(k),
+        };
         if let Some(e) = r.map_value(v, &format!("the value of `{}`", k.as_str())) {
             out.push((key, e));
         }
@@ -305,7 +394,14 @@ fn split_match(r: &mut Reader, e: ExprSource) -> Option<MatchDef> {
     let text = e.text.clone();
     let Some(eq) = text.find("==") else {
         let loc = e.loc(0..text.len());
-        r.diags.push(Diagnostic::error("E118", loc, "a match is written `TargetField == expression`").with_help("for example `YourReference == text(OrderNumber)`"));
+        r.diags.push(
+            Diagnostic::error(
+                "E118",
+                loc,
+                "a match is written `TargetField == expression`",
+            )
+            .with_help("for example `YourReference == text(OrderNumber)`"),
+        );
         return None;
     };
     let lhs = &text[..eq];
@@ -313,7 +409,10 @@ fn split_match(r: &mut Reader, e: ExprSource) -> Option<MatchDef> {
     let field_start = lhs.len() - lhs.trim_start().len();
     if field.is_empty() || !field.chars().all(|c| c.is_alphanumeric() || c == '_') {
         let loc = e.loc(field_start..field_start + field.len().max(1));
-        r.diags.push(Diagnostic::error("E118", loc, format!("`{field}` is not a field name")).with_help("the left side of `==` names a field of the entity matched"));
+        r.diags.push(
+            Diagnostic::error("E118", loc, format!("`{field}` is not a field name"))
+                .with_help("the left side of `==` names a field of the entity matched"),
+        );
         return None;
     }
     let rhs_start = eq + 2;
@@ -321,6 +420,16 @@ fn split_match(r: &mut Reader, e: ExprSource) -> Option<MatchDef> {
     let lead = rhs.len() - rhs.trim_start().len();
     let value_start = rhs_start + lead;
     let field_loc = e.loc(field_start..field_start + field.len());
-    let value = ExprSource::new(e.file.clone(), e.file_offset(value_start), text[value_start..].to_string());
-    Some(MatchDef { field: Spanned { value: field.to_string(), loc: field_loc }, value })
+    let value = ExprSource::new(
+        e.file.clone(),
+        e.file_offset(value_start),
+        text[value_start..].to_string(),
+    );
+    Some(MatchDef {
+        field: Spanned {
+            value: field.to_string(),
+            loc: field_loc,
+        },
+        value,
+    })
 }

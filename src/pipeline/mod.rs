@@ -21,4 +21,6 @@ pub mod yaml;
 pub use compile::Scope;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use model::*;
-pub use project::{check_source, load, load_project, GlobeConnection, OnlineConnection, Project, ProjectConfig};
+pub use project::{
+    check_source, load, load_project, GlobeConnection, OnlineConnection, Project, ProjectConfig,
+};

@@ -141,8 +141,16 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
         .map(|rd| {
             rd.filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.is_file())
-                .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml") | Some("yml")))
-                .filter(|p| !p.to_string_lossy().ends_with(".test.yaml") && p.file_name().and_then(|n| n.to_str()) != Some(PROJECT_FILE))
+                .filter(|p| {
+                    matches!(
+                        p.extension().and_then(|e| e.to_str()),
+                        Some("yaml") | Some("yml")
+                    )
+                })
+                .filter(|p| {
+                    !p.to_string_lossy().ends_with(".test.yaml")
+                        && p.file_name().and_then(|n| n.to_str()) != Some(PROJECT_FILE)
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -152,7 +160,11 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
 
 fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().and_then(|e| e.to_str()) == Some(ext)).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().and_then(|e| e.to_str()) == Some(ext))
+                .collect()
+        })
         .unwrap_or_default();
     out.sort();
     out
@@ -162,7 +174,9 @@ fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
 fn add_pipelines_dir(layout: &mut Layout, dir: &Path) {
     layout.pipelines.extend(yaml_files(dir));
     layout.tables.extend(yaml_files(&dir.join("tables")));
-    layout.scripts.extend(files_with_ext(&dir.join("scripts"), "rhai"));
+    layout
+        .scripts
+        .extend(files_with_ext(&dir.join("scripts"), "rhai"));
 }
 
 fn discover(paths: &[PathBuf]) -> Layout {
@@ -177,7 +191,11 @@ fn discover(paths: &[PathBuf]) -> Layout {
                 add_pipelines_dir(&mut layout, path);
                 if layout.project_file.is_none() {
                     let parent = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                    let parent = if parent.as_os_str().is_empty() { PathBuf::from(".") } else { parent };
+                    let parent = if parent.as_os_str().is_empty() {
+                        PathBuf::from(".")
+                    } else {
+                        parent
+                    };
                     if parent.join(PROJECT_FILE).is_file() {
                         layout.project_file = Some(parent.join(PROJECT_FILE));
                         layout.root = parent;
@@ -192,7 +210,11 @@ fn discover(paths: &[PathBuf]) -> Layout {
         } else if path.extension().and_then(|e| e.to_str()) == Some("rhai") {
             layout.scripts.push(path.clone());
         } else {
-            let in_tables = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()) == Some("tables");
+            let in_tables = path
+                .parent()
+                .and_then(|p| p.file_name())
+                .and_then(|n| n.to_str())
+                == Some("tables");
             if in_tables {
                 layout.tables.push(path.clone());
             } else {
@@ -200,9 +222,15 @@ fn discover(paths: &[PathBuf]) -> Layout {
                 // A single pipeline file still sees its folder's tables and scripts, and the
                 // project file beside it or one level up.
                 if let Some(dir) = path.parent() {
-                    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+                    let dir = if dir.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        dir
+                    };
                     layout.tables.extend(yaml_files(&dir.join("tables")));
-                    layout.scripts.extend(files_with_ext(&dir.join("scripts"), "rhai"));
+                    layout
+                        .scripts
+                        .extend(files_with_ext(&dir.join("scripts"), "rhai"));
                     if layout.project_file.is_none() {
                         for candidate in [dir.to_path_buf(), dir.join("..")] {
                             if candidate.join(PROJECT_FILE).is_file() {
@@ -229,7 +257,11 @@ fn read_file(path: &Path, diags: &mut Diagnostics) -> Option<Arc<SourceFile>> {
         Ok(text) => Some(SourceFile::new(path, text)),
         Err(e) => {
             let file = SourceFile::new(path, String::new());
-            diags.push(Diagnostic::error("E101", Loc { file, span: 0..0 }, format!("cannot read {}: {e}", path.display())));
+            diags.push(Diagnostic::error(
+                "E101",
+                Loc { file, span: 0..0 },
+                format!("cannot read {}: {e}", path.display()),
+            ));
             None
         }
     }
@@ -261,7 +293,11 @@ pub fn interpolate(text: &str, loc: &Loc, strict: bool, diags: &mut Diagnostics)
                 None if !strict => {}
                 None => {
                     let msg = format!("environment variable `{name}` is not set");
-                    diags.push(Diagnostic::error("E117", loc.clone(), msg).with_help(format!("export {name}=... before running; secrets never go in exflow.yaml")));
+                    diags.push(
+                        Diagnostic::error("E117", loc.clone(), msg).with_help(format!(
+                            "export {name}=... before running; secrets never go in exflow.yaml"
+                        )),
+                    );
                 }
             },
         }
@@ -271,9 +307,21 @@ pub fn interpolate(text: &str, loc: &Loc, strict: bool, diags: &mut Diagnostics)
     out
 }
 
-const PROJECT_KEYS: &[&str] = &["project", "state", "retention_days", "redact_payloads", "connections", "vars", "pipelines"];
+const PROJECT_KEYS: &[&str] = &[
+    "project",
+    "state",
+    "retention_days",
+    "redact_payloads",
+    "connections",
+    "vars",
+    "pipelines",
+];
 
-fn read_project_file(file: &Arc<SourceFile>, strict: bool, diags: &mut Diagnostics) -> (ProjectConfig, serde_json::Map<String, serde_json::Value>) {
+fn read_project_file(
+    file: &Arc<SourceFile>,
+    strict: bool,
+    diags: &mut Diagnostics,
+) -> (ProjectConfig, serde_json::Map<String, serde_json::Value>) {
     let mut config = ProjectConfig::default();
     let mut vars = serde_json::Map::new();
     let root = match yaml::parse(file) {
@@ -286,7 +334,9 @@ fn read_project_file(file: &Arc<SourceFile>, strict: bool, diags: &mut Diagnosti
     let mut pending = Diagnostics::default();
     {
         let mut r = Reader::new(file.clone(), diags);
-        let Some(top) = r.mapping(&root, "exflow.yaml") else { return (config, vars) };
+        let Some(top) = r.mapping(&root, "exflow.yaml") else {
+            return (config, vars);
+        };
         r.check_keys(top, PROJECT_KEYS, "exflow.yaml");
         if let Some(s) = r.text(top, "state", None) {
             config.state = PathBuf::from(interpolate(&s.value, &s.loc, strict, &mut pending));
@@ -297,7 +347,11 @@ fn read_project_file(file: &Arc<SourceFile>, strict: bool, diags: &mut Diagnosti
         if let Some(s) = r.text(top, "retention_days", None) {
             match s.value.parse() {
                 Ok(n) => config.retention_days = n,
-                Err(_) => r.diags.push(Diagnostic::error("E101", s.loc, "`retention_days` must be a whole number of days")),
+                Err(_) => r.diags.push(Diagnostic::error(
+                    "E101",
+                    s.loc,
+                    "`retention_days` must be a whole number of days",
+                )),
             }
         }
         if let Some(b) = r.boolean(top, "redact_payloads") {
@@ -308,37 +362,77 @@ fn read_project_file(file: &Arc<SourceFile>, strict: bool, diags: &mut Diagnosti
                 serde_json::Value::Object(m) => vars = m,
                 _ => {
                     let loc = r.loc(node);
-                    r.diags.push(Diagnostic::error("E101", loc, "`vars` must be a mapping of names to values"));
+                    r.diags.push(Diagnostic::error(
+                        "E101",
+                        loc,
+                        "`vars` must be a mapping of names to values",
+                    ));
                 }
             }
         }
         if let Some((_, node)) = r.entry(top, "connections") {
             if let Some(conns) = r.mapping(node, "`connections`") {
                 r.check_keys(conns, &["exact_online", "exact_globe"], "`connections`");
-                let get = |r: &mut Reader, m: &marked_yaml::types::MarkedMappingNode, key: &str, pending: &mut Diagnostics| -> Option<String> {
-                    r.text(m, key, None).map(|s| interpolate(&s.value, &s.loc, strict, pending))
+                let get = |r: &mut Reader,
+                           m: &marked_yaml::types::MarkedMappingNode,
+                           key: &str,
+                           pending: &mut Diagnostics|
+                 -> Option<String> {
+                    r.text(m, key, None)
+                        .map(|s| interpolate(&s.value, &s.loc, strict, pending))
                 };
                 if let Some((_, n)) = r.entry(conns, "exact_online") {
                     if let Some(m) = r.mapping(n, "`exact_online`") {
-                        r.check_keys(m, &["base_url", "division", "client_id", "client_secret", "redirect_uri", "daily_reserve"], "`exact_online`");
-                        let division = get(&mut r, m, "division", &mut pending).and_then(|d| d.trim().parse().ok());
+                        r.check_keys(
+                            m,
+                            &[
+                                "base_url",
+                                "division",
+                                "client_id",
+                                "client_secret",
+                                "redirect_uri",
+                                "daily_reserve",
+                            ],
+                            "`exact_online`",
+                        );
+                        let division = get(&mut r, m, "division", &mut pending)
+                            .and_then(|d| d.trim().parse().ok());
                         config.exact_online = Some(OnlineConnection {
-                            base_url: get(&mut r, m, "base_url", &mut pending).unwrap_or_else(|| "https://start.exactonline.nl".to_string()),
+                            base_url: get(&mut r, m, "base_url", &mut pending)
+                                .unwrap_or_else(|| "https://start.exactonline.nl".to_string()),
                             division,
-                            client_id: get(&mut r, m, "client_id", &mut pending).unwrap_or_default(),
-                            client_secret: get(&mut r, m, "client_secret", &mut pending).unwrap_or_default(),
-                            redirect_uri: get(&mut r, m, "redirect_uri", &mut pending).unwrap_or_else(|| "http://127.0.0.1:8787/callback".to_string()),
-                            daily_reserve: get(&mut r, m, "daily_reserve", &mut pending).and_then(|d| d.trim().parse().ok()).unwrap_or(500),
+                            client_id: get(&mut r, m, "client_id", &mut pending)
+                                .unwrap_or_default(),
+                            client_secret: get(&mut r, m, "client_secret", &mut pending)
+                                .unwrap_or_default(),
+                            redirect_uri: get(&mut r, m, "redirect_uri", &mut pending)
+                                .unwrap_or_else(|| "http://127.0.0.1:8787/callback".to_string()),
+                            daily_reserve: get(&mut r, m, "daily_reserve", &mut pending)
+                                .and_then(|d| d.trim().parse().ok())
+                                .unwrap_or(500),
                         });
                     }
                 }
                 if let Some((_, n)) = r.entry(conns, "exact_globe") {
                     if let Some(m) = r.mapping(n, "`exact_globe`") {
-                        r.check_keys(m, &["base_url", "server_name", "database_name", "user", "password"], "`exact_globe`");
+                        r.check_keys(
+                            m,
+                            &[
+                                "base_url",
+                                "server_name",
+                                "database_name",
+                                "user",
+                                "password",
+                            ],
+                            "`exact_globe`",
+                        );
                         config.exact_globe = Some(GlobeConnection {
-                            base_url: get(&mut r, m, "base_url", &mut pending).unwrap_or_else(|| "http://localhost:8020".to_string()),
-                            server_name: get(&mut r, m, "server_name", &mut pending).unwrap_or_else(|| "localhost".to_string()),
-                            database_name: get(&mut r, m, "database_name", &mut pending).unwrap_or_else(|| "500".to_string()),
+                            base_url: get(&mut r, m, "base_url", &mut pending)
+                                .unwrap_or_else(|| "http://localhost:8020".to_string()),
+                            server_name: get(&mut r, m, "server_name", &mut pending)
+                                .unwrap_or_else(|| "localhost".to_string()),
+                            database_name: get(&mut r, m, "database_name", &mut pending)
+                                .unwrap_or_else(|| "500".to_string()),
                             user: get(&mut r, m, "user", &mut pending).unwrap_or_default(),
                             password: get(&mut r, m, "password", &mut pending).unwrap_or_default(),
                         });
@@ -352,7 +446,12 @@ fn read_project_file(file: &Arc<SourceFile>, strict: bool, diags: &mut Diagnosti
 }
 
 fn read_table(file: &Arc<SourceFile>, tables: &mut Tables, diags: &mut Diagnostics) {
-    let name = file.path.file_stem().and_then(|s| s.to_str()).unwrap_or("table").to_string();
+    let name = file
+        .path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("table")
+        .to_string();
     let root = match yaml::parse(file) {
         Ok(n) => n,
         Err(d) => {
@@ -361,11 +460,17 @@ fn read_table(file: &Arc<SourceFile>, tables: &mut Tables, diags: &mut Diagnosti
         }
     };
     let mut r = Reader::new(file.clone(), diags);
-    let Some(top) = r.mapping(&root, "a mapping table") else { return };
+    let Some(top) = r.mapping(&root, "a mapping table") else {
+        return;
+    };
     // Either a plain mapping, or `entries:` with an optional `default:` and `description:`.
     let has_entries = r.entry(top, "entries").is_some();
     let (entries_node, default) = if has_entries {
-        r.check_keys(top, &["description", "default", "entries"], "a mapping table");
+        r.check_keys(
+            top,
+            &["description", "default", "entries"],
+            "a mapping table",
+        );
         let default = r.entry(top, "default").map(|(_, n)| yaml::to_json(n));
         (r.entry(top, "entries").map(|(_, n)| n.clone()), default)
     } else {
@@ -378,7 +483,11 @@ fn read_table(file: &Arc<SourceFile>, tables: &mut Tables, diags: &mut Diagnosti
         }
     } else if let Some(n) = &entries_node {
         let loc = r.loc(n);
-        r.diags.push(Diagnostic::error("E115", loc, "`entries` must be a mapping of key to value"));
+        r.diags.push(Diagnostic::error(
+            "E115",
+            loc,
+            "`entries` must be a mapping of key to value",
+        ));
         return;
     }
     tables.insert(&name, entries, default);
@@ -400,7 +509,10 @@ fn read_scripts(files: &[PathBuf], diags: &mut Diagnostics) -> Option<ScriptHost
         Ok(h) => Some(h),
         Err(errors) => {
             for e in errors {
-                let file = by_path.get(&e.file).cloned().unwrap_or_else(|| SourceFile::new(&e.file, String::new()));
+                let file = by_path
+                    .get(&e.file)
+                    .cloned()
+                    .unwrap_or_else(|| SourceFile::new(&e.file, String::new()));
                 let at = file.offset(e.line.max(1), e.column.max(1));
                 diags.push(Diagnostic::error("E116", Loc { file, span: at..at + 1 }, e.message.clone()).with_help("fix the script; exflow runs scripts sandboxed without file or network access"));
             }
@@ -441,7 +553,15 @@ pub fn load(paths: &[PathBuf], strict: bool) -> (Option<Project>, Diagnostics) {
             if let Some(d) = def::read(&f, &mut diags) {
                 if let Some(prev) = defs.iter().find(|x| x.name.value == d.name.value) {
                     let (line, _) = prev.name.loc.line_col();
-                    diags.push(Diagnostic::error("E114", d.name.loc.clone(), format!("pipeline `{}` is already defined in {}:{line}", d.name.value, prev.file.path.display())));
+                    diags.push(Diagnostic::error(
+                        "E114",
+                        d.name.loc.clone(),
+                        format!(
+                            "pipeline `{}` is already defined in {}:{line}",
+                            d.name.value,
+                            prev.file.path.display()
+                        ),
+                    ));
                     continue;
                 }
                 defs.push(d);
@@ -468,7 +588,11 @@ pub fn load(paths: &[PathBuf], strict: bool) -> (Option<Project>, Diagnostics) {
         return (None, diags);
     }
     let project = Project {
-        root: if layout.root.as_os_str().is_empty() { PathBuf::from(".") } else { layout.root },
+        root: if layout.root.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            layout.root
+        },
         config,
         pipelines,
         tables,

@@ -69,7 +69,10 @@ impl<'a> Reader<'a> {
             Node::Scalar(s) => first_line_len(s.as_str()).max(1),
             _ => 1,
         };
-        Loc { file: self.file.clone(), span: start..(start + len).min(self.file.text().len()) }
+        Loc {
+            file: self.file.clone(),
+            span: start..(start + len).min(self.file.text().len()),
+        }
     }
 
     /// Where a mapping key is.
@@ -80,7 +83,10 @@ impl<'a> Reader<'a> {
             .map(|m| self.file.offset(m.line(), m.column()))
             .unwrap_or(0);
         let len = key.as_str().len().max(1);
-        Loc { file: self.file.clone(), span: start..(start + len).min(self.file.text().len()) }
+        Loc {
+            file: self.file.clone(),
+            span: start..(start + len).min(self.file.text().len()),
+        }
     }
 
     /// The node as a mapping, or a diagnostic.
@@ -89,7 +95,11 @@ impl<'a> Reader<'a> {
             Node::Mapping(m) => Some(m),
             _ => {
                 let loc = self.loc(node);
-                self.diags.push(Diagnostic::error("E101", loc, format!("{what} must be a mapping (`key: value` lines)")));
+                self.diags.push(Diagnostic::error(
+                    "E101",
+                    loc,
+                    format!("{what} must be a mapping (`key: value` lines)"),
+                ));
                 None
             }
         }
@@ -103,28 +113,55 @@ impl<'a> Reader<'a> {
                     .map(|s| format!("did you mean `{s}`?"))
                     .unwrap_or_else(|| format!("{what} takes: {}", allowed.join(", ")));
                 let loc = self.key_loc(k);
-                self.diags.push(Diagnostic::error("E102", loc, format!("unknown key `{}` in {what}", k.as_str())).with_help(hint));
+                self.diags.push(
+                    Diagnostic::error(
+                        "E102",
+                        loc,
+                        format!("unknown key `{}` in {what}", k.as_str()),
+                    )
+                    .with_help(hint),
+                );
             }
         }
     }
 
     /// The key node and value of `key`.
-    pub fn entry<'n>(&self, map: &'n MarkedMappingNode, key: &str) -> Option<(&'n MarkedScalarNode, &'n Node)> {
+    pub fn entry<'n>(
+        &self,
+        map: &'n MarkedMappingNode,
+        key: &str,
+    ) -> Option<(&'n MarkedScalarNode, &'n Node)> {
         map.iter().find(|(k, _)| k.as_str() == key)
     }
 
     /// A text value; reports a missing required one at `parent`.
-    pub fn text(&mut self, map: &MarkedMappingNode, key: &str, required: Option<&Loc>) -> Option<Spanned<String>> {
+    pub fn text(
+        &mut self,
+        map: &MarkedMappingNode,
+        key: &str,
+        required: Option<&Loc>,
+    ) -> Option<Spanned<String>> {
         match self.entry(map, key) {
-            Some((_, Node::Scalar(s))) => Some(Spanned { value: s.as_str().to_string(), loc: self.loc(&Node::Scalar(s.clone())) }),
+            Some((_, Node::Scalar(s))) => Some(Spanned {
+                value: s.as_str().to_string(),
+                loc: self.loc(&Node::Scalar(s.clone())),
+            }),
             Some((_, node)) => {
                 let loc = self.loc(node);
-                self.diags.push(Diagnostic::error("E101", loc, format!("`{key}` must be a text value")));
+                self.diags.push(Diagnostic::error(
+                    "E101",
+                    loc,
+                    format!("`{key}` must be a text value"),
+                ));
                 None
             }
             None => {
                 if let Some(parent) = required {
-                    self.diags.push(Diagnostic::error("E103", parent.clone(), format!("missing `{key}`")));
+                    self.diags.push(Diagnostic::error(
+                        "E103",
+                        parent.clone(),
+                        format!("missing `{key}`"),
+                    ));
                 }
                 None
             }
@@ -138,7 +175,11 @@ impl<'a> Reader<'a> {
             Some(b) => Some(b),
             None => {
                 let loc = self.loc(node);
-                self.diags.push(Diagnostic::error("E101", loc, format!("`{key}` must be true or false")));
+                self.diags.push(Diagnostic::error(
+                    "E101",
+                    loc,
+                    format!("`{key}` must be true or false"),
+                ));
                 None
             }
         }
@@ -149,7 +190,11 @@ impl<'a> Reader<'a> {
         match node {
             Node::Scalar(s) => {
                 let start = self.loc(node).span.start;
-                Some(ExprSource::new(self.file.clone(), start, s.as_str().to_string()))
+                Some(ExprSource::new(
+                    self.file.clone(),
+                    start,
+                    s.as_str().to_string(),
+                ))
             }
             _ => {
                 let loc = self.loc(node);
@@ -185,23 +230,39 @@ impl<'a> Reader<'a> {
 
     /// A list of names, written `[A, B]` or as a YAML list; a single name is accepted too.
     pub fn names(&mut self, map: &MarkedMappingNode, key: &str) -> Vec<Spanned<String>> {
-        let Some((_, node)) = self.entry(map, key) else { return Vec::new() };
+        let Some((_, node)) = self.entry(map, key) else {
+            return Vec::new();
+        };
         match node {
             Node::Sequence(seq) => seq
                 .iter()
                 .filter_map(|n| match n {
-                    Node::Scalar(s) => Some(Spanned { value: s.as_str().to_string(), loc: self.loc(n) }),
+                    Node::Scalar(s) => Some(Spanned {
+                        value: s.as_str().to_string(),
+                        loc: self.loc(n),
+                    }),
                     other => {
                         let loc = self.loc(other);
-                        self.diags.push(Diagnostic::error("E101", loc, format!("`{key}` must be a list of names")));
+                        self.diags.push(Diagnostic::error(
+                            "E101",
+                            loc,
+                            format!("`{key}` must be a list of names"),
+                        ));
                         None
                     }
                 })
                 .collect(),
-            Node::Scalar(s) => vec![Spanned { value: s.as_str().to_string(), loc: self.loc(node) }],
+            Node::Scalar(s) => vec![Spanned {
+                value: s.as_str().to_string(),
+                loc: self.loc(node),
+            }],
             Node::Mapping(_) => {
                 let loc = self.loc(node);
-                self.diags.push(Diagnostic::error("E101", loc, format!("`{key}` must be a list of names")));
+                self.diags.push(Diagnostic::error(
+                    "E101",
+                    loc,
+                    format!("`{key}` must be a list of names"),
+                ));
                 Vec::new()
             }
         }
@@ -233,7 +294,9 @@ pub fn to_json(node: &Node) -> serde_json::Value {
                     }
                     if let Ok(f) = raw.parse::<f64>() {
                         if f.is_finite() {
-                            return serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null);
+                            return serde_json::Number::from_f64(f)
+                                .map(Value::Number)
+                                .unwrap_or(Value::Null);
                         }
                     }
                     Value::String(raw.to_string())
@@ -241,6 +304,10 @@ pub fn to_json(node: &Node) -> serde_json::Value {
             }
         }
         Node::Sequence(seq) => Value::Array(seq.iter().map(to_json).collect()),
-        Node::Mapping(map) => Value::Object(map.iter().map(|(k, v)| (k.as_str().to_string(), to_json(v))).collect()),
+        Node::Mapping(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.as_str().to_string(), to_json(v)))
+                .collect(),
+        ),
     }
 }

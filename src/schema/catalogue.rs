@@ -134,8 +134,11 @@ impl Entity {
 
     /// The field whose name equals `name` ignoring case (Globe accepts any casing on input).
     pub fn field_ignore_case(&self, name: &str) -> Option<&Field> {
-        self.field(name)
-            .or_else(|| self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name)))
+        self.field(name).or_else(|| {
+            self.fields
+                .iter()
+                .find(|f| f.name.eq_ignore_ascii_case(name))
+        })
     }
 
     /// Fields that must be given on create.
@@ -196,7 +199,10 @@ impl Catalogue {
 
     /// The closest entity name of `system` to a misspelt one.
     pub fn suggest_entity(&self, system: System, name: &str) -> Option<&str> {
-        suggest(name, self.system(system).entities.keys().map(String::as_str))
+        suggest(
+            name,
+            self.system(system).entities.keys().map(String::as_str),
+        )
     }
 }
 
@@ -229,7 +235,13 @@ mod tests {
     #[test]
     fn both_catalogues_load_with_the_entities_the_flows_need() {
         let c = catalogue();
-        for name in ["SalesOrders", "SalesOrderLines", "Accounts", "Items", "ItemGroups"] {
+        for name in [
+            "SalesOrders",
+            "SalesOrderLines",
+            "Accounts",
+            "Items",
+            "ItemGroups",
+        ] {
             assert!(c.entity(System::ExactOnline, name).is_some(), "{name}");
         }
         for name in [
@@ -265,10 +277,15 @@ mod tests {
         let code = acc.field("Code").expect("Code");
         assert!(code.padded);
         assert_eq!(code.length, Some(18));
-        let orders = c.entity(System::ExactOnline, "SalesOrders").expect("SalesOrders");
+        let orders = c
+            .entity(System::ExactOnline, "SalesOrders")
+            .expect("SalesOrders");
         assert!(orders.field("OrderedBy").expect("OrderedBy").create_only);
         assert!(orders.field("AmountDC").expect("AmountDC").read_only);
-        assert_eq!(orders.field("SalesOrderLines").map(|f| f.ty), Some(FieldType::List));
+        assert_eq!(
+            orders.field("SalesOrderLines").map(|f| f.ty),
+            Some(FieldType::List)
+        );
         let debtor = c
             .entity(System::ExactGlobe, "SalesOrderHeader")
             .and_then(|e| e.field("OrderDebtor"))
@@ -280,7 +297,9 @@ mod tests {
     #[test]
     fn suggestions_catch_typos() {
         let c = catalogue();
-        let hdr = c.entity(System::ExactGlobe, "SalesOrderHeader").expect("hdr");
+        let hdr = c
+            .entity(System::ExactGlobe, "SalesOrderHeader")
+            .expect("hdr");
         assert_eq!(hdr.suggest("YourRefernce"), Some("YourReference"));
         assert_eq!(hdr.suggest("Zzzzzz"), None);
         assert_eq!(

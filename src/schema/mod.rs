@@ -12,6 +12,9 @@ pub mod shape;
 pub use catalogue::{catalogue, Catalogue, Entity, Field, FieldType};
 
 /// The closest of `candidates` to `name`, if close enough to be a likely typo.
-pub fn catalogue_suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub fn catalogue_suggest<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
     catalogue::suggest(name, candidates)
 }
