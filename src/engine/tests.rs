@@ -38,6 +38,7 @@ fn map(fields: &[(&str, &str)]) -> Vec<(String, Program)> {
 /// customer found by e-mail (created or updated), every item required to exist.
 fn orders() -> Pipeline {
     Pipeline {
+        reads: Default::default(),
         name: "orders".into(),
         description: String::new(),
         file: "pipelines/orders.yaml".into(),
@@ -335,6 +336,7 @@ async fn a_changed_customer_is_updated_and_an_unchanged_one_is_not() {
 /// The products flow in small: create or update by SKU, a create-only field.
 fn products() -> Pipeline {
     Pipeline {
+        reads: Default::default(),
         name: "products".into(),
         description: String::new(),
         file: "pipelines/products.yaml".into(),

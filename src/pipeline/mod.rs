@@ -11,6 +11,8 @@ pub mod apply;
 mod compile;
 pub mod def;
 pub mod diagnostic;
+mod fields;
+mod layout;
 pub mod model;
 pub mod project;
 pub mod reads;
