@@ -237,3 +237,33 @@ fn every_example_project_validates() {
     }
     assert!(count >= 2, "examples: {count}");
 }
+
+#[test]
+fn a_pipeline_test_that_expects_the_wrong_thing_fails_and_says_why() {
+    let dir = copy_project();
+    std::fs::write(
+        dir.path().join("pipelines/extra.test.yaml"),
+        r#"pipeline: products
+tests:
+  - name: wrong price
+    input: { Code: KOF-9, Description: Koffie, StandardSalesPrice: 10, IsSalesItem: true, IsStockItem: true }
+    expect: { decision: create, map: { SalesPrice: 11 } }
+  - name: a filtered record cannot check its map
+    input: { Code: TMP-1, Description: Test, IsSalesItem: true, IsStockItem: true }
+    expect: { map: { ItemCode: TMP-1 } }
+"#,
+    )
+    .expect("write");
+    let out = exflow()
+        .current_dir(dir.path())
+        .args(["test", "pipelines/extra.test.yaml"])
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("map.SalesPrice: expected 11, got 10"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("map: not evaluated"), "{stdout}");
+    assert!(stdout.contains("0 passed, 2 failed"), "{stdout}");
+}

@@ -167,6 +167,8 @@ pub fn run_case(project: &Project, pipeline: &Pipeline, case: &SpecCase) -> Vec<
         scripts: project.scripts.as_ref(),
     };
     let mut problems = Vec::new();
+    // Whether the map ran: an expectation about mapped fields must not pass unchecked.
+    let mut mapped_checked = false;
     let mut bound: Vec<(String, Value)> = case
         .bindings
         .iter()
@@ -249,6 +251,7 @@ pub fn run_case(project: &Project, pipeline: &Pipeline, case: &SpecCase) -> Vec<
                 None => match apply_map(&pipeline.map, &case.input, &refs, &env) {
                     Err(e) => Decision::fail(e.to_string()),
                     Ok(mapped) => {
+                        mapped_checked = true;
                         problems.extend(subset_problems("map", &case.expect.map, &mapped));
                         let existing: Option<Record> =
                             case.existing.as_ref().and_then(|e| e.as_object().cloned());
@@ -273,6 +276,13 @@ pub fn run_case(project: &Project, pipeline: &Pipeline, case: &SpecCase) -> Vec<
             }
         }
     };
+    if !mapped_checked && !case.expect.map.is_empty() {
+        problems.push(format!(
+            "map: not evaluated, the record was decided before mapping ({}: {})",
+            decision_name(&decision),
+            describe(&decision)
+        ));
+    }
     if let Some(want) = &case.expect.decision {
         if decision_name(&decision) != want {
             problems.push(format!(
