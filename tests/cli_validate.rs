@@ -267,3 +267,20 @@ tests:
     assert!(stdout.contains("map: not evaluated"), "{stdout}");
     assert!(stdout.contains("0 passed, 2 failed"), "{stdout}");
 }
+
+#[test]
+fn a_folder_without_pipelines_is_an_error_not_an_ok() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    exflow()
+        .current_dir(dir.path())
+        .args(["validate"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no pipeline files"));
+    exflow()
+        .current_dir(dir.path())
+        .args(["run"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no pipeline files"));
+}

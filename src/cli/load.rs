@@ -18,6 +18,13 @@ pub fn project(dir: &Path, format: Format) -> Option<Project> {
         print_diagnostics(&diags, format);
         return None;
     }
+    if project.as_ref().is_some_and(|p| p.pipelines.is_empty()) {
+        eprintln!(
+            "error: no pipeline files in {} (a project holds exflow.yaml and pipelines/*.yaml)",
+            dir.display()
+        );
+        return None;
+    }
     project
 }
 

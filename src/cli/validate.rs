@@ -32,6 +32,14 @@ pub fn run(args: ValidateArgs) -> ExitCode {
     }
     let (project, diags) = pipeline::load(&paths, false);
     print_diagnostics(&diags, args.format);
+    if project.as_ref().is_some_and(|p| p.pipelines.is_empty()) && !diags.has_errors() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "error: no pipeline files in {} (pipeline files are *.yaml with a `pipeline:` key; a project holds exflow.yaml and pipelines/)",
+            shown.join(", ")
+        );
+        return ExitCode::from(EXIT_INVALID);
+    }
     let ok = project.is_some() && !diags.has_errors();
     if args.format == Format::Text {
         match &project {
