@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::connectors::exact_globe::{ExactGlobeClient, GlobeAuth, GlobeConfig};
-use crate::connectors::{ConnectorError, Record, System};
+use crate::connectors::{CallCount, ConnectorError, Record, System};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -109,7 +109,7 @@ pub fn run(args: FetchArgs) -> ExitCode {
     };
     match runtime.block_on(fetch_globe(&client, &args)) {
         Ok(records) => {
-            print(&args, &records, &client);
+            print(&args, System::ExactGlobe, &records, client.calls());
             ExitCode::SUCCESS
         }
         Err(e @ ConnectorError::Config(_)) => {
@@ -200,12 +200,12 @@ async fn fetch_globe(
     Ok(out)
 }
 
-fn print(args: &FetchArgs, records: &[Record], client: &ExactGlobeClient) {
-    let calls = client.calls();
+/// Prints fetched records (both systems): JSON with the calls spent, or one record a line.
+pub(crate) fn print(args: &FetchArgs, system: System, records: &[Record], calls: CallCount) {
     match args.format {
         Format::Json => {
             let doc = serde_json::json!({
-                "system": System::ExactGlobe.as_str(),
+                "system": system.as_str(),
                 "entity": args.entity,
                 "records": records,
                 "calls": calls,

@@ -3,7 +3,7 @@
 //! credentials come from `EXACT_ONLINE_CLIENT_ID` / `EXACT_ONLINE_CLIENT_SECRET`; run
 //! `exflow auth exact-online` first.
 
-use super::fetch::{FetchArgs, Format};
+use super::fetch::FetchArgs;
 use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::connectors::exact_online::{ExactOnlineClient, OnlineConfig};
 use crate::connectors::{Connector, ConnectorError, FetchQuery, Record, System};
@@ -25,7 +25,7 @@ pub fn run(args: &FetchArgs) -> ExitCode {
     };
     match runtime.block_on(fetch(args)) {
         Ok((records, client)) => {
-            print(args, &records, &client);
+            super::fetch::print(args, System::ExactOnline, &records, client.calls());
             ExitCode::SUCCESS
         }
         Err(e @ ConnectorError::Config(_)) => {
@@ -107,25 +107,4 @@ async fn fetch(args: &FetchArgs) -> Result<(Vec<Record>, ExactOnlineClient), Con
     }
     out.truncate(top);
     Ok((out, client))
-}
-
-fn print(args: &FetchArgs, records: &[Record], client: &ExactOnlineClient) {
-    let calls = client.calls();
-    match args.format {
-        Format::Json => {
-            let doc = serde_json::json!({
-                "system": System::ExactOnline.as_str(),
-                "entity": args.entity,
-                "records": records,
-                "calls": calls,
-            });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-        }
-        Format::Text => {
-            for r in records {
-                println!("{}", Value::Object(r.clone()));
-            }
-            eprintln!("{} records, {} calls", records.len(), calls.total());
-        }
-    }
 }

@@ -15,6 +15,26 @@ pub struct MapEnv<'a> {
     pub scripts: Option<&'a ScriptHost>,
 }
 
+impl<'a> MapEnv<'a> {
+    /// The evaluation context for one record and its bindings.
+    pub fn context<'c>(
+        &self,
+        record: &'c Value,
+        bindings: &'c [(&'c str, &'c Value)],
+    ) -> Context<'c>
+    where
+        'a: 'c,
+    {
+        Context {
+            record,
+            vars: self.vars,
+            tables: self.tables,
+            scripts: self.scripts,
+            bindings,
+        }
+    }
+}
+
 /// A field whose expression failed.
 #[derive(Debug, thiserror::Error)]
 #[error("{field}: {error}")]
@@ -32,13 +52,7 @@ pub fn eval(
     bindings: &[(&str, &Value)],
     env: &MapEnv,
 ) -> Result<Value, EvalError> {
-    let ctx = Context {
-        record,
-        vars: env.vars,
-        tables: env.tables,
-        scripts: env.scripts,
-        bindings,
-    };
+    let ctx = env.context(record, bindings);
     program.eval(&ctx)
 }
 
@@ -50,13 +64,7 @@ pub fn apply_map(
     bindings: &[(&str, &Value)],
     env: &MapEnv,
 ) -> Result<Map<String, Value>, FieldError> {
-    let ctx = Context {
-        record,
-        vars: env.vars,
-        tables: env.tables,
-        scripts: env.scripts,
-        bindings,
-    };
+    let ctx = env.context(record, bindings);
     let mut out = Map::with_capacity(map.len());
     for (field, program) in map {
         match program.eval(&ctx) {
@@ -86,13 +94,7 @@ pub fn write_map(
     env: &MapEnv,
     out: &mut Vec<u8>,
 ) -> Result<(), FieldError> {
-    let ctx = Context {
-        record,
-        vars: env.vars,
-        tables: env.tables,
-        scripts: env.scripts,
-        bindings,
-    };
+    let ctx = env.context(record, bindings);
     out.push(b'{');
     let mut first = true;
     for (field, program) in map {
