@@ -79,7 +79,8 @@ pub(crate) enum Node {
     If(Box<Node>, Box<Node>, Box<Node>, Span),
     Match(Box<Node>, Box<[Arm]>),
     List(Box<[Node]>),
-    Object(Box<[(Box<str>, Node)]>),
+    /// Entries, and whether their keys are distinct.
+    Object(Box<[(Box<str>, Node)]>, bool),
     Call {
         name: &'static str,
         imp: Imp,
@@ -220,12 +221,17 @@ impl Compiler {
                 }
                 Node::List(nodes.into_boxed_slice())
             }
-            ExprKind::Object(entries) => Node::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.name.as_str().into(), self.node(v)))
-                    .collect(),
-            ),
+            ExprKind::Object(entries) => {
+                let mut seen = std::collections::HashSet::new();
+                let distinct = entries.iter().all(|(k, _)| seen.insert(k.name.as_str()));
+                Node::Object(
+                    entries
+                        .iter()
+                        .map(|(k, v)| (k.name.as_str().into(), self.node(v)))
+                        .collect(),
+                    distinct,
+                )
+            }
             ExprKind::Call(name, args) => self.call(&name.name, name.span, args, e.span),
             ExprKind::ScriptCall(name, args) => {
                 let args = self.plain_args(args);

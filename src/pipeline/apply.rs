@@ -2,7 +2,7 @@
 //! transform step share.
 
 use super::model::Pipeline;
-use crate::lang::{Context, EvalError, Program, ScriptHost, Tables};
+use crate::lang::{Context, EvalError, Program, ScriptHost, Tables, View, ViewContext};
 use serde_json::{Map, Value};
 
 /// Everything an expression can see besides the record.
@@ -26,6 +26,26 @@ impl<'a> MapEnv<'a> {
         'a: 'c,
     {
         Context {
+            record,
+            vars: self.vars,
+            tables: self.tables,
+            scripts: self.scripts,
+            bindings,
+        }
+    }
+}
+
+impl<'a> MapEnv<'a> {
+    /// The evaluation context for a record that may be projected.
+    pub fn view_context<'c>(
+        &self,
+        record: View<'c>,
+        bindings: &'c [(&'c str, View<'c>)],
+    ) -> ViewContext<'c>
+    where
+        'a: 'c,
+    {
+        ViewContext {
             record,
             vars: self.vars,
             tables: self.tables,
@@ -126,6 +146,50 @@ pub fn write_map(
     }
     out.push(b'}');
     Ok(())
+}
+
+/// [`write_map`] for a record that may be projected (what `exflow map` parses): object
+/// literals and `map` results are written as they are evaluated. The same text as
+/// `serde_json::to_writer` of [`apply_map`] over the record the projection stands for.
+pub fn write_map_view(
+    map: &[(String, Program)],
+    ctx: &ViewContext,
+    out: &mut Vec<u8>,
+) -> Result<(), FieldError> {
+    out.push(b'{');
+    let mut first = true;
+    for (field, program) in map {
+        let start = out.len();
+        if !first {
+            out.push(b',');
+        }
+        let fail = |error| FieldError {
+            field: field.clone(),
+            error,
+        };
+        crate::lang::projected::write_key(out, field).map_err(|e| {
+            fail(EvalError {
+                message: e.to_string(),
+                span: Default::default(),
+            })
+        })?;
+        if program.write_json(ctx, out).map_err(fail)? {
+            // A null result leaves the field out.
+            out.truncate(start);
+        } else {
+            first = false;
+        }
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// [`passes_where`] for a record that may be projected.
+pub fn passes_where_view(p: &Pipeline, ctx: &ViewContext) -> Result<bool, EvalError> {
+    match &p.source.where_ {
+        None => Ok(true),
+        Some(w) => Ok(truthy(&w.eval_view(ctx)?)),
+    }
 }
 
 /// Whether no target field is mapped twice (then [`write_map`] equals [`apply_map`]).

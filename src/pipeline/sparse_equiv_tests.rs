@@ -1,7 +1,11 @@
 //! Projected parsing (`sparse`) against full parsing on the standard pipelines: the same
 //! `where` verdicts, mapped records and errors, over generated orders including odd shapes.
 
-use crate::pipeline::apply::{apply_map, passes_where, write_map, MapEnv};
+use crate::lang::{ProjectedValue, View};
+use crate::pipeline::apply::{
+    apply_map, passes_where, passes_where_view, write_map, write_map_view, MapEnv,
+};
+use crate::pipeline::sparse::Projection;
 use crate::pipeline::{load, sparse, Pipeline};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -122,6 +126,33 @@ fn outcome(p: &Pipeline, record: &Value, env: &MapEnv) -> String {
     format!("{verdict} {mapped}")
 }
 
+/// [`outcome`] over a [`ProjectedValue`], the way `exflow map` evaluates.
+fn outcome_view(p: &Pipeline, rec: &ProjectedValue, env: &MapEnv) -> String {
+    let record = View::of(rec);
+    let names: Vec<String> = p
+        .source
+        .joins
+        .iter()
+        .map(|j| j.name.clone())
+        .chain(p.requires.iter().map(|r| r.name.clone()))
+        .collect();
+    let bindings: Vec<(&str, View)> = names
+        .iter()
+        .map(|n| (n.as_str(), record.field(n)))
+        .collect();
+    let ctx = env.view_context(record, &bindings);
+    let verdict = match passes_where_view(p, &ctx) {
+        Ok(b) => b.to_string(),
+        Err(e) => format!("where error {e}"),
+    };
+    let mut out = Vec::new();
+    let mapped = match write_map_view(&p.map, &ctx, &mut out) {
+        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+        Err(e) => format!("error {e}"),
+    };
+    format!("{verdict} {mapped}")
+}
+
 #[test]
 fn projected_parsing_maps_the_standard_pipelines_like_full_parsing() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -139,12 +170,19 @@ fn projected_parsing_maps_the_standard_pipelines_like_full_parsing() {
             scripts: project.scripts.as_ref(),
         };
         let mut errors = 0;
+        let projection = Projection::new(&p.reads);
         for text in &records {
             let full: Value = serde_json::from_str(text).expect("json");
             let projected = sparse::from_slice(text.as_bytes(), &p.reads).expect("sparse json");
             kept_less |= projected.to_string().len() < text.len();
             let (a, b) = (outcome(p, &full, &env), outcome(p, &projected, &env));
             assert_eq!(a, b, "pipeline {}, record {text}", p.name);
+            let view = projection
+                .projected_from_slice(text.as_bytes())
+                .expect("projected json");
+            assert_eq!(view.to_value(), projected, "record {text}");
+            let c = outcome_view(p, &view, &env);
+            assert_eq!(a, c, "view, pipeline {}, record {text}", p.name);
             errors += usize::from(a.contains("error"));
         }
         // The odd shapes reach the error paths too, not only the happy one.

@@ -99,6 +99,7 @@ fn run(case: &Case, has_expect: bool) -> Result<(), String> {
         bindings: &[],
     };
     let result = program.eval(&ctx);
+    super::same_over_views(&program, &ctx, &result)?;
     match (&case.eval_error, result) {
         (Some(want), Err(e)) if e.message.contains(want.as_str()) => Ok(()),
         (Some(want), Err(e)) => Err(format!("error `{}` does not contain `{want}`", e.message)),

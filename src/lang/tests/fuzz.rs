@@ -15,6 +15,11 @@ const SEEDS: &[&str] = &[
     "jsonpath(SalesOrderLines, '$..ItemCode') | join(',') | regex_replace('[A-Z]', '#')",
     "date('/Date(1709251200000)/') | add_days(3) | format_date('%d %m %Y')",
     "{ a: [1, 2.5, -3e2, 'x', \"y\", null, true], 'b': { c: script.f(1) } }",
+    "first(SalesOrderLines).ItemCode + text(count(SalesOrderLines)) + text(count(a.b))",
+    "{ l: last(SalesOrderLines), f: find(SalesOrderLines, l => l.Quantity == 0), n: SalesOrderLines[-1].ItemCode ?? a }",
+    "{ c: customer['Name'], b: a.b | map(x => x), k: SalesOrderLines | filter(l => l.Quantity > 0) }",
+    "any(SalesOrderLines, l => l.Quantity > 1) and all(a.b, x => x.c == 2) or SalesOrderLines[0]",
+    "if count(customer) > 0 then customer else (a ?? customer).b",
 ];
 
 fn run(src: &str) {
@@ -35,7 +40,10 @@ fn run(src: &str) {
         scripts: None,
         bindings: &[],
     };
-    let _ = program.eval(&ctx);
+    let result = program.eval(&ctx);
+    if let Err(e) = super::same_over_views(&program, &ctx, &result) {
+        panic!("{src}: {e}");
+    }
 }
 
 fn mutate(seed: &str, ops: &[(usize, u8, char)]) -> String {

@@ -150,3 +150,40 @@ fn shared_types_are_send_and_sync() {
     assert_send_sync::<super::LangError>();
     assert_send_sync::<super::EvalError>();
 }
+
+/// Evaluating over a projected record gives the same result or error, and `write_json` the
+/// same text.
+pub(super) fn same_over_views(
+    program: &crate::lang::Program,
+    ctx: &Context,
+    want: &Result<Value, crate::lang::EvalError>,
+) -> Result<(), String> {
+    use crate::lang::{ProjectedValue, View, ViewContext};
+    let projected = ProjectedValue::from_value(ctx.record);
+    let vctx = ViewContext {
+        record: View::of(&projected),
+        vars: ctx.vars,
+        tables: ctx.tables,
+        scripts: ctx.scripts,
+        bindings: &[],
+    };
+    let got = program.eval_view(&vctx);
+    if &got != want {
+        return Err(format!("over a view: {got:?}, over the value: {want:?}"));
+    }
+    let mut text = Vec::new();
+    match (program.write_json(&vctx, &mut text), want) {
+        (Ok(null), Ok(v)) => {
+            let expected = serde_json::to_vec(v).map_err(|e| e.to_string())?;
+            if text != expected || null != v.is_null() {
+                return Err(format!(
+                    "write_json gave {} (null: {null}), expected {v}",
+                    String::from_utf8_lossy(&text)
+                ));
+            }
+        }
+        (Err(e), Err(w)) if e == *w => {}
+        (got, want) => return Err(format!("write_json: {got:?}, eval: {want:?}")),
+    }
+    Ok(())
+}
