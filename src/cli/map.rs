@@ -3,9 +3,7 @@
 
 use super::EXIT_INVALID;
 use crate::lang::{ProjectedValue, View};
-use crate::pipeline::apply::{
-    apply_map, distinct_fields, passes_where_view, write_map_view, MapEnv,
-};
+use crate::pipeline::apply::{apply_map, distinct_fields, passes_where_view, MapEnv, MapWriter};
 use crate::pipeline::sparse::Projection;
 use crate::pipeline::{self, Pipeline, Project};
 use clap::Args;
@@ -121,19 +119,6 @@ pub enum RecordText<'a> {
     Array(&'a [u8]),
 }
 
-/// Every record of `buf` parsed into `serde_json::Value`s, with its line number.
-pub fn parse_records(buf: &[u8]) -> Vec<(usize, Result<Value, serde_json::Error>)> {
-    let mut out = Vec::new();
-    for_each_record(buf, |line, text| match text {
-        RecordText::One(b) => out.push((line, serde_json::from_slice(b))),
-        RecordText::Array(b) => match serde_json::from_slice::<Vec<Value>>(b) {
-            Ok(items) => out.extend(items.into_iter().enumerate().map(|(i, v)| (i + 1, Ok(v)))),
-            Err(e) => out.push((1, Err(e))),
-        },
-    });
-    out
-}
-
 /// Runs the command.
 pub fn run(args: MapArgs) -> ExitCode {
     let target = PathBuf::from(&args.pipeline);
@@ -186,6 +171,7 @@ pub fn run(args: MapArgs) -> ExitCode {
     let mut line_buf = Vec::with_capacity(1 << 12);
     let direct = distinct_fields(&p.map);
     let projection = Projection::new(&p.reads);
+    let writer = MapWriter::new(&p.map);
     // Maps one record; false when it failed (the reason is on standard error).
     let mut map_one = |line: usize, rec: ProjectedValue| -> bool {
         let record = View::of(&rec);
@@ -209,7 +195,7 @@ pub fn run(args: MapArgs) -> ExitCode {
         }
         line_buf.clear();
         let written = if direct {
-            write_map_view(&p.map, &ctx, &mut line_buf)
+            writer.write(&ctx, &mut line_buf)
         } else {
             let full = rec.to_value();
             let plain: Vec<(&str, &Value)> = names
@@ -234,8 +220,8 @@ pub fn run(args: MapArgs) -> ExitCode {
     };
     for_each_record(&buf, |line, text| {
         let parsed = match text {
-            RecordText::One(b) => projection.projected_from_slice(b).map(|r| vec![r]),
-            RecordText::Array(b) => projection.projected_array_from_slice(b),
+            RecordText::One(b) => projection.scan(b).map(|r| vec![r]),
+            RecordText::Array(b) => projection.scan_array(b),
         };
         match parsed {
             Ok(records) => {

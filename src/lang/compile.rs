@@ -60,6 +60,15 @@ pub(crate) enum PathArg {
     Dynamic(Box<Node>),
 }
 
+/// One `key: value` of an object literal.
+#[derive(Debug)]
+pub(crate) struct ObjectEntry {
+    pub(crate) key: Box<str>,
+    /// `"key":` as JSON text, for writing the object without building it.
+    pub(crate) json_key: Box<[u8]>,
+    pub(crate) value: Node,
+}
+
 /// A match arm: its patterns (`None` is `_`) and its result.
 pub(crate) type Arm = (Box<[Option<Value>]>, Node);
 
@@ -80,7 +89,7 @@ pub(crate) enum Node {
     Match(Box<Node>, Box<[Arm]>),
     List(Box<[Node]>),
     /// Entries, and whether their keys are distinct.
-    Object(Box<[(Box<str>, Node)]>, bool),
+    Object(Box<[ObjectEntry]>, bool),
     Call {
         name: &'static str,
         imp: Imp,
@@ -227,7 +236,11 @@ impl Compiler {
                 Node::Object(
                     entries
                         .iter()
-                        .map(|(k, v)| (k.name.as_str().into(), self.node(v)))
+                        .map(|(k, v)| ObjectEntry {
+                            key: k.name.as_str().into(),
+                            json_key: json_key(&k.name),
+                            value: self.node(v),
+                        })
                         .collect(),
                     distinct,
                 )
@@ -403,4 +416,12 @@ impl Compiler {
             }
         }
     }
+}
+
+/// `"key":` as JSON text.
+pub(crate) fn json_key(key: &str) -> Box<[u8]> {
+    let mut out = Vec::with_capacity(key.len() + 3);
+    // Writing a string into a Vec cannot fail.
+    let _ = super::projected::write_key(&mut out, key);
+    out.into_boxed_slice()
 }

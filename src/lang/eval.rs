@@ -8,7 +8,7 @@
 use super::ast::Span;
 use super::compile::{Cmp, Node, Part, PathArg, Program, Root, Seg};
 use super::jsonpath::{compile_path, select};
-use super::projected::{write_key, Items, View};
+use super::projected::{Items, View};
 use super::script::ScriptHost;
 use super::stdlib::Hof;
 use super::table::Tables;
@@ -341,8 +341,8 @@ fn ev<'v>(n: &'v Node, cx: &'v Env<'v>, sc: Option<&'v Scope<'v>>) -> R<'v> {
         }
         Node::Object(entries, _) => {
             let mut out = serde_json::Map::with_capacity(entries.len());
-            for (k, v) in entries.iter() {
-                out.insert(String::from(&**k), evv(v, cx, sc)?.into_owned());
+            for e in entries.iter() {
+                out.insert(String::from(&*e.key), evv(&e.value, cx, sc)?.into_owned());
             }
             owned(Value::Object(out))
         }
@@ -570,12 +570,12 @@ fn write<'v>(
     match n {
         Node::Object(entries, true) => {
             out.push(b'{');
-            for (i, (k, v)) in entries.iter().enumerate() {
+            for (i, e) in entries.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_key(out, k).map_err(|e| fail(e.to_string(), Span::default()))?;
-                write(v, cx, sc, out)?;
+                out.extend_from_slice(&e.json_key);
+                write(&e.value, cx, sc, out)?;
             }
             out.push(b'}');
             Ok(false)

@@ -148,40 +148,53 @@ pub fn write_map(
     Ok(())
 }
 
-/// [`write_map`] for a record that may be projected (what `exflow map` parses): object
-/// literals and `map` results are written as they are evaluated. The same text as
-/// `serde_json::to_writer` of [`apply_map`] over the record the projection stands for.
-pub fn write_map_view(
-    map: &[(String, Program)],
-    ctx: &ViewContext,
-    out: &mut Vec<u8>,
-) -> Result<(), FieldError> {
-    out.push(b'{');
-    let mut first = true;
-    for (field, program) in map {
-        let start = out.len();
-        if !first {
-            out.push(b',');
-        }
-        let fail = |error| FieldError {
-            field: field.clone(),
-            error,
-        };
-        crate::lang::projected::write_key(out, field).map_err(|e| {
-            fail(EvalError {
-                message: e.to_string(),
-                span: Default::default(),
+/// A map prepared for writing many records that may be projected (what `exflow map`
+/// parses) as JSON lines: object literals and `map` results are written as they are
+/// evaluated. Gives the same text as `serde_json::to_writer` of [`apply_map`] over the
+/// record the projection stands for. Fields must be distinct (see [`distinct_fields`]).
+pub struct MapWriter<'p> {
+    fields: Vec<(&'p str, Box<[u8]>, &'p Program)>,
+}
+
+impl<'p> MapWriter<'p> {
+    /// Prepares `map`.
+    pub fn new(map: &'p [(String, Program)]) -> MapWriter<'p> {
+        let fields = map
+            .iter()
+            .map(|(field, program)| {
+                let mut key = Vec::with_capacity(field.len() + 3);
+                // Writing into a Vec cannot fail.
+                let _ = crate::lang::projected::write_key(&mut key, field);
+                (field.as_str(), key.into_boxed_slice(), program)
             })
-        })?;
-        if program.write_json(ctx, out).map_err(fail)? {
-            // A null result leaves the field out.
-            out.truncate(start);
-        } else {
-            first = false;
-        }
+            .collect();
+        MapWriter { fields }
     }
-    out.push(b'}');
-    Ok(())
+
+    /// Writes one record's mapped object. On an error `out` holds part of it.
+    pub fn write(&self, ctx: &ViewContext, out: &mut Vec<u8>) -> Result<(), FieldError> {
+        out.push(b'{');
+        let mut first = true;
+        for (field, key, program) in &self.fields {
+            let start = out.len();
+            if !first {
+                out.push(b',');
+            }
+            out.extend_from_slice(key);
+            let null = program.write_json(ctx, out).map_err(|error| FieldError {
+                field: field.to_string(),
+                error,
+            })?;
+            if null {
+                // A null result leaves the field out.
+                out.truncate(start);
+            } else {
+                first = false;
+            }
+        }
+        out.push(b'}');
+        Ok(())
+    }
 }
 
 /// [`passes_where`] for a record that may be projected.

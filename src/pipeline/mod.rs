@@ -16,6 +16,7 @@ mod layout;
 pub mod model;
 pub mod project;
 pub mod reads;
+pub mod scan;
 pub mod source;
 pub mod sparse;
 pub mod yaml;

@@ -3,7 +3,6 @@
 //! nothing. Kept parts are built exactly as `serde_json::Value` builds them.
 
 use super::reads::ReadSet;
-use crate::lang::ProjectedValue;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Number, Value};
@@ -16,11 +15,11 @@ pub struct Projection(Node);
 /// A read set node with its keys in a list, matched by length first (cheaper than an
 /// ordered map for the few keys an object has).
 #[derive(Debug, Clone, Default)]
-struct Node {
-    whole: bool,
-    whole_if_object: bool,
-    keys: Vec<(String, Node)>,
-    items: Option<Box<Node>>,
+pub(super) struct Node {
+    pub(super) whole: bool,
+    pub(super) whole_if_object: bool,
+    pub(super) keys: Vec<(String, Node)>,
+    pub(super) items: Option<Box<Node>>,
 }
 
 static NOTHING: Node = Node {
@@ -44,10 +43,20 @@ impl Node {
         }
     }
 
-    fn get(&self, key: &str) -> Option<&(String, Node)> {
+    /// What of each list item to keep.
+    pub(super) fn items_node(&self) -> &Node {
+        self.items.as_deref().unwrap_or(&NOTHING)
+    }
+
+    pub(super) fn get(&self, key: &str) -> Option<&(String, Node)> {
+        self.position(key).map(|i| &self.keys[i])
+    }
+
+    /// Where `key` is among the keys read.
+    pub(super) fn position(&self, key: &str) -> Option<usize> {
         self.keys
             .iter()
-            .find(|(k, _)| k.len() == key.len() && k.as_bytes() == key.as_bytes())
+            .position(|(k, _)| k.len() == key.len() && k.as_bytes() == key.as_bytes())
     }
 }
 
@@ -57,33 +66,14 @@ impl Projection {
         Projection(Node::new(reads))
     }
 
+    pub(super) fn root(&self) -> &Node {
+        &self.0
+    }
+
     /// Parses one JSON document keeping the parts read.
     pub fn from_slice(&self, bytes: &[u8]) -> Result<Value, serde_json::Error> {
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let v = Sparse(&self.0).deserialize(&mut de)?;
-        de.end()?;
-        Ok(v)
-    }
-
-    /// Parses one JSON document into a [`ProjectedValue`]: the same parts as
-    /// [`Projection::from_slice`] keeps, without a `serde_json::Map` per object.
-    pub fn projected_from_slice<'p>(
-        &'p self,
-        bytes: &[u8],
-    ) -> Result<ProjectedValue<'p>, serde_json::Error> {
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let v = Projected(&self.0).deserialize(&mut de)?;
-        de.end()?;
-        Ok(v)
-    }
-
-    /// Parses a JSON array into one [`ProjectedValue`] per element.
-    pub fn projected_array_from_slice<'p>(
-        &'p self,
-        bytes: &[u8],
-    ) -> Result<Vec<ProjectedValue<'p>>, serde_json::Error> {
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let v = (&mut de).deserialize_seq(ProjectedItems(&self.0))?;
         de.end()?;
         Ok(v)
     }
@@ -184,132 +174,6 @@ impl<'de> Visitor<'de> for Sparse<'_> {
             }
         }
         Ok(Value::Object(out))
-    }
-}
-
-/// A seed (and visitor) building a [`ProjectedValue`]: what [`Sparse`] keeps, with objects as
-/// vectors keyed by the projection's own strings.
-#[derive(Clone, Copy)]
-struct Projected<'r>(&'r Node);
-
-impl<'de, 'r> DeserializeSeed<'de> for Projected<'r> {
-    type Value = ProjectedValue<'r>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        if self.0.whole {
-            Value::deserialize(d).map(ProjectedValue::Whole)
-        } else {
-            d.deserialize_any(self)
-        }
-    }
-}
-
-impl<'de, 'r> Visitor<'de> for Projected<'r> {
-    type Value = ProjectedValue<'r>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any valid JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(ProjectedValue::Whole(Value::Bool(v)))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(ProjectedValue::Whole(Value::Number(v.into())))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(ProjectedValue::Whole(Value::Number(v.into())))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(ProjectedValue::Whole(
-            Number::from_f64(v).map_or(Value::Null, Value::Number),
-        ))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(ProjectedValue::Whole(Value::String(v.to_owned())))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-        Ok(ProjectedValue::Whole(Value::String(v)))
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(ProjectedValue::Whole(Value::Null))
-    }
-    fn visit_none<E>(self) -> Result<Self::Value, E> {
-        Ok(ProjectedValue::Whole(Value::Null))
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        self.deserialize(d)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let item = Projected(self.0.items.as_deref().unwrap_or(&NOTHING));
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(v) = seq.next_element_seed(item)? {
-            out.push(v);
-        }
-        Ok(ProjectedValue::List(out))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        if self.0.whole_if_object {
-            let mut out = Map::new();
-            while let Some(k) = map.next_key::<String>()? {
-                let v: Value = map.next_value()?;
-                out.insert(k, v);
-            }
-            return Ok(ProjectedValue::Whole(Value::Object(out)));
-        }
-        let mut out = Vec::with_capacity(self.0.keys.len());
-        while let Some(hit) = map.next_key_seed(KeyRef(self.0))? {
-            match hit {
-                Some((k, sub)) => {
-                    let v = map.next_value_seed(Projected(sub))?;
-                    ProjectedValue::push_entry(&mut out, k.as_str(), v);
-                }
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(ProjectedValue::Object(out))
-    }
-}
-
-/// The items of a list as [`ProjectedValue`]s, each projected by the node given.
-struct ProjectedItems<'r>(&'r Node);
-
-impl<'de, 'r> Visitor<'de> for ProjectedItems<'r> {
-    type Value = Vec<ProjectedValue<'r>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON array")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let item = Projected(self.0);
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(v) = seq.next_element_seed(item)? {
-            out.push(v);
-        }
-        Ok(out)
-    }
-}
-
-/// An object key: `Some` (the projection's key and node) when the set reads it.
-struct KeyRef<'r>(&'r Node);
-
-impl<'de, 'r> DeserializeSeed<'de> for KeyRef<'r> {
-    type Value = Option<&'r (String, Node)>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de, 'r> Visitor<'de> for KeyRef<'r> {
-    type Value = Option<&'r (String, Node)>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object key")
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(self.0.get(v))
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::lang::{ProjectedValue, View};
 use crate::pipeline::apply::{
-    apply_map, passes_where, passes_where_view, write_map, write_map_view, MapEnv,
+    apply_map, passes_where, passes_where_view, write_map, MapEnv, MapWriter,
 };
 use crate::pipeline::sparse::Projection;
 use crate::pipeline::{load, sparse, Pipeline};
@@ -146,7 +146,7 @@ fn outcome_view(p: &Pipeline, rec: &ProjectedValue, env: &MapEnv) -> String {
         Err(e) => format!("where error {e}"),
     };
     let mut out = Vec::new();
-    let mapped = match write_map_view(&p.map, &ctx, &mut out) {
+    let mapped = match MapWriter::new(&p.map).write(&ctx, &mut out) {
         Ok(()) => String::from_utf8_lossy(&out).into_owned(),
         Err(e) => format!("error {e}"),
     };
@@ -177,9 +177,7 @@ fn projected_parsing_maps_the_standard_pipelines_like_full_parsing() {
             kept_less |= projected.to_string().len() < text.len();
             let (a, b) = (outcome(p, &full, &env), outcome(p, &projected, &env));
             assert_eq!(a, b, "pipeline {}, record {text}", p.name);
-            let view = projection
-                .projected_from_slice(text.as_bytes())
-                .expect("projected json");
+            let view = projection.scan(text.as_bytes()).expect("projected json");
             assert_eq!(view.to_value(), projected, "record {text}");
             let c = outcome_view(p, &view, &env);
             assert_eq!(a, c, "view, pipeline {}, record {text}", p.name);

@@ -1,0 +1,647 @@
+//! The JSON parser behind `exflow map`: reads one document into a [`ProjectedValue`],
+//! keeping what a [`Projection`] says expressions can observe and stepping over the rest
+//! without building it.
+//!
+//! Why not serde_json here: through serde, every skipped value still goes through the
+//! visitor machinery and every kept key is matched after being decoded; this parser finds
+//! keys and skips values with `memchr` over the raw bytes, and checks UTF-8 once per
+//! document. It accepts and rejects exactly what `serde_json` does (strict RFC 8259, nesting
+//! up to 128 levels), and gives the same values; `sparse_equiv_tests.rs` and the property
+//! tests below hold it to that.
+
+use super::sparse::{Node, Projection};
+use crate::lang::ProjectedValue;
+use serde_json::{Map, Number, Value};
+
+/// Nesting deeper than this is refused (as serde_json does), so no input can exhaust the stack.
+const MAX_DEPTH: usize = 128;
+
+/// Why a document is not JSON, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} at line {line} column {column}")]
+pub struct ScanError {
+    /// What is wrong, in serde_json's words.
+    pub message: &'static str,
+    /// 1-based line in the document.
+    pub line: usize,
+    /// 1-based column (in bytes) in that line.
+    pub column: usize,
+}
+
+impl Projection {
+    /// Parses one JSON document keeping the parts read.
+    pub fn scan<'p>(&'p self, bytes: &[u8]) -> Result<ProjectedValue<'p>, ScanError> {
+        let mut p = Parser::new(bytes)?;
+        let v = p.value(self.root(), 0)?;
+        p.end()?;
+        Ok(v)
+    }
+
+    /// Parses a JSON array of documents, each keeping the parts read.
+    pub fn scan_array<'p>(&'p self, bytes: &[u8]) -> Result<Vec<ProjectedValue<'p>>, ScanError> {
+        let mut p = Parser::new(bytes)?;
+        p.ws();
+        if p.peek() != Some(b'[') {
+            return Err(p.error("invalid type: expected a JSON array"));
+        }
+        let items = p.list(self.root(), 0)?;
+        p.end()?;
+        Ok(items)
+    }
+}
+
+struct Parser<'b> {
+    text: &'b str,
+    b: &'b [u8],
+    i: usize,
+}
+
+impl<'b> Parser<'b> {
+    fn new(bytes: &'b [u8]) -> Result<Parser<'b>, ScanError> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Ok(Parser {
+                text,
+                b: bytes,
+                i: 0,
+            }),
+            Err(e) => {
+                let p = Parser {
+                    text: "",
+                    b: bytes,
+                    i: e.valid_up_to(),
+                };
+                Err(p.error("invalid unicode code point"))
+            }
+        }
+    }
+
+    fn error(&self, message: &'static str) -> ScanError {
+        let upto = &self.b[..self.i.min(self.b.len())];
+        let line = 1 + upto.iter().filter(|&&c| c == b'\n').count();
+        let column = match upto.iter().rposition(|&c| c == b'\n') {
+            Some(nl) => upto.len() - nl,
+            None => upto.len() + 1,
+        };
+        ScanError {
+            message,
+            line,
+            column,
+        }
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn end(&mut self) -> Result<(), ScanError> {
+        self.ws();
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(self.error("trailing characters")),
+        }
+    }
+
+    fn expect(&mut self, c: u8, message: &'static str) -> Result<(), ScanError> {
+        self.ws();
+        if self.peek() == Some(c) {
+            self.i += 1;
+            Ok(())
+        } else if self.peek().is_none() {
+            Err(self.error(eof_message(c)))
+        } else {
+            Err(self.error(message))
+        }
+    }
+
+    /// A value, projected by `node`.
+    fn value<'r>(&mut self, node: &'r Node, depth: usize) -> Result<ProjectedValue<'r>, ScanError> {
+        self.ws();
+        match self.peek() {
+            Some(b'{') if node.whole || node.whole_if_object => {
+                self.whole(depth).map(ProjectedValue::Whole)
+            }
+            Some(b'[') if node.whole => self.whole(depth).map(ProjectedValue::Whole),
+            Some(b'{') => self.object(node, depth),
+            Some(b'[') => self
+                .list(node.items_node(), depth)
+                .map(ProjectedValue::List),
+            _ => self.scalar().map(ProjectedValue::Whole),
+        }
+    }
+
+    fn enter(&mut self, depth: usize) -> Result<usize, ScanError> {
+        if depth >= MAX_DEPTH {
+            return Err(self.error("recursion limit exceeded"));
+        }
+        self.i += 1;
+        Ok(depth + 1)
+    }
+
+    /// `[ ... ]`, each item projected by `items`.
+    fn list<'r>(
+        &mut self,
+        items: &'r Node,
+        depth: usize,
+    ) -> Result<Vec<ProjectedValue<'r>>, ScanError> {
+        let depth = self.enter(depth)?;
+        let mut out = Vec::new();
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return Ok(out);
+        }
+        loop {
+            out.push(self.value(items, depth)?);
+            if self.list_next()? {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// After a list item: `true` at the closing bracket.
+    fn list_next(&mut self) -> Result<bool, ScanError> {
+        self.ws();
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                self.ws();
+                if self.peek() == Some(b']') {
+                    return Err(self.error("trailing comma"));
+                }
+                Ok(false)
+            }
+            Some(b']') => {
+                self.i += 1;
+                Ok(true)
+            }
+            None => Err(self.error("EOF while parsing a list")),
+            Some(_) => Err(self.error("expected `,` or `]`")),
+        }
+    }
+
+    /// After an object entry: `true` at the closing brace.
+    fn object_next(&mut self) -> Result<bool, ScanError> {
+        self.ws();
+        match self.peek() {
+            Some(b',') => {
+                self.i += 1;
+                self.ws();
+                if self.peek() == Some(b'}') {
+                    return Err(self.error("trailing comma"));
+                }
+                Ok(false)
+            }
+            Some(b'}') => {
+                self.i += 1;
+                Ok(true)
+            }
+            None => Err(self.error("EOF while parsing an object")),
+            Some(_) => Err(self.error("expected `,` or `}`")),
+        }
+    }
+
+    /// The key of an entry, up to and including the colon. Borrowed when it has no escapes.
+    fn key(&mut self) -> Result<std::borrow::Cow<'b, str>, ScanError> {
+        self.ws();
+        match self.peek() {
+            Some(b'"') => {}
+            None => return Err(self.error("EOF while parsing an object")),
+            Some(_) => return Err(self.error("key must be a string")),
+        }
+        let k = self.string()?;
+        self.expect(b':', "expected `:`")?;
+        Ok(k)
+    }
+
+    /// `{ ... }` keeping the keys `node` reads.
+    fn object<'r>(
+        &mut self,
+        node: &'r Node,
+        depth: usize,
+    ) -> Result<ProjectedValue<'r>, ScanError> {
+        let depth = self.enter(depth)?;
+        let mut out = Vec::with_capacity(node.keys.len());
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(ProjectedValue::Object(out));
+        }
+        // Keys seen so far, by their place in the projection: a key given twice (legal JSON,
+        // last value wins) is the only case that needs a search.
+        let mut seen = 0u64;
+        loop {
+            let key = self.key()?;
+            match node.position(&key) {
+                Some(at) => {
+                    let (k, sub) = &node.keys[at];
+                    let v = self.value(sub, depth)?;
+                    let bit = 1u64.checked_shl(at as u32).unwrap_or(0);
+                    if bit != 0 && seen & bit == 0 {
+                        seen |= bit;
+                        out.push((k.as_str(), v));
+                    } else {
+                        ProjectedValue::push_entry(&mut out, k.as_str(), v);
+                    }
+                }
+                None => self.skip(depth)?,
+            }
+            if self.object_next()? {
+                return Ok(ProjectedValue::Object(out));
+            }
+        }
+    }
+
+    /// A whole value as `serde_json` builds it.
+    fn whole(&mut self, depth: usize) -> Result<Value, ScanError> {
+        self.ws();
+        match self.peek() {
+            Some(b'{') => {
+                let depth = self.enter(depth)?;
+                let mut m = Map::new();
+                self.ws();
+                if self.peek() == Some(b'}') {
+                    self.i += 1;
+                    return Ok(Value::Object(m));
+                }
+                loop {
+                    let k = self.key()?.into_owned();
+                    let v = self.whole(depth)?;
+                    m.insert(k, v);
+                    if self.object_next()? {
+                        return Ok(Value::Object(m));
+                    }
+                }
+            }
+            Some(b'[') => {
+                let depth = self.enter(depth)?;
+                let mut a = Vec::new();
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                    return Ok(Value::Array(a));
+                }
+                loop {
+                    a.push(self.whole(depth)?);
+                    if self.list_next()? {
+                        return Ok(Value::Array(a));
+                    }
+                }
+            }
+            _ => self.scalar(),
+        }
+    }
+
+    /// Steps over a value, checking it.
+    fn skip(&mut self, depth: usize) -> Result<(), ScanError> {
+        self.ws();
+        match self.peek() {
+            Some(b'{') => {
+                let depth = self.enter(depth)?;
+                self.ws();
+                if self.peek() == Some(b'}') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.key()?;
+                    self.skip(depth)?;
+                    if self.object_next()? {
+                        return Ok(());
+                    }
+                }
+            }
+            Some(b'[') => {
+                let depth = self.enter(depth)?;
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.skip(depth)?;
+                    if self.list_next()? {
+                        return Ok(());
+                    }
+                }
+            }
+            Some(b'"') => self.skip_string(),
+            Some(b'-' | b'0'..=b'9') => {
+                let (text, _, exponent) = self.number_text()?;
+                // A number too large for a float is refused even where it is not kept; only
+                // an exponent or over 300 digits can make one.
+                if (exponent || text.len() > 300) && !text.parse::<f64>().is_ok_and(f64::is_finite)
+                {
+                    return Err(self.error("number out of range"));
+                }
+                Ok(())
+            }
+            _ => self.scalar().map(|_| ()),
+        }
+    }
+
+    /// A string, number, `true`, `false` or `null`.
+    fn scalar(&mut self) -> Result<Value, ScanError> {
+        match self.peek() {
+            Some(b'"') => Ok(Value::String(self.string()?.into_owned())),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b't') => self.word(b"true", Value::Bool(true)),
+            Some(b'f') => self.word(b"false", Value::Bool(false)),
+            Some(b'n') => self.word(b"null", Value::Null),
+            None => Err(self.error("EOF while parsing a value")),
+            Some(_) => Err(self.error("expected value")),
+        }
+    }
+
+    fn word(&mut self, w: &[u8], v: Value) -> Result<Value, ScanError> {
+        for (k, want) in w.iter().enumerate() {
+            match self.b.get(self.i + k) {
+                Some(c) if c == want => {}
+                None => {
+                    self.i += k;
+                    return Err(self.error("EOF while parsing a value"));
+                }
+                Some(_) => {
+                    self.i += k;
+                    return Err(self.error("expected ident"));
+                }
+            }
+        }
+        self.i += w.len();
+        Ok(v)
+    }
+
+    /// Finds the end of the string starting at the quote under the cursor: the index of the
+    /// closing quote, and whether there are escapes. Refuses raw control characters.
+    fn string_end(&mut self) -> Result<(usize, bool), ScanError> {
+        let b = self.b;
+        let mut at = self.i + 1;
+        let mut escaped = false;
+        loop {
+            // Eight bytes at a time: most strings in records are short and plain.
+            let found = match b.get(at..at + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+                Some(chunk) => {
+                    let mask = special_bytes(u64::from_le_bytes(chunk));
+                    if mask == 0 {
+                        at += 8;
+                        continue;
+                    }
+                    at + (mask.trailing_zeros() / 8) as usize
+                }
+                None => match b[at.min(b.len())..]
+                    .iter()
+                    .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+                {
+                    Some(off) => at + off,
+                    None => {
+                        self.i = b.len();
+                        return Err(self.error("EOF while parsing a string"));
+                    }
+                },
+            };
+            match b[found] {
+                b'"' => return Ok((found, escaped)),
+                b'\\' => {
+                    // Step over the escaped character; `unescape` checks the escape.
+                    escaped = true;
+                    at = found + 2;
+                }
+                _ => {
+                    self.i = found;
+                    return Err(self.error(
+                        "control character (\\u0000-\\u001F) found while parsing a string",
+                    ));
+                }
+            }
+        }
+    }
+
+    fn skip_string(&mut self) -> Result<(), ScanError> {
+        let (end, escaped) = self.string_end()?;
+        if escaped {
+            self.unescape(end)?;
+        }
+        self.i = end + 1;
+        Ok(())
+    }
+
+    /// The string under the cursor, unescaped.
+    fn string(&mut self) -> Result<std::borrow::Cow<'b, str>, ScanError> {
+        let (end, escaped) = self.string_end()?;
+        let s = if escaped {
+            std::borrow::Cow::Owned(self.unescape(end)?)
+        } else {
+            let raw = self.text.get(self.i + 1..end).unwrap_or_default();
+            std::borrow::Cow::Borrowed(raw)
+        };
+        self.i = end + 1;
+        Ok(s)
+    }
+
+    /// Decodes the escapes of the string from the cursor's quote to `end`.
+    fn unescape(&mut self, end: usize) -> Result<String, ScanError> {
+        let mut out = String::with_capacity(end - self.i);
+        let mut at = self.i + 1;
+        while at < end {
+            let Some(off) = memchr::memchr(b'\\', &self.b[at..end]) else {
+                out.push_str(self.text.get(at..end).unwrap_or_default());
+                break;
+            };
+            out.push_str(self.text.get(at..at + off).unwrap_or_default());
+            at += off + 1;
+            let c = match self.b.get(at) {
+                Some(b'"') => '"',
+                Some(b'\\') => '\\',
+                Some(b'/') => '/',
+                Some(b'b') => '\u{8}',
+                Some(b'f') => '\u{c}',
+                Some(b'n') => '\n',
+                Some(b'r') => '\r',
+                Some(b't') => '\t',
+                Some(b'u') => {
+                    at += 1;
+                    let c = self.unicode_escape(&mut at)?;
+                    out.push(c);
+                    continue;
+                }
+                _ => {
+                    self.i = at;
+                    return Err(self.error("invalid escape"));
+                }
+            };
+            out.push(c);
+            at += 1;
+        }
+        Ok(out)
+    }
+
+    /// `XXXX` (after `\u`), and the low half of a surrogate pair.
+    fn unicode_escape(&mut self, at: &mut usize) -> Result<char, ScanError> {
+        let hi = self.hex4(at)?;
+        let code = match hi {
+            0xD800..=0xDBFF => {
+                if self.b.get(*at..*at + 2) != Some(b"\\u") {
+                    self.i = *at;
+                    return Err(self.error("unexpected end of hex escape"));
+                }
+                *at += 2;
+                let lo = self.hex4(at)?;
+                if !(0xDC00..=0xDFFF).contains(&lo) {
+                    self.i = *at;
+                    return Err(self.error("lone leading surrogate in hex escape"));
+                }
+                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+            }
+            0xDC00..=0xDFFF => {
+                self.i = *at;
+                return Err(self.error("lone leading surrogate in hex escape"));
+            }
+            c => c,
+        };
+        char::from_u32(code).ok_or_else(|| {
+            self.i = *at;
+            self.error("invalid unicode code point")
+        })
+    }
+
+    fn hex4(&mut self, at: &mut usize) -> Result<u32, ScanError> {
+        let mut n = 0u32;
+        for _ in 0..4 {
+            let d = match self.b.get(*at) {
+                Some(c @ b'0'..=b'9') => c - b'0',
+                Some(c @ b'a'..=b'f') => c - b'a' + 10,
+                Some(c @ b'A'..=b'F') => c - b'A' + 10,
+                None => {
+                    self.i = *at;
+                    return Err(self.error("EOF while parsing a string"));
+                }
+                Some(_) => {
+                    self.i = *at;
+                    return Err(self.error("invalid escape"));
+                }
+            };
+            n = n * 16 + u32::from(d);
+            *at += 1;
+        }
+        Ok(n)
+    }
+
+    /// The text of the number under the cursor, checked against JSON's grammar, whether it
+    /// has a fraction or exponent, and whether an exponent.
+    fn number_text(&mut self) -> Result<(&'b str, bool, bool), ScanError> {
+        let start = self.i;
+        let b = self.b;
+        let mut at = self.i;
+        let digits = |at: &mut usize| {
+            let from = *at;
+            while let Some(b'0'..=b'9') = b.get(*at) {
+                *at += 1;
+            }
+            *at - from
+        };
+        if b.get(at) == Some(&b'-') {
+            at += 1;
+        }
+        match b.get(at) {
+            Some(b'0') => at += 1,
+            Some(b'1'..=b'9') => {
+                digits(&mut at);
+            }
+            None => {
+                self.i = at;
+                return Err(self.error("EOF while parsing a value"));
+            }
+            Some(_) => {
+                self.i = at;
+                return Err(self.error("invalid number"));
+            }
+        }
+        let mut float = false;
+        if b.get(at) == Some(&b'.') {
+            at += 1;
+            float = true;
+            if digits(&mut at) == 0 {
+                self.i = at;
+                return Err(self.error(if at >= b.len() {
+                    "EOF while parsing a value"
+                } else {
+                    "invalid number"
+                }));
+            }
+        }
+        let mut exponent = false;
+        if let Some(b'e' | b'E') = b.get(at) {
+            at += 1;
+            float = true;
+            exponent = true;
+            if let Some(b'+' | b'-') = b.get(at) {
+                at += 1;
+            }
+            if digits(&mut at) == 0 {
+                self.i = at;
+                return Err(self.error(if at >= b.len() {
+                    "EOF while parsing a value"
+                } else {
+                    "invalid number"
+                }));
+            }
+        }
+        self.i = at;
+        Ok((
+            self.text.get(start..at).unwrap_or_default(),
+            float,
+            exponent,
+        ))
+    }
+
+    /// A number as serde_json reads it: an integer when it fits 64 bits, else a float.
+    fn number(&mut self) -> Result<Value, ScanError> {
+        let (text, float, _) = self.number_text()?;
+        if !float {
+            if let Some(digits) = text.strip_prefix('-') {
+                if let Ok(n) = digits.parse::<u64>() {
+                    if n == 0 {
+                        // serde_json reads `-0` as the float -0.0.
+                        return Ok(Number::from_f64(-0.0).map_or(Value::Null, Value::Number));
+                    }
+                    if let Some(i) = 0i64.checked_sub_unsigned(n) {
+                        return Ok(Value::Number(i.into()));
+                    }
+                }
+            } else if let Ok(n) = text.parse::<u64>() {
+                return Ok(Value::Number(n.into()));
+            }
+        }
+        match text.parse::<f64>().ok().and_then(Number::from_f64) {
+            Some(n) => Ok(Value::Number(n)),
+            None => Err(self.error("number out of range")),
+        }
+    }
+}
+
+/// A mask with the high bit set in the lowest byte of `w` that is `"`, a backslash or below 0x20
+/// (bytes above the first may be flagged falsely; only the lowest counts).
+#[inline]
+fn special_bytes(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let quote = w ^ (ONES * u64::from(b'"'));
+    let backslash = w ^ (ONES * u64::from(b'\\'));
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    zero(quote) | zero(backslash) | (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
+}
+
+fn eof_message(_c: u8) -> &'static str {
+    "EOF while parsing an object"
+}
+
+#[cfg(test)]
+#[path = "scan_tests.rs"]
+mod tests;
