@@ -157,13 +157,7 @@ pub fn run(args: MapArgs) -> ExitCode {
         scripts: project.scripts.as_ref(),
     };
     // Offline, joins and required records bind to the input's own property of that name.
-    let names: Vec<String> = p
-        .source
-        .joins
-        .iter()
-        .map(|j| j.name.clone())
-        .chain(p.requires.iter().map(|r| r.name.clone()))
-        .collect();
+    let names = p.binding_names();
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut failed = 0usize;
@@ -175,10 +169,7 @@ pub fn run(args: MapArgs) -> ExitCode {
     // Maps one record; false when it failed (the reason is on standard error).
     let mut map_one = |line: usize, rec: ProjectedValue| -> bool {
         let record = View::of(&rec);
-        let bindings: Vec<(&str, View)> = names
-            .iter()
-            .map(|n| (n.as_str(), record.field(n)))
-            .collect();
+        let bindings: Vec<(&str, View)> = names.iter().map(|n| (*n, record.field(n))).collect();
         let ctx = env.view_context(record, &bindings);
         match passes_where_view(p, &ctx) {
             Ok(false) => {
@@ -200,7 +191,7 @@ pub fn run(args: MapArgs) -> ExitCode {
             let full = rec.to_value();
             let plain: Vec<(&str, &Value)> = names
                 .iter()
-                .map(|n| (n.as_str(), full.get(n).unwrap_or(&Value::Null)))
+                .map(|n| (*n, full.get(*n).unwrap_or(&Value::Null)))
                 .collect();
             apply_map(&p.map, &full, &plain, &env).map(|mapped| {
                 let _ = serde_json::to_writer(&mut line_buf, &mapped);

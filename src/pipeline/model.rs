@@ -33,6 +33,19 @@ pub struct Pipeline {
     pub reads: super::reads::ReadSet,
 }
 
+impl Pipeline {
+    /// The names expressions can use besides record fields: joins, then required records.
+    /// Offline (`exflow map`, `exflow test`) each binds to the input's own field of that name.
+    pub fn binding_names(&self) -> Vec<&str> {
+        self.source
+            .joins
+            .iter()
+            .map(|j| j.name.as_str())
+            .chain(self.requires.iter().map(|r| r.name.as_str()))
+            .collect()
+    }
+}
+
 /// The source side of a pipeline.
 #[derive(Debug, Clone)]
 pub struct Source {

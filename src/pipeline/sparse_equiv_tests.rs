@@ -93,16 +93,10 @@ fn order(i: u64, r: &mut Lcg) -> Value {
 
 /// One record's outcome as text: the where verdict and the mapped line, or the error.
 fn outcome(p: &Pipeline, record: &Value, env: &MapEnv) -> String {
-    let names: Vec<String> = p
-        .source
-        .joins
-        .iter()
-        .map(|j| j.name.clone())
-        .chain(p.requires.iter().map(|r| r.name.clone()))
-        .collect();
+    let names = p.binding_names();
     let bindings: Vec<(&str, &Value)> = names
         .iter()
-        .map(|n| (n.as_str(), record.get(n).unwrap_or(&Value::Null)))
+        .map(|n| (*n, record.get(*n).unwrap_or(&Value::Null)))
         .collect();
     let verdict = match passes_where(p, record, &bindings, env) {
         Ok(b) => b.to_string(),
@@ -129,17 +123,8 @@ fn outcome(p: &Pipeline, record: &Value, env: &MapEnv) -> String {
 /// [`outcome`] over a [`ProjectedValue`], the way `exflow map` evaluates.
 fn outcome_view(p: &Pipeline, rec: &ProjectedValue, env: &MapEnv) -> String {
     let record = View::of(rec);
-    let names: Vec<String> = p
-        .source
-        .joins
-        .iter()
-        .map(|j| j.name.clone())
-        .chain(p.requires.iter().map(|r| r.name.clone()))
-        .collect();
-    let bindings: Vec<(&str, View)> = names
-        .iter()
-        .map(|n| (n.as_str(), record.field(n)))
-        .collect();
+    let names = p.binding_names();
+    let bindings: Vec<(&str, View)> = names.iter().map(|n| (*n, record.field(n))).collect();
     let ctx = env.view_context(record, &bindings);
     let verdict = match passes_where_view(p, &ctx) {
         Ok(b) => b.to_string(),
