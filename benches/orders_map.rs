@@ -12,6 +12,10 @@ use exflow::pipeline::{
 use serde_json::Value;
 use std::path::Path;
 
+// As in the binary: mapping allocates many small strings.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn orders_map(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (project, diags) = pipeline::load(&[root.join("pipelines")], false);

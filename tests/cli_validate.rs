@@ -222,6 +222,83 @@ fn map_applies_the_orders_pipeline_to_json_lines() {
 }
 
 #[test]
+fn map_reads_arrays_standard_input_and_empty_files_and_a_bad_record_fails_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let order = |n: u32| {
+        serde_json::json!({
+            "OrderNumber": n, "Status": 12, "Description": "Escaped \"quote\" \u{e9}",
+            "SalesOrderLines": [{"ItemCode": "A-1", "Quantity": 2, "UnitPrice": 3.5}],
+            "account": {"Name": "Bakker BV", "Country": "NL"}, "customer": {"DebtorNumber": "1"}
+        })
+    };
+    // A JSON array of records, pretty-printed over many lines.
+    let array = dir.path().join("orders.json");
+    let text = serde_json::to_string_pretty(&vec![order(1), order(2)]).expect("json");
+    std::fs::write(&array, text).expect("write");
+    let out = exflow()
+        .current_dir(root())
+        .args(["map", "orders", "--input"])
+        .arg(&array)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let mapped: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(mapped.len(), 2);
+    for (v, n) in mapped.iter().zip(["1", "2"]) {
+        assert_eq!(v["YourReference"], n);
+        assert_eq!(v["Description1"], "Escaped \"quote\" é");
+    }
+
+    // Standard input, with a record whose map fails (a number where text is needed) between
+    // two good ones: it is reported with its line, the others are printed.
+    let mut bad = order(4);
+    bad["account"]["Name"] = serde_json::json!(12);
+    let lines = format!("{}\n{bad}\n\n{}\n", order(3), order(5));
+    let out = exflow()
+        .current_dir(root())
+        .args(["map", "orders"])
+        .write_stdin(lines)
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("line 2") && stderr.contains("1 record(s) failed"),
+        "{stderr}"
+    );
+
+    // A record that is not JSON names its line and column.
+    let broken = dir.path().join("broken.jsonl");
+    std::fs::write(&broken, format!("{}\n{{\"OrderNumber\": 7,,}}\n", order(6))).expect("write");
+    let out = exflow()
+        .current_dir(root())
+        .args(["map", "orders", "--input"])
+        .arg(&broken)
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("line 2, column 19: not JSON: key must be a string"),
+        "{stderr}"
+    );
+
+    // An empty file maps to nothing.
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").expect("write");
+    exflow()
+        .current_dir(root())
+        .args(["map", "orders", "--input"])
+        .arg(&empty)
+        .assert()
+        .success()
+        .stdout("");
+}
+
+#[test]
 fn every_example_project_validates() {
     let examples = root().join("examples");
     let mut count = 0;

@@ -229,7 +229,9 @@ pub fn run(args: MapArgs) -> ExitCode {
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("line {line}: not JSON: {e}");
+                // `line` is where the record starts; the error's own line counts from there.
+                let at = line + e.line - 1;
+                eprintln!("line {at}, column {}: not JSON: {}", e.column, e.message);
             }
         }
     });
