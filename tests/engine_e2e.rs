@@ -568,6 +568,33 @@ async fn the_binary_plans_and_runs_with_json_and_exit_codes() {
     println!("{out}");
     assert!(out.contains("plan for customers:"), "{out}");
     assert!(out.contains("API calls a run would spend"), "{out}");
+    assert!(out.contains('@'), "the plan shows e-mail addresses: {out}");
+
+    // With redact_payloads, the plan shows no personal values, in text or JSON.
+    let config = env.dir.path().join("exflow.yaml");
+    let yaml = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        yaml.replace("redact_payloads: false", "redact_payloads: true"),
+    )
+    .unwrap();
+    for format in ["text", "json"] {
+        let (code, out, err) = exflow(vec![
+            "plan".into(),
+            "customers".into(),
+            "--project".into(),
+            dir.clone(),
+            "--format".into(),
+            format.into(),
+        ])
+        .await;
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            !out.contains('@'),
+            "{format}: an e-mail address shows: {out}"
+        );
+        assert!(out.contains("[redacted]"), "{format}: {out}");
+    }
 
     let (code, _, err) = exflow(vec!["run".into(), "nope".into(), "--project".into(), dir]).await;
     assert_eq!(code, 2, "{err}");

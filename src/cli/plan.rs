@@ -7,6 +7,8 @@ use super::load;
 use super::output::Format;
 use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::engine::{run_pipeline, Decision, Plan, RecordPlan, RunOptions, RunReport};
+use crate::pipeline::Pipeline;
+use crate::state::{is_personal, redact, REDACTED};
 use clap::Args;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -69,6 +71,12 @@ pub fn run(args: PlanArgs) -> ExitCode {
         }
     };
     let plan = Plan::compile(pipeline);
+    let mut report = report;
+    if project.config.redact_payloads {
+        // The plan shows what a run would write; with `redact_payloads` personal values stay
+        // off the screen and out of CI logs as they stay out of the state store.
+        report.decisions = redacted(pipeline, &report.decisions);
+    }
     match args.format {
         Format::Json => {
             let mut doc = report.to_json();
@@ -83,6 +91,53 @@ pub fn run(args: PlanArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `decisions` with personal values (by field name, as the state store redacts them)
+/// replaced: match values of a personal match field, created payloads, changed fields.
+fn redacted(pipeline: &Pipeline, decisions: &[RecordPlan]) -> Vec<RecordPlan> {
+    let match_field = |entity: &str| -> Option<&str> {
+        std::iter::once((&pipeline.target.entity, &pipeline.target.match_.field))
+            .chain(
+                pipeline
+                    .requires
+                    .iter()
+                    .map(|r| (&r.entity, &r.match_.field)),
+            )
+            .find(|(e, _)| e.as_str() == entity)
+            .map(|(_, f)| f.as_str())
+    };
+    let hide = |v: &Value| {
+        if v.is_null() {
+            Value::Null
+        } else {
+            Value::String(REDACTED.into())
+        }
+    };
+    decisions
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            if match_field(&r.entity).is_none_or(is_personal) {
+                r.match_value = hide(&r.match_value);
+            }
+            match &mut r.decision {
+                Decision::Create { payload } => {
+                    if let Value::Object(m) = redact(&Value::Object(std::mem::take(payload))) {
+                        *payload = m;
+                    }
+                }
+                Decision::Update { diff, .. } => {
+                    for c in diff.iter_mut().filter(|c| is_personal(&c.field)) {
+                        c.old = hide(&c.old);
+                        c.new = hide(&c.new);
+                    }
+                }
+                Decision::Skip { .. } | Decision::Fail { .. } => {}
+            }
+            r
+        })
+        .collect()
 }
 
 fn invalid(message: &str) -> ExitCode {

@@ -12,7 +12,7 @@ mod redact;
 mod sqlite;
 pub mod tokens;
 
-pub use redact::redact;
+pub use redact::{is_personal, redact, REDACTED};
 pub use sqlite::SqliteStore;
 
 use chrono::{DateTime, Utc};

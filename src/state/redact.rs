@@ -34,7 +34,7 @@ const PERSONAL: &[&str] = &[
 ];
 
 /// Whether a property of this name holds personal data.
-fn is_personal(field: &str) -> bool {
+pub fn is_personal(field: &str) -> bool {
     let lower = field.to_ascii_lowercase();
     PERSONAL.iter().any(|p| lower.contains(p))
 }
