@@ -1,6 +1,6 @@
 //! Syntax tree to [`Program`]: a tree of compact nodes with field paths resolved into
 //! segments, lambda parameters into scope slots, functions into fn pointers and literal
-//! JSONPaths parsed once. Evaluation (`eval.rs`) never looks at names of built-ins again.
+//! JSONPaths parsed once. Evaluation (`eval/`) never looks at names of built-ins again.
 
 use super::ast::{BinOp, Expr, ExprKind, InterpPart, Span, UnOp};
 use super::error::{did_you_mean, ErrorCode, LangError};
