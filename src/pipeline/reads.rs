@@ -1,5 +1,5 @@
 //! Which parts of an input record a pipeline's `where` and `map` can observe, computed from
-//! their syntax trees, so `exflow map` can parse only those parts (see `sparse.rs`).
+//! their syntax trees, so `exflow map` can parse only those parts (see `scan/`).
 //!
 //! The result is a tree of [`ReadSet`] nodes. A value that an expression only navigates
 //! (`a.b`, `a[0]`, `a ?? b`, the branches of `if`/`match`, the list of `map`/`filter`, the

@@ -195,12 +195,7 @@ impl<'b> Parser<'b> {
             at += 1;
             float = true;
             if digits(&mut at) == 0 {
-                self.i = at;
-                return Err(self.error(if at >= b.len() {
-                    "EOF while parsing a value"
-                } else {
-                    "invalid number"
-                }));
+                return Err(self.missing_digits(at));
             }
         }
         let mut exponent = false;
@@ -212,12 +207,7 @@ impl<'b> Parser<'b> {
                 at += 1;
             }
             if digits(&mut at) == 0 {
-                self.i = at;
-                return Err(self.error(if at >= b.len() {
-                    "EOF while parsing a value"
-                } else {
-                    "invalid number"
-                }));
+                return Err(self.missing_digits(at));
             }
         }
         self.i = at;
@@ -226,6 +216,16 @@ impl<'b> Parser<'b> {
             float,
             exponent,
         ))
+    }
+
+    /// A fraction or exponent without digits, at `at`.
+    fn missing_digits(&mut self, at: usize) -> ScanError {
+        self.i = at;
+        self.error(if at >= self.b.len() {
+            "EOF while parsing a value"
+        } else {
+            "invalid number"
+        })
     }
 
     /// A number as serde_json reads it: an integer when it fits 64 bits, else a float.

@@ -173,43 +173,37 @@ impl<'b> Parser<'b> {
 
     /// After a list item: `true` at the closing bracket.
     fn list_next(&mut self) -> Result<bool, ScanError> {
-        self.ws();
-        match self.peek() {
-            Some(b',') => {
-                self.i += 1;
-                self.ws();
-                if self.peek() == Some(b']') {
-                    return Err(self.error("trailing comma"));
-                }
-                Ok(false)
-            }
-            Some(b']') => {
-                self.i += 1;
-                Ok(true)
-            }
-            None => Err(self.error("EOF while parsing a list")),
-            Some(_) => Err(self.error("expected `,` or `]`")),
-        }
+        self.next_in(b']', "EOF while parsing a list", "expected `,` or `]`")
     }
 
     /// After an object entry: `true` at the closing brace.
     fn object_next(&mut self) -> Result<bool, ScanError> {
+        self.next_in(b'}', "EOF while parsing an object", "expected `,` or `}`")
+    }
+
+    /// After an item of a list or object closed by `close`: `true` at the close.
+    fn next_in(
+        &mut self,
+        close: u8,
+        eof: &'static str,
+        expected: &'static str,
+    ) -> Result<bool, ScanError> {
         self.ws();
         match self.peek() {
             Some(b',') => {
                 self.i += 1;
                 self.ws();
-                if self.peek() == Some(b'}') {
+                if self.peek() == Some(close) {
                     return Err(self.error("trailing comma"));
                 }
                 Ok(false)
             }
-            Some(b'}') => {
+            Some(c) if c == close => {
                 self.i += 1;
                 Ok(true)
             }
-            None => Err(self.error("EOF while parsing an object")),
-            Some(_) => Err(self.error("expected `,` or `}`")),
+            None => Err(self.error(eof)),
+            Some(_) => Err(self.error(expected)),
         }
     }
 
