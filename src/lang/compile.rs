@@ -101,7 +101,12 @@ pub(crate) enum Node {
         list: Box<Node>,
         body: Box<Node>,
         span: Span,
+        /// Values of the body's hoisted sub-expressions (see `hoist.rs`).
+        slots: usize,
     },
+    /// A lambda body's sub-expression that does not read the parameter: evaluated once per
+    /// call of the higher-order function, into this slot.
+    Hoisted(usize, Box<Node>),
     Table {
         name: Box<str>,
         key: Box<Node>,
@@ -134,9 +139,16 @@ impl std::fmt::Debug for Node {
 /// function, wrong arity, misplaced lambda, bad literal arguments); run [`check`](super::check)
 /// for everything else.
 pub fn compile(expr: &Expr) -> Result<Program, Vec<LangError>> {
+    compile_with(expr, true)
+}
+
+/// [`compile`], choosing whether invariant sub-expressions of lambdas are hoisted (tests
+/// compare both).
+pub(crate) fn compile_with(expr: &Expr, hoist: bool) -> Result<Program, Vec<LangError>> {
     let mut c = Compiler {
         scopes: Vec::new(),
         errors: Vec::new(),
+        hoist,
     };
     let root = c.node(expr);
     if c.errors.is_empty() {
@@ -149,6 +161,8 @@ pub fn compile(expr: &Expr) -> Result<Program, Vec<LangError>> {
 }
 
 struct Compiler {
+    /// Whether lambda bodies get their invariant parts hoisted.
+    hoist: bool,
     scopes: Vec<String>,
     errors: Vec<LangError>,
 }
@@ -378,13 +392,19 @@ impl Compiler {
                     );
                 };
                 self.scopes.push(param.name.clone());
-                let body = boxed(self.node(body));
+                let mut body = boxed(self.node(body));
                 self.scopes.pop();
+                let slots = if self.hoist {
+                    super::hoist::hoist(&mut body)
+                } else {
+                    0
+                };
                 Node::Hof {
                     op,
                     list,
                     body,
                     span,
+                    slots,
                 }
             }
             Kind::Table => {

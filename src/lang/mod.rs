@@ -22,6 +22,7 @@ mod check;
 mod compile;
 pub mod error;
 mod eval;
+mod hoist;
 mod jsonpath;
 mod parse;
 pub mod projected;

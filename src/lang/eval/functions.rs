@@ -1,7 +1,9 @@
 //! Calls of built-ins and of the higher-order functions (`map`, `filter`, ...), over JSON
 //! and projected values alike.
 
-use super::{ev, evv, fail, truthy, Env, Ev, EvalError, Hof, Items, Node, Scope, Span, View, R};
+use super::{
+    ev, evv, fail, memo_slots, truthy, Env, Ev, EvalError, Hof, Items, Node, Scope, Span, View, R,
+};
 use crate::lang::stdlib;
 use crate::lang::value::describe;
 use serde_json::Value;
@@ -89,11 +91,13 @@ pub(super) fn hof<'v>(
     list: &'v Node,
     body: &'v Node,
     span: Span,
+    slots: usize,
     cx: &'v Env<'v>,
     sc: Option<&'v Scope<'v>>,
 ) -> R<'v> {
     let name = hof_name(op);
     let lv = ev(list, cx, sc)?;
+    let memo = memo_slots(slots);
     let Some(items) = hof_items(op, &lv, span)? else {
         return Ok(Ev::Owned(match op {
             Hof::Any => Value::Bool(false),
@@ -105,6 +109,7 @@ pub(super) fn hof<'v>(
         let s = Scope {
             value: item,
             parent: sc,
+            memo: &memo,
         };
         let v = evv(body, cx, Some(&s))?;
         truthy(&v, name).map_err(|m| fail(m, span))
@@ -117,6 +122,7 @@ pub(super) fn hof<'v>(
                 let s = Scope {
                     value: item,
                     parent: sc,
+                    memo: &memo,
                 };
                 out.push(evv(body, cx, Some(&s))?.into_owned());
             }

@@ -142,6 +142,17 @@ static NULL: Value = Value::Null;
 struct Scope<'s> {
     value: View<'s>,
     parent: Option<&'s Scope<'s>>,
+    /// Values of the lambda body's hoisted sub-expressions, kept for the whole call of the
+    /// higher-order function.
+    memo: &'s [Memo],
+}
+
+/// A hoisted sub-expression's value, computed on first use.
+type Memo = std::cell::OnceCell<Result<Value, EvalError>>;
+
+/// Empty slots for a higher-order function call.
+fn memo_slots(slots: usize) -> Vec<Memo> {
+    (0..slots).map(|_| Memo::new()).collect()
 }
 
 fn fail(message: String, span: Span) -> EvalError {
@@ -363,7 +374,22 @@ fn ev<'v>(n: &'v Node, cx: &'v Env<'v>, sc: Option<&'v Scope<'v>>) -> R<'v> {
             list,
             body,
             span,
-        } => hof(*op, list, body, *span, cx, sc),
+            slots,
+        } => hof(*op, list, body, *span, *slots, cx, sc),
+        Node::Hoisted(slot, node) => {
+            let Some(cell) = sc.and_then(|s| s.memo.get(*slot)) else {
+                return ev(node, cx, sc);
+            };
+            if cell.get().is_none() {
+                // Not `get_or_init`: nothing may panic, even on re-entry.
+                let _ = cell.set(evv(node, cx, sc).map(Cow::into_owned));
+            }
+            match cell.get() {
+                Some(Ok(v)) => Ok(Ev::json(v)),
+                Some(Err(e)) => Err(e.clone()),
+                None => ev(node, cx, sc),
+            }
+        }
         Node::Table { name, key, default } => {
             let k = evv(key, cx, sc)?;
             let found = match k.as_ref() {

@@ -1,7 +1,9 @@
 //! [`Program::write_json`](super::Program::write_json)'s evaluator: writes a value as JSON
 //! text while evaluating it, so object literals and `map` results never become `Value`s.
 
-use super::{ev, evv, fail, hof_items, truthy, Env, Ev, EvalError, Hof, Node, Scope, Span, View};
+use super::{
+    ev, evv, fail, hof_items, memo_slots, truthy, Env, Ev, EvalError, Hof, Node, Scope, Span, View,
+};
 
 /// Writes the JSON text of `n`'s value; `Ok(true)` when it was null. Object literals with
 /// distinct keys, `map` and the branches of `if` are written as they are evaluated, so no
@@ -30,8 +32,10 @@ pub(super) fn write<'v>(
             list,
             body,
             span,
+            slots,
         } => {
             let lv = ev(list, cx, sc)?;
+            let memo = memo_slots(*slots);
             let Some(items) = hof_items(Hof::Map, &lv, *span)? else {
                 out.extend_from_slice(b"null");
                 return Ok(true);
@@ -44,6 +48,7 @@ pub(super) fn write<'v>(
                 let s = Scope {
                     value: item,
                     parent: sc,
+                    memo: &memo,
                 };
                 write(body, cx, Some(&s), out)?;
             }

@@ -100,6 +100,10 @@ fn run(case: &Case, has_expect: bool) -> Result<(), String> {
     };
     let result = program.eval(&ctx);
     super::same_over_views(&program, &ctx, &result)?;
+    let plain = crate::lang::compile::compile_with(&expr, false).map_err(|e| format!("{e:?}"))?;
+    if plain.eval(&ctx) != result {
+        return Err("hoisted and plain evaluation differ".into());
+    }
     match (&case.eval_error, result) {
         (Some(want), Err(e)) if e.message.contains(want.as_str()) => Ok(()),
         (Some(want), Err(e)) => Err(format!("error `{}` does not contain `{want}`", e.message)),

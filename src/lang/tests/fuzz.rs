@@ -20,6 +20,8 @@ const SEEDS: &[&str] = &[
     "{ c: customer['Name'], b: a.b | map(x => x), k: SalesOrderLines | filter(l => l.Quantity > 0) }",
     "any(SalesOrderLines, l => l.Quantity > 1) and all(a.b, x => x.c == 2) or SalesOrderLines[0]",
     "if count(customer) > 0 then customer else (a ?? customer).b",
+    "SalesOrderLines | map(l => { q: l.Quantity * 2, d: upper(Description) + text(OrderNumber), n: count(a.b) })",
+    "map(SalesOrderLines, l => if l.Quantity > 1 then upper(OrderNumber) ?? 'x' else map(a.b, y => y.c + l.Quantity + Status))",
 ];
 
 fn run(src: &str) {
@@ -43,6 +45,10 @@ fn run(src: &str) {
     let result = program.eval(&ctx);
     if let Err(e) = super::same_over_views(&program, &ctx, &result) {
         panic!("{src}: {e}");
+    }
+    // Hoisting invariant parts out of lambdas changes no result and no error.
+    if let Ok(plain) = crate::lang::compile::compile_with(&expr, false) {
+        assert_eq!(plain.eval(&ctx), result, "{src}: hoisted and plain differ");
     }
 }
 
