@@ -65,8 +65,8 @@ pub fn read_records(input: &Path) -> std::io::Result<Input> {
         return Ok(Input::Read(buf));
     }
     let file = std::fs::File::open(input)?;
-    let len = file.metadata()?.len();
-    if len == 0 || !file.metadata()?.is_file() {
+    let meta = file.metadata()?;
+    if meta.len() == 0 || !meta.is_file() {
         // Nothing to map (an empty file cannot be mapped), or a pipe or device.
         let mut buf = Vec::new();
         (&file).read_to_end(&mut buf)?;

@@ -103,51 +103,6 @@ pub fn apply_map(
     Ok(out)
 }
 
-/// [`apply_map`] written straight as one line of JSON to `out` (the same text
-/// `serde_json::to_writer` gives for its result). Fields must be distinct (see
-/// [`distinct_fields`]). On an error `out` holds a partial object: write it to a scratch
-/// buffer.
-pub fn write_map(
-    map: &[(String, Program)],
-    record: &Value,
-    bindings: &[(&str, &Value)],
-    env: &MapEnv,
-    out: &mut Vec<u8>,
-) -> Result<(), FieldError> {
-    let ctx = env.context(record, bindings);
-    out.push(b'{');
-    let mut first = true;
-    for (field, program) in map {
-        match program.eval(&ctx) {
-            Ok(Value::Null) => {}
-            Ok(v) => {
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                let to_json = |e: serde_json::Error| FieldError {
-                    field: field.clone(),
-                    error: EvalError {
-                        message: e.to_string(),
-                        span: Default::default(),
-                    },
-                };
-                serde_json::to_writer(&mut *out, field.as_str()).map_err(to_json)?;
-                out.push(b':');
-                serde_json::to_writer(&mut *out, &v).map_err(to_json)?;
-            }
-            Err(error) => {
-                return Err(FieldError {
-                    field: field.clone(),
-                    error,
-                })
-            }
-        }
-    }
-    out.push(b'}');
-    Ok(())
-}
-
 /// A map prepared for writing many records that may be projected (what `exflow map`
 /// parses) as JSON lines: object literals and `map` results are written as they are
 /// evaluated. Gives the same text as `serde_json::to_writer` of [`apply_map`] over the
@@ -205,7 +160,7 @@ pub fn passes_where_view(p: &Pipeline, ctx: &ViewContext) -> Result<bool, EvalEr
     }
 }
 
-/// Whether no target field is mapped twice (then [`write_map`] equals [`apply_map`]).
+/// Whether no target field is mapped twice (then [`MapWriter`] writes what [`apply_map`] gives).
 pub fn distinct_fields(map: &[(String, Program)]) -> bool {
     let mut seen = std::collections::HashSet::new();
     map.iter().all(|(f, _)| seen.insert(f.as_str()))

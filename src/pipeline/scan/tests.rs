@@ -20,7 +20,7 @@ fn agree(reads: &ReadSet, text: &[u8]) -> Result<(), String> {
     let full = serde_json::from_slice::<Value>(text);
     match (&ours, &full) {
         (Ok(v), Ok(_)) => {
-            let oracle = sparse::from_slice(text, reads).map_err(|e| e.to_string())?;
+            let oracle = sparse::reference::from_slice(text, reads).map_err(|e| e.to_string())?;
             if v.to_value() != oracle {
                 return Err(format!("scan kept {:?}, serde {oracle}", v.to_value()));
             }
