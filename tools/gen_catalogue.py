@@ -18,6 +18,8 @@ ONLINE_MATCH = {"Accounts": ["Email", "Code", "ID"], "Contacts": ["Email", "ID"]
                 "SalesInvoices": ["InvoiceNumber", "YourRef", "InvoiceID"], "ItemGroups": ["Code"],
                 "VATCodes": ["Code"], "PaymentConditions": ["Code"], "ShippingMethods": ["Code"],
                 "GLAccounts": ["Code"], "Costcenters": ["Code"], "Costunits": ["Code"]}
+# Other names an entity's key goes by in some feeds.
+ONLINE_KEY_ALIASES = {"SalesOrders": ["ID"], "SalesInvoices": ["ID"]}
 # Online properties fixed on create (post but not put) are create-only by the API itself.
 
 def online():
@@ -50,10 +52,22 @@ def online():
                       "fields": fields}
     sync_of = {"SalesOrders": "SalesOrderHeaders", "Accounts": "Accounts", "Items": "Items",
                "SalesOrderLines": "SalesOrderLines", "StockPosition": "StockPositions"}
+    def lacks(name, path):
+        # What the CRUD entity has and the sync/bulk endpoint does not return: a pipeline that
+        # reads one of these from a sync read needs it fetched from another endpoint.
+        have = {p["name"] for p in d["endpoints"][path]["properties"]}
+        return [f["name"] for f in ents[name]["fields"] if f["name"] not in have and f["type"] != "list"]
     for name, s in sync_of.items():
-        if name in ents and s in sync: ents[name]["sync"] = sync[s]
+        if name in ents and s in sync:
+            ents[name]["sync"] = sync[s]
+            ents[name]["sync_lacks"] = lacks(name, sync[s])
     for name, b in bulk.items():
-        if name in ents: ents[name]["bulk"] = b
+        if name in ents:
+            ents[name]["bulk"] = b
+            ents[name]["bulk_lacks"] = lacks(name, b)
+    # Other names the key goes by: sync rows of orders and invoices carry `ID` beside it.
+    for name, aliases in ONLINE_KEY_ALIASES.items():
+        if name in ents: ents[name]["key_aliases"] = aliases
     if "Deleted" in sync: pass
     # Lines are a navigation property of the header.
     for hdr, line in [("SalesOrders", "SalesOrderLines"), ("SalesInvoices", "SalesInvoiceLines"),

@@ -82,6 +82,8 @@ pub fn run(args: PlanArgs) -> ExitCode {
             let mut doc = report.to_json();
             doc["steps"] = serde_json::to_value(&plan.steps).unwrap_or(Value::Null);
             doc["records"] = serde_json::to_value(&report.decisions).unwrap_or(Value::Null);
+            doc["defaults"] = serde_json::to_value(&report.defaults).unwrap_or(Value::Null);
+            doc["complement_calls"] = report.complement_calls.into();
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         Format::Text => print_text(&plan, &report),
@@ -153,6 +155,23 @@ fn show(v: &Value) -> String {
 }
 
 fn line(r: &RecordPlan) -> String {
+    let mut s = decision_line(r);
+    // A value from a `??` default: the user sees it before a run writes it.
+    for d in &r.defaulted {
+        let why = if d.absent {
+            "not delivered by the source endpoint"
+        } else {
+            "empty in the source"
+        };
+        s.push_str(&format!(
+            "\n            {}: default used, {} {why}",
+            d.field, d.source
+        ));
+    }
+    s
+}
+
+fn decision_line(r: &RecordPlan) -> String {
     let what = format!("{} {}", r.entity, show(&r.match_value));
     let from = r
         .source_key

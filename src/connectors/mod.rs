@@ -15,40 +15,7 @@ use serde_json::{Map, Value};
 /// One entity record as JSON: property name -> value, with the system's casing.
 pub type Record = Map<String, Value>;
 
-/// The two systems exflow connects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum System {
-    /// Exact Online, the cloud ERP (REST/OData, OAuth2).
-    ExactOnline,
-    /// Exact Globe, the on-premise ERP (Entity Services, REST/OData v2).
-    ExactGlobe,
-}
-
-impl System {
-    /// The name used in pipeline files and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            System::ExactOnline => "exact_online",
-            System::ExactGlobe => "exact_globe",
-        }
-    }
-
-    /// Parses `exact_online` / `exact_globe` (also accepts `-` for `_`).
-    pub fn parse(s: &str) -> Option<System> {
-        match s.replace('-', "_").as_str() {
-            "exact_online" => Some(System::ExactOnline),
-            "exact_globe" => Some(System::ExactGlobe),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for System {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::schema::System;
 
 /// Where an incremental read stands: opaque to the engine, stored per pipeline.
 /// Exact Online sync endpoints use the `Timestamp` rowversion; Exact Globe a modified time.
@@ -196,6 +163,26 @@ pub trait Connector: Send + Sync {
         values: &[Value],
         select: &[String],
     ) -> Result<Vec<Record>, ConnectorError>;
+
+    /// `fields` of the `entity` records whose key is one of `keys`, read from `endpoint`:
+    /// for fields the endpoint a page came from does not deliver (the catalogue names an
+    /// endpoint that has them). Batched as `lookup` is; each record carries its key.
+    async fn complement(
+        &self,
+        entity: &str,
+        endpoint: &str,
+        keys: &[Value],
+        fields: &[String],
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let _ = endpoint;
+        let key = crate::schema::catalogue()
+            .entity(self.system(), entity)
+            .and_then(|e| e.key.clone())
+            .unwrap_or_else(|| "ID".to_string());
+        let mut select = vec![key.clone()];
+        select.extend(fields.iter().cloned());
+        self.lookup(entity, &key, keys, &select).await
+    }
 
     /// Creates one record and returns it as stored (with its key). When `match_key` is given
     /// and the response is lost, the connector looks the record up before trying again.

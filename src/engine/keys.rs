@@ -1,40 +1,25 @@
 //! Which property is an entity's key: needed to update a record and to remember it in the
-//! id map. Exact Online keys every entity by the `ID` GUID; Exact Globe varies (from
-//! `reference/exact-globe-schema.json`).
+//! id map. The catalogue knows it (`key`, and `key_aliases` for the other names it goes by:
+//! Exact Online's sync rows of orders carry `ID` beside `OrderID`).
 
 use crate::connectors::{Record, System};
+use crate::schema::catalogue;
 use serde_json::Value;
 
-/// The key property of `entity` on `system`.
+/// The key property of `entity` on `system` (`ID` for an entity the catalogue lacks).
 pub fn key_field(system: System, entity: &str) -> &'static str {
-    key_fields(system, entity)[0]
-}
-
-/// The key property and the other names it goes by: Exact Online's order and invoice
-/// endpoints call it `OrderID` / `InvoiceID`, some feeds `ID`.
-fn key_fields(system: System, entity: &str) -> &'static [&'static str] {
-    match system {
-        System::ExactOnline => match entity {
-            "SalesOrders" | "SalesOrderHeaders" => &["OrderID", "ID"],
-            "SalesInvoices" => &["InvoiceID", "ID"],
-            _ => &["ID"],
-        },
-        System::ExactGlobe => match entity {
-            "Item" | "ItemCatalog" => &["ItemCode"],
-            "SalesOrder" | "SalesOrderHeader" => &["SalesOrderNumber"],
-            "ContactPerson" => &["ContactID"],
-            "ItemAssortment" => &["Assortment"],
-            "CostCenter" | "CostUnit" | "Warehouse" => &["Code"],
-            _ => &["ID"],
-        },
-    }
+    catalogue()
+        .entity(system, entity)
+        .and_then(|e| e.key.as_deref())
+        .unwrap_or("ID")
 }
 
 /// The key of `record` as text, when it has one.
 pub fn record_key(system: System, entity: &str, record: &Record) -> Option<String> {
-    key_fields(system, entity)
-        .iter()
-        .find_map(|f| record.get(*f).and_then(key_text))
+    match catalogue().entity(system, entity) {
+        Some(e) => e.key_names().find_map(|f| record.get(f).and_then(key_text)),
+        None => record.get("ID").and_then(key_text),
+    }
 }
 
 /// A key value as text, as the system spells it (trimmed of Globe's padding).

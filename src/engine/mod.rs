@@ -1,6 +1,7 @@
 //! The engine: runs a pipeline's Plan page by page.
 //!
-//! retry earlier failures -> fetch a page -> filter (`where`) -> joins (one lookup per join
+//! retry earlier failures -> fetch a page -> complete it (fields the read endpoint lacks, one
+//! batched read per page) -> filter (`where`) -> joins (one lookup per join
 //! per page) -> check (one batched lookup of the page's match keys, plus the id map: a
 //! record that exists is skipped before anything it needs is touched) -> requires (batched
 //! lookups; create/update/fail/skip) -> transform (`map`) -> decide per record -> write
@@ -9,6 +10,7 @@
 //! May use: `pipeline`, `lang`, `connectors` (the trait only), `state`.
 
 mod batch;
+mod complement;
 mod decide;
 mod keys;
 mod plan;

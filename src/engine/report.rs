@@ -2,6 +2,7 @@
 //! record's decision.
 
 use super::decide::Decision;
+pub use super::run::Defaulted;
 use crate::connectors::System;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -34,6 +35,21 @@ pub struct RecordPlan {
     /// What happens.
     #[serde(flatten)]
     pub decision: Decision,
+    /// Target fields that took a `??` default because the source value was missing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub defaulted: Vec<Defaulted>,
+}
+
+/// How often one target field took its `??` default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DefaultCounts {
+    /// Records whose value came from the default.
+    pub records: u64,
+    /// Of those, records that did not carry the source field at all: the endpoint did not
+    /// deliver it. Always 0 for a correct pipeline; a value here means wrong data.
+    pub absent: u64,
+    /// The source paths that were missing.
+    pub sources: std::collections::BTreeSet<String>,
 }
 
 /// The summary of one pipeline run.
@@ -61,6 +77,14 @@ pub struct RunReport {
     pub retried: u64,
     /// Journal entries resolved at the start (creates a crashed run left unconfirmed).
     pub journal_resolved: u64,
+    /// Calls spent reading fields the read endpoint does not deliver (already counted in
+    /// `api_calls`).
+    pub complement_calls: u64,
+    /// Per target field: how often it took its `??` default (main records that reached the
+    /// map).
+    pub defaults: BTreeMap<String, DefaultCounts>,
+    /// Records of the main entity that reached the map.
+    pub mapped: u64,
     /// Every record's decision (dry runs, or when asked).
     pub decisions: Vec<RecordPlan>,
     /// The first [`RunReport::MAX_FAILURES`] failed records with their reasons (always kept:
@@ -85,6 +109,22 @@ impl RunReport {
     /// The calls spent on `system`.
     pub fn calls(&self, system: System) -> u64 {
         self.api_calls.get(&system).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn count_defaults(&mut self, defaulted: &[Defaulted]) {
+        let mut seen: Vec<&str> = Vec::new();
+        for d in defaulted {
+            let c = self.defaults.entry(d.field.clone()).or_default();
+            c.sources.insert(d.source.clone());
+            if seen.contains(&d.field.as_str()) {
+                continue;
+            }
+            seen.push(&d.field);
+            c.records += 1;
+            if defaulted.iter().any(|x| x.field == d.field && x.absent) {
+                c.absent += 1;
+            }
+        }
     }
 
     pub(crate) fn count(&mut self, entity: &str, decision: &Decision) {
@@ -152,6 +192,31 @@ impl fmt::Display for RunReport {
             self.calls(System::ExactGlobe),
             per(self.calls(System::ExactGlobe), self.records_read),
         )?;
+        if self.complement_calls > 0 {
+            write!(
+                f,
+                "\n  of which {} exact_online calls read fields the sync endpoint does not deliver",
+                self.complement_calls
+            )?;
+        }
+        for (field, c) in &self.defaults {
+            let sources: Vec<&str> = c.sources.iter().map(String::as_str).collect();
+            write!(
+                f,
+                "\n  {field} defaulted on {} of {} records ({} missing",
+                c.records,
+                self.mapped,
+                sources.join(", ")
+            )?;
+            if c.absent > 0 {
+                write!(
+                    f,
+                    "; not delivered at all on {}: check the pipeline",
+                    c.absent
+                )?;
+            }
+            write!(f, ")")?;
+        }
         if self.retried > 0 {
             write!(f, "\n  retried {} records that failed before", self.retried)?;
         }

@@ -35,6 +35,20 @@ pub(super) struct Item {
     pub checked: bool,
     /// The target record it matches, when it exists.
     pub existing: Option<Record>,
+    /// Target fields that took a `??` default because their source value was missing.
+    pub defaulted: Vec<Defaulted>,
+}
+
+/// A target field whose value came from a `??` default: the source path on its left was
+/// absent from the record (the endpoint did not deliver it) or null (the source has none).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Defaulted {
+    /// The target field.
+    pub field: String,
+    /// The source path that was missing (`StandardSalesPrice`, `account.Email`).
+    pub source: String,
+    /// True when the record did not carry the field at all, false when it was null.
+    pub absent: bool,
 }
 
 impl Item {
@@ -118,6 +132,13 @@ impl<'a> Runner<'a> {
         // The source record is logged once, with the main record's line.
         let with_source = entity == self.pipeline.target.entity;
         self.report.count(entity, &decision);
+        let defaulted = match with_source {
+            true => item.defaulted.clone(),
+            false => Vec::new(),
+        };
+        if with_source {
+            self.report.count_defaults(&defaulted);
+        }
         if let (Some(sk), false, true) = (
             &item.source_key,
             self.options.dry_run,
@@ -164,6 +185,7 @@ impl<'a> Runner<'a> {
                 source_key: item.source_key.clone(),
                 match_value: match_value.clone(),
                 decision: decision.clone(),
+                defaulted: defaulted.clone(),
             });
         }
         if self.options.dry_run || self.options.keep_decisions {
@@ -172,6 +194,7 @@ impl<'a> Runner<'a> {
                 source_key: item.source_key.clone(),
                 match_value,
                 decision,
+                defaulted,
             });
         }
         Ok(())
@@ -194,9 +217,21 @@ impl<'a> Runner<'a> {
                 match_value: None,
                 checked: false,
                 existing: None,
+                defaulted: Vec::new(),
             })
             .collect();
 
+        if let Some(complement) = &src.complement {
+            let calls = super::complement::complete_page(
+                source,
+                src.system,
+                &src.entity,
+                complement,
+                &mut items,
+            )
+            .await?;
+            self.report.complement_calls += calls;
+        }
         if let Some(filter) = &src.where_ {
             for item in &mut items {
                 item.done = match self.eval(filter, item, &[]) {

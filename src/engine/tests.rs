@@ -49,10 +49,11 @@ fn orders() -> Pipeline {
             where_: Some(prog("Status == 12")),
             expand: vec!["SalesOrderLines".into()],
             joins: Vec::new(),
+            complement: None,
         },
         target: Target {
             system: System::ExactGlobe,
-            entity: "SalesOrder".into(),
+            entity: "SalesOrderHeader".into(),
             lines: Some(Lines {
                 entity: "SalesOrderLine".into(),
                 field: "Lines".into(),
@@ -107,6 +108,7 @@ fn orders() -> Pipeline {
         create_only: Vec::new(),
         update_only_if_changed: true,
         schedule: None,
+        defaults: Vec::new(),
     }
 }
 
@@ -179,7 +181,7 @@ async fn orders_are_created_once_with_their_customer_and_items_checked() {
     seed_orders(&w);
     let p = orders();
     let r = run(&w, &p, false).await.unwrap();
-    let c = r.entities["SalesOrder"];
+    let c = r.entities["SalesOrderHeader"];
     assert_eq!((c.created, c.skipped, c.failed), (3, 1, 1), "{r}");
     // The new customer of orders 2 and 3 is created once. Requires resolve in order, so
     // order 4's customer is created before its items are found missing.
@@ -189,7 +191,7 @@ async fn orders_are_created_once_with_their_customer_and_items_checked() {
         accounts.iter().filter(|a| a["Email"] == "new@x.nl").count(),
         1
     );
-    let orders = w.globe.records("SalesOrder");
+    let orders = w.globe.records("SalesOrderHeader");
     assert_eq!(orders.len(), 3);
     let o2 = orders.iter().find(|o| o["YourReference"] == "2").unwrap();
     let new_id = &accounts.iter().find(|a| a["Email"] == "new@x.nl").unwrap()["ID"];
@@ -215,8 +217,8 @@ async fn orders_are_created_once_with_their_customer_and_items_checked() {
     // A rerun from the start creates nothing.
     w.store.cursor_clear("orders").unwrap();
     let again = run(&w, &p, false).await.unwrap();
-    assert_eq!(again.entities["SalesOrder"].created, 0, "{again}");
-    assert_eq!(w.globe.records("SalesOrder").len(), 3);
+    assert_eq!(again.entities["SalesOrderHeader"].created, 0, "{again}");
+    assert_eq!(w.globe.records("SalesOrderHeader").len(), 3);
     assert_eq!(again.entities.get("Account").map_or(0, |c| c.created), 0);
 }
 
@@ -242,7 +244,7 @@ async fn a_dry_run_writes_nothing_and_counts_the_writes() {
     let p = orders();
     let plan = run(&w, &p, true).await.unwrap();
     assert_eq!(w.globe.calls().writes, 0);
-    assert!(w.globe.records("SalesOrder").is_empty());
+    assert!(w.globe.records("SalesOrderHeader").is_empty());
     assert_eq!(w.store.cursor_get("orders").unwrap(), None);
     assert!(w.store.runs(None, 10).unwrap().is_empty());
     let real = run(&w, &p, false).await.unwrap();
@@ -281,7 +283,7 @@ async fn a_lost_create_response_is_resolved_without_a_duplicate() {
     let r = run(&w, &p, false).await.unwrap();
     assert_eq!(r.journal_resolved, 1);
     assert!(w.store.journal_open("orders").unwrap().is_empty());
-    let orders = w.globe.records("SalesOrder");
+    let orders = w.globe.records("SalesOrderHeader");
     for n in ["1", "2", "3"] {
         assert_eq!(
             orders.iter().filter(|o| o["YourReference"] == n).count(),
@@ -297,7 +299,7 @@ async fn a_refused_record_fails_alone() {
     seed_orders(&w);
     *w.globe.refuse.lock() = Some(json!("2"));
     let r = run(&w, &orders(), false).await.unwrap();
-    let c = r.entities["SalesOrder"];
+    let c = r.entities["SalesOrderHeader"];
     assert_eq!((c.created, c.failed), (2, 2), "{r}");
     assert!(w.store.journal_open("orders").unwrap().is_empty());
 }
@@ -313,7 +315,7 @@ async fn the_cursor_makes_the_next_run_incremental() {
         .insert("SalesOrders", order(6, "known@x.nl", "Known BV", &["B"]));
     let r = run(&w, &p, false).await.unwrap();
     assert_eq!(r.records_read, 1);
-    assert_eq!(r.entities["SalesOrder"].created, 1);
+    assert_eq!(r.entities["SalesOrderHeader"].created, 1);
 }
 
 #[tokio::test]
@@ -347,6 +349,7 @@ fn products() -> Pipeline {
             where_: None,
             expand: Vec::new(),
             joins: Vec::new(),
+            complement: None,
         },
         target: Target {
             system: System::ExactGlobe,
@@ -367,6 +370,7 @@ fn products() -> Pipeline {
         create_only: vec!["LongDescription".into()],
         update_only_if_changed: true,
         schedule: None,
+        defaults: Vec::new(),
     }
 }
 
@@ -450,12 +454,12 @@ async fn an_existing_order_is_skipped_before_its_customer_is_touched() {
     w.online
         .insert("SalesOrders", order(1, "known@x.nl", "Renamed BV", &["A"]));
     w.globe.insert(
-        "SalesOrder",
+        "SalesOrderHeader",
         json!({"SalesOrderNumber": "100", "YourReference": "1"}),
     );
     let before = w.globe.calls();
     let r = run(&w, &orders(), false).await.unwrap();
-    assert_eq!(r.entities["SalesOrder"].skipped, 1, "{r}");
+    assert_eq!(r.entities["SalesOrderHeader"].skipped, 1, "{r}");
     assert!(!r.entities.contains_key("Account"), "{r}");
     assert_eq!(
         w.globe.calls().reads - before.reads,
@@ -467,7 +471,7 @@ async fn an_existing_order_is_skipped_before_its_customer_is_touched() {
     w.store.cursor_clear("orders").unwrap();
     let before = w.globe.calls();
     let r = run(&w, &orders(), false).await.unwrap();
-    assert_eq!(r.entities["SalesOrder"].skipped, 1, "{r}");
+    assert_eq!(r.entities["SalesOrderHeader"].skipped, 1, "{r}");
     assert_eq!(w.globe.calls().total() - before.total(), 0);
 }
 
@@ -477,7 +481,7 @@ async fn a_refused_customer_is_not_tried_again_in_the_same_run() {
     seed_orders(&w);
     *w.globe.refuse.lock() = Some(json!("new@x.nl"));
     let r = run(&w, &orders(), false).await.unwrap();
-    let c = r.entities["SalesOrder"];
+    let c = r.entities["SalesOrderHeader"];
     // Orders 2 and 3 share the refused customer; order 4 misses items.
     assert_eq!((c.created, c.failed), (1, 3), "{r}");
     // Creates: other@x.nl, the refused new@x.nl once, order 1.
@@ -496,21 +500,25 @@ async fn a_failed_record_is_retried_by_the_next_runs_until_it_goes_through() {
     seed_orders(&w);
     let p = orders();
     let r = run(&w, &p, false).await.unwrap();
-    assert_eq!(r.entities["SalesOrder"].failed, 1);
+    assert_eq!(r.entities["SalesOrderHeader"].failed, 1);
     assert_eq!(w.store.retry_list("orders").unwrap().len(), 1);
     // Nothing new at the source, the items still missing: it fails again, once.
     let r = run(&w, &p, false).await.unwrap();
-    assert_eq!((r.retried, r.entities["SalesOrder"].failed), (1, 1), "{r}");
+    assert_eq!(
+        (r.retried, r.entities["SalesOrderHeader"].failed),
+        (1, 1),
+        "{r}"
+    );
     assert_eq!(w.store.retry_list("orders").unwrap()[0].attempts, 2);
     // A plan shows the retry without touching the list.
     w.globe.insert("Item", json!({"ItemCode": "ZZ-9"}));
     w.globe.insert("Item", json!({"ItemCode": "QQ"}));
     let plan = run(&w, &p, true).await.unwrap();
-    assert_eq!(plan.entities["SalesOrder"].created, 1, "{plan}");
+    assert_eq!(plan.entities["SalesOrderHeader"].created, 1, "{plan}");
     assert_eq!(w.store.retry_list("orders").unwrap().len(), 1);
     let r = run(&w, &p, false).await.unwrap();
-    assert_eq!(r.entities["SalesOrder"].created, 1, "{r}");
+    assert_eq!(r.entities["SalesOrderHeader"].created, 1, "{r}");
     assert!(w.store.retry_list("orders").unwrap().is_empty());
-    let made = w.globe.records("SalesOrder");
+    let made = w.globe.records("SalesOrderHeader");
     assert_eq!(made.iter().filter(|o| o["YourReference"] == "4").count(), 1);
 }

@@ -5,7 +5,7 @@
 use super::batch::{key_string, resolve};
 use super::decide::{decide, Decision};
 use super::keys::{key_field, key_text, record_key};
-use super::run::{Item, Runner};
+use super::run::{Defaulted, Item, Runner};
 use super::write::{DocumentLines, WriteError};
 use super::EngineError;
 use crate::connectors::{MatchKey, Record};
@@ -140,6 +140,8 @@ impl Runner<'_> {
             let mv = item.match_value.clone().unwrap_or(Value::Null);
             match self.eval_map(&self.pipeline.map, item, &[]) {
                 Ok(out) => {
+                    self.report.mapped += 1;
+                    item.defaulted = self.defaulted(item, &out);
                     let existing = item.existing.take();
                     self.decide_and_write(item, out, mv, existing).await?;
                 }
@@ -151,6 +153,31 @@ impl Runner<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The mapped fields whose `??` took its default because a source path on its left was
+    /// missing: absent from the record (not delivered) or null.
+    fn defaulted(&self, item: &Item, out: &Record) -> Vec<Defaulted> {
+        let mut found = Vec::new();
+        for (field, paths) in &self.pipeline.defaults {
+            if !out.contains_key(field) {
+                continue;
+            }
+            for path in paths {
+                let (start, rest) = match item.bindings.iter().find(|(n, _)| *n == path[0]) {
+                    Some((_, v)) => (v, &path[1..]),
+                    None => (&item.source, &path[..]),
+                };
+                if let Some(absent) = missing(start, rest) {
+                    found.push(Defaulted {
+                        field: field.clone(),
+                        source: path.join("."),
+                        absent,
+                    });
+                }
+            }
+        }
+        found
     }
 
     async fn decide_and_write(
@@ -274,4 +301,22 @@ impl Runner<'_> {
             other => self.record_outcome(entity, item, mv, other, None, None),
         }
     }
+}
+
+/// Whether `path` below `value` is missing: `Some(true)` when an object on the way lacks the
+/// key, `Some(false)` when a value on the way is null, `None` when it is there. A null
+/// binding (a join that found nothing) counts as null, not absent.
+fn missing(value: &Value, path: &[String]) -> Option<bool> {
+    let mut cur = value;
+    for key in path {
+        match cur {
+            Value::Null => return Some(false),
+            Value::Object(m) => match m.get(key) {
+                Some(v) => cur = v,
+                None => return Some(true),
+            },
+            _ => return None,
+        }
+    }
+    cur.is_null().then_some(false)
 }

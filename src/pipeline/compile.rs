@@ -6,9 +6,10 @@ use super::diagnostic::{Diagnostic, Diagnostics};
 use super::fields::{check_line_objects, check_map_fields, simple_path, unknown_field};
 use super::model::*;
 use super::source::ExprSource;
+use super::source_fields;
 use super::yaml::Spanned;
-use crate::connectors::System;
 use crate::lang::{self, CheckEnv, LangError, Program, Type};
+use crate::schema::System;
 use crate::schema::{self, shape, Entity};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,6 +27,8 @@ pub struct Scope {
 pub(super) struct Ctx<'a> {
     pub(super) diags: &'a mut Diagnostics,
     scope: &'a Scope,
+    /// Source record fields named by any expression, with where each is first named.
+    record_fields: Vec<(String, super::source::Loc)>,
 }
 
 impl Ctx<'_> {
@@ -64,6 +67,13 @@ impl Ctx<'_> {
         if !errs.is_empty() {
             self.push_lang(src, errs);
             return None;
+        }
+        let bound: Vec<&str> = bindings.iter().map(|(n, _)| n.as_str()).collect();
+        for (name, span) in source_fields::record_fields(&ast, &bound) {
+            if !self.record_fields.iter().any(|(n, _)| *n == name) {
+                self.record_fields
+                    .push((name, src.loc(span.start..span.end)));
+            }
         }
         match lang::compile(&ast) {
             Ok(p) => Some((ty, p, ast)),
@@ -193,7 +203,11 @@ fn element_type(ty: &Type) -> Type {
 /// error was found.
 pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Option<Pipeline> {
     let before = diags.error_count();
-    let mut ctx = Ctx { diags, scope };
+    let mut ctx = Ctx {
+        diags,
+        scope,
+        record_fields: Vec::new(),
+    };
     let src_sys = system(&mut ctx, &def.source.system);
     let tgt_sys = system(&mut ctx, &def.target.system);
     let src_entity = src_sys.and_then(|s| entity(&mut ctx, s, &def.source.entity));
@@ -353,8 +367,15 @@ pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Opt
 
     let mut typed = Vec::new();
     let mut map = Vec::new();
+    let mut defaults = Vec::new();
     for (key, src) in &def.map {
         let r = ctx.expr(src, &root, &bindings);
+        if let Some((_, _, ast)) = &r {
+            let paths = source_fields::coalesced_paths(ast);
+            if !paths.is_empty() {
+                defaults.push((key.value.clone(), paths));
+            }
+        }
         if let (Some((lent, lfield)), Some((ty, _, _))) = (&lines, &r) {
             if &key.value == lfield {
                 check_line_objects(&mut ctx, src, ty, lent, key);
@@ -397,6 +418,7 @@ pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Opt
         }
     }
     let co = create_only(&mut ctx, &def.create_only, tgt_entity);
+    let complement = src_entity.and_then(|e| complement(&mut ctx, e, def.source.filter.is_some()));
 
     let ok = ctx.diags.error_count() == before;
     if !ok {
@@ -413,6 +435,7 @@ pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Opt
             where_,
             expand: def.source.expand.iter().map(|x| x.value.clone()).collect(),
             joins,
+            complement,
         },
         target: Target {
             system: tgt_sys?,
@@ -429,6 +452,46 @@ pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Opt
         create_only: co,
         update_only_if_changed: def.update_only_if_changed,
         schedule: def.schedule.as_ref().map(|s| s.value.clone()),
+        defaults,
         reads: super::reads::reads_of(&read_exprs),
+    })
+}
+
+/// The fields the pipeline reads that the endpoint its records come from leaves out: each
+/// gets a warning with what it costs, and the engine fetches them per page.
+fn complement(ctx: &mut Ctx, source: &Entity, filtered: bool) -> Option<Complement> {
+    let read = source.read_endpoint(filtered);
+    let mut fields: Vec<String> = Vec::new();
+    let mut endpoint: Option<&str> = None;
+    for (name, loc) in &ctx.record_fields {
+        if !read.lacks.iter().any(|l| l == name) {
+            continue;
+        }
+        let Some(from) = source.complement_endpoint(name) else {
+            continue;
+        };
+        ctx.diags.push(
+            Diagnostic::warning(
+                "E130",
+                loc.clone(),
+                format!(
+                    "`{}` does not deliver `{name}`; exflow reads it for every page from `{from}`",
+                    read.path
+                ),
+            )
+            .with_help(format!(
+                "this costs one extra {} call per page of up to about 100 records (10 per 1,000); \
+                 drop the field from the pipeline if you do not need it",
+                source.system
+            )),
+        );
+        // One endpoint serves all of them (bulk has what sync lacks, else the entity path).
+        endpoint.get_or_insert(from);
+        fields.push(name.clone());
+    }
+    Some(Complement {
+        read_from: read.path.to_string(),
+        endpoint: endpoint?.to_string(),
+        fields,
     })
 }

@@ -39,6 +39,7 @@ pub const CODES: &[(&str, &str, &str)] = &[
     ("E118", "invalid match", "`match` is written `TargetField == expression`, for example `match: YourReference == text(OrderNumber)`, where TargetField is a field of the target entity."),
     ("E119", "invalid lines", "A document target (Globe sales order, invoice, financial entry) writes its lines from the map field named by `lines.field`, a list of objects whose keys are fields of `lines.entity`."),
     ("E120", "field possibly too long", "The source field can be longer than the target field; long values will be refused by the target. Shorten with `left(x, n)` if that matters."),
+    ("E130", "field read from a second endpoint", "The endpoint exflow reads the source records from (an Exact Online sync endpoint) does not return this field. Rather than let it arrive empty, exflow fetches it for each page of records from an endpoint that has it (the bulk or the regular endpoint), in batched calls of about 100 keys. The warning says which endpoint and what it costs; drop the field if the pipeline does not need it."),
 ];
 
 /// The long explanation of a code, for `exflow explain`.

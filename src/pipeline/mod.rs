@@ -18,6 +18,7 @@ pub mod project;
 pub mod reads;
 pub mod scan;
 pub mod source;
+pub mod source_fields;
 pub mod sparse;
 pub mod yaml;
 

@@ -1,8 +1,8 @@
 //! A pipeline after loading and checking: every expression compiled, every name resolved
 //! against the catalogue. This is what the engine runs.
 
-use crate::connectors::System;
 use crate::lang::Program;
+use crate::schema::System;
 use std::path::PathBuf;
 
 /// A checked, compiled pipeline.
@@ -28,6 +28,9 @@ pub struct Pipeline {
     pub update_only_if_changed: bool,
     /// Cron-like schedule for `exflow serve`.
     pub schedule: Option<String>,
+    /// Per target field of `map`, the source paths whose absence makes it take a `??`
+    /// default: what `exflow plan` flags when the source did not deliver them.
+    pub defaults: Vec<(String, Vec<super::source_fields::FieldPath>)>,
     /// The parts of an input record `where` and `map` can observe (joins and required
     /// records read as record fields of their name), for parsing only those.
     pub reads: super::reads::ReadSet,
@@ -61,6 +64,22 @@ pub struct Source {
     pub expand: Vec<String>,
     /// Related records of the source system, fetched in batches per page.
     pub joins: Vec<Join>,
+    /// Fields the pipeline reads that the read endpoint does not deliver, fetched for each
+    /// page from an endpoint that has them.
+    pub complement: Option<Complement>,
+}
+
+/// Source fields fetched for a whole page in batched calls, because the endpoint the records
+/// are read from leaves them out (Exact Online's `sync/Logistics/Items` has no
+/// `StandardSalesPrice`).
+#[derive(Debug, Clone)]
+pub struct Complement {
+    /// The endpoint the records are read from.
+    pub read_from: String,
+    /// The endpoint the fields come from.
+    pub endpoint: String,
+    /// The fields, as the entity names them.
+    pub fields: Vec<String>,
 }
 
 /// A related source record bound to a name in every expression (e.g. the order's account).

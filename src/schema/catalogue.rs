@@ -1,6 +1,6 @@
 //! Loading the embedded catalogue and answering questions about it.
 
-use crate::connectors::System;
+use super::System;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -109,9 +109,19 @@ pub struct Entity {
     /// Exact Online: the bulk endpoint, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bulk: Option<String>,
+    /// Exact Online: fields of this entity that the sync endpoint does not return.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sync_lacks: Vec<String>,
+    /// Exact Online: fields of this entity that the bulk endpoint does not return.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bulk_lacks: Vec<String>,
     /// The key property.
     #[serde(default)]
     pub key: Option<String>,
+    /// Other names the key goes by in some feeds (sync rows of orders carry `ID` beside
+    /// `OrderID`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_aliases: Vec<String>,
     /// Exact Globe: the line entity of a header/line document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lines: Option<String>,
@@ -141,6 +151,39 @@ impl Entity {
         })
     }
 
+    /// The endpoint a plain incremental read uses, and the fields it does not deliver: the
+    /// sync endpoint where there is one (Exact Online), else the entity's own path.
+    pub fn read_endpoint(&self, filtered: bool) -> ReadEndpoint<'_> {
+        match (&self.sync, filtered) {
+            (Some(sync), false) => ReadEndpoint {
+                path: sync,
+                lacks: &self.sync_lacks,
+            },
+            _ => ReadEndpoint {
+                path: self.path.as_deref().unwrap_or(&self.name),
+                lacks: &[],
+            },
+        }
+    }
+
+    /// Where a field the read endpoint lacks can be had for a batch of keys: the bulk
+    /// endpoint (1,000 rows a call) when it has the field, else the entity's own path.
+    pub fn complement_endpoint(&self, field: &str) -> Option<&str> {
+        self.field(field)?;
+        match &self.bulk {
+            Some(bulk) if !self.bulk_lacks.iter().any(|f| f == field) => Some(bulk),
+            _ => self.path.as_deref(),
+        }
+    }
+
+    /// The key property and the other names it goes by.
+    pub fn key_names(&self) -> impl Iterator<Item = &str> {
+        self.key
+            .as_deref()
+            .into_iter()
+            .chain(self.key_aliases.iter().map(String::as_str))
+    }
+
     /// Fields that must be given on create.
     pub fn required_fields(&self) -> impl Iterator<Item = &Field> {
         self.fields.iter().filter(|f| f.required)
@@ -150,6 +193,15 @@ impl Entity {
     pub fn suggest(&self, name: &str) -> Option<&str> {
         suggest(name, self.fields.iter().map(|f| f.name.as_str()))
     }
+}
+
+/// An endpoint records are read from, and the entity's fields it does not return.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadEndpoint<'a> {
+    /// The path below `/api/v1/{division}/` (`sync/Logistics/Items`).
+    pub path: &'a str,
+    /// Fields of the entity this endpoint leaves out.
+    pub lacks: &'a [String],
 }
 
 /// The closest of `candidates` to `name`, if any is close enough to be a likely typo.

@@ -353,6 +353,21 @@ impl Connector for ExactOnlineClient {
         self.lookup_records(entity, field, values, select).await
     }
 
+    async fn complement(
+        &self,
+        entity: &str,
+        endpoint: &str,
+        keys: &[Value],
+        fields: &[String],
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let e = self.entity(entity)?;
+        let mut select = vec![e.key.to_string()];
+        select.extend(fields.iter().filter(|f| *f != e.key).cloned());
+        // Bulk endpoints page 1,000 rows: one call per `or` filter that fits in a URL.
+        self.lookup_on(endpoint, e.name, e.key, keys, &select, None)
+            .await
+    }
+
     async fn create(
         &self,
         entity: &str,

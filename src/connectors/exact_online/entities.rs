@@ -1,5 +1,6 @@
 //! Which endpoints serve an entity: the CRUD path, the sync and bulk paths, the key, whether
-//! `$select` is mandatory, and the literal kind of each field (from the schema catalogue).
+//! `$select` is mandatory, and the literal kind of each field (from the schema catalogue,
+//! which also knows which fields each endpoint delivers).
 
 use super::odata::LiteralKind;
 use crate::connectors::System;
@@ -24,8 +25,6 @@ pub struct EntityEndpoints {
     pub filter_mandatory: bool,
     /// Line collection deep-inserted with the header, and the line entity.
     pub lines: Option<(&'static str, &'static str)>,
-    /// Properties of the CRUD entity that the sync endpoint does not have.
-    pub sync_lacks: &'static [&'static str],
 }
 
 const fn ep(name: &'static str, service_path: &'static str, key: &'static str) -> EntityEndpoints {
@@ -38,11 +37,8 @@ const fn ep(name: &'static str, service_path: &'static str, key: &'static str) -
         select_mandatory: false,
         filter_mandatory: false,
         lines: None,
-        sync_lacks: &[],
     }
 }
-
-const TAX: &[&str] = &["TaxSchedule", "TaxScheduleCode", "TaxScheduleDescription"];
 
 /// Every entity the client knows by name.
 pub static ENTITIES: &[EntityEndpoints] = &[
@@ -50,17 +46,10 @@ pub static ENTITIES: &[EntityEndpoints] = &[
         sync_path: Some("sync/SalesOrder/SalesOrderHeaders"),
         bulk_path: Some("bulk/SalesOrder/SalesOrders"),
         lines: Some(("SalesOrderLines", "SalesOrderLines")),
-        sync_lacks: TAX,
         ..ep("SalesOrders", "salesorder/SalesOrders", "OrderID")
     },
     EntityEndpoints {
         sync_path: Some("sync/SalesOrder/SalesOrderLines"),
-        sync_lacks: &[
-            "OrderStatus",
-            "TaxSchedule",
-            "TaxScheduleCode",
-            "TaxScheduleDescription",
-        ],
         ..ep("SalesOrderLines", "salesorder/SalesOrderLines", "ID")
     },
     EntityEndpoints {
@@ -75,11 +64,6 @@ pub static ENTITIES: &[EntityEndpoints] = &[
         sync_path: Some("sync/Logistics/Items"),
         bulk_path: Some("bulk/Logistics/Items"),
         filter_mandatory: true,
-        sync_lacks: &[
-            "IsBatchNumberItem",
-            "IsSerialNumberItem",
-            "StandardSalesPrice",
-        ],
         ..ep("Items", "logistics/Items", "ID")
     },
     ep("ItemGroups", "logistics/ItemGroups", "ID"),
@@ -180,8 +164,8 @@ pub fn default_select(e: &EntityEndpoints, for_sync: bool) -> Vec<String> {
     }
     if let Some(entity) = catalogue().entity(System::ExactOnline, e.name) {
         for f in &entity.fields {
-            let skip =
-                f.ty == FieldType::List || (for_sync && e.sync_lacks.contains(&f.name.as_str()));
+            // The catalogue knows what the sync endpoint leaves out; asking for it is a 400.
+            let skip = f.ty == FieldType::List || (for_sync && entity.sync_lacks.contains(&f.name));
             if !skip && !out.contains(&f.name) {
                 out.push(f.name.clone());
             }
