@@ -69,9 +69,50 @@ async fn every_globe_sales_price_is_the_online_price_and_a_change_is_one_update(
         assert_eq!(text(&g["GTIN"]), text(&item["Barcode"]), "GTIN of {code}");
         assert_eq!(g["IsStockItem"], item["IsStockItem"], "{code}");
         assert_eq!(text(&g["SalesCurrency"]), "EUR", "{code}");
+        // Long and short description, characteristics as information fields.
+        let long = if item["Notes"].is_null() {
+            &item["ExtraDescription"]
+        } else {
+            &item["Notes"]
+        };
+        assert_eq!(
+            text(&g["TextDescription"]),
+            text(long),
+            "long description of {code}"
+        );
+        let short: String = text(&item["ExtraDescription"]).chars().take(60).collect();
+        assert_eq!(
+            text(&g["Description1"]),
+            short,
+            "short description of {code}"
+        );
+        assert_eq!(
+            text(&g["CountryCode"]),
+            text(&item["FreeTextField_01"]),
+            "origin of {code}"
+        );
+        assert_eq!(
+            text(&g["TextFreeField1"]),
+            text(&item["FreeTextField_02"]),
+            "type of {code}"
+        );
+        assert_eq!(
+            num(&g["NumberFreeField1"]),
+            num(&item["FreeNumberField_01"]),
+            "delivery days of {code}"
+        );
+        assert_eq!(text(&g["SalesUnit"]), text(&item["Unit"]), "{code}");
         priced += 1;
     }
     assert_eq!(priced, online.len());
+    assert!(
+        online.iter().any(|i| !i["Notes"].is_null()),
+        "the seed has long descriptions"
+    );
+    assert!(
+        online.iter().any(|i| !i["FreeTextField_01"].is_null()),
+        "and origins"
+    );
 
     // A price change in Online is one update in Globe, with the new price; nothing else moves.
     let target = &online[0];
@@ -199,5 +240,108 @@ async fn an_undelivered_field_is_reported_as_defaulted_when_not_complemented() {
     assert!(
         plan.to_string().contains("SalesPrice defaulted on"),
         "{plan}"
+    );
+}
+
+/// Variants land under their model, with their attributes through the user's tables; an item
+/// that changes group in Exact Online moves to the other assortment in Globe.
+#[tokio::test]
+async fn variants_land_under_their_model_and_categories_move() {
+    let env = env(small_online(), GlobeSimConfig::default(), "null").await;
+    let project = load(&env);
+    let pipelines: Vec<_> = project.pipelines.iter().collect();
+    let conns = connectors(&project, &pipelines).await.unwrap();
+    let store = state_store(&project).unwrap();
+    let r = run(&project, "products", &conns, &store, false).await;
+    assert_eq!(r.total_failed(), 0, "{r}\n{:?}", fails(&r));
+
+    let colours: HashMap<&str, &str> = [
+        ("ROOD", "RD"),
+        ("BLAUW", "BL"),
+        ("ZWART", "ZW"),
+        ("WIT", "WT"),
+    ]
+    .into_iter()
+    .collect();
+    let globe = globe_items(&env);
+    let variants: Vec<Value> = online_sales_items(&env)
+        .into_iter()
+        .filter(|i| !i["FreeTextField_03"].is_null())
+        .collect();
+    assert!(
+        variants.len() >= 3,
+        "the seed has variants: {}",
+        variants.len()
+    );
+    for v in &variants {
+        let code = text(&v["Code"]);
+        let g = &globe[&code];
+        assert_eq!(
+            text(&g["TextFreeField3"]),
+            text(&v["FreeTextField_03"]),
+            "model of {code}"
+        );
+        assert_eq!(g["YesNoFreeField1"], false, "{code} is no model");
+        assert_eq!(
+            text(&g["Class01Code"]),
+            text(&v["Class_01"]),
+            "size of {code}"
+        );
+        assert_eq!(
+            text(&g["Class02Code"]),
+            colours[text(&v["Class_02"]).as_str()],
+            "colour of {code} through variant_colours"
+        );
+    }
+    let model = globe.get("MOK").expect("the model item MOK in Globe");
+    assert_eq!(model["YesNoFreeField1"], true);
+    assert_eq!(
+        text(&model["CountrySpecificDescription"]),
+        "Mok (kleuren en maten)"
+    );
+    assert_eq!(model["IsSalesItem"], false);
+    let models = env
+        .globe
+        .records("Item")
+        .iter()
+        .filter(|i| text(&i["ItemCode"]) == "MOK")
+        .count();
+    assert_eq!(models, 1, "one model for all its variants");
+
+    // Move a mug to the coffee group: its Globe assortment follows.
+    let assortment_of = |env: &Env, group_code: &str| {
+        env.globe
+            .records("ItemAssortment")
+            .into_iter()
+            .find(|a| text(&a["Code"]) == group_code)
+            .map(|a| num(&a["Assortment"]))
+            .unwrap_or_else(|| panic!("assortment {group_code} in Globe"))
+    };
+    let mug = &variants[0];
+    let code = text(&mug["Code"]);
+    assert_eq!(
+        num(&globe[&code]["Assortment"]),
+        assortment_of(&env, &text(&mug["ItemGroupCode"]))
+    );
+    let coffee = env
+        .online
+        .records("ItemGroups")
+        .into_iter()
+        .find(|g| text(&g["Code"]) == "KOF")
+        .expect("coffee group");
+    env.online
+        .update(
+            "Items",
+            &text(&mug["ID"]),
+            json!({"ItemGroup": coffee["ID"], "ItemGroupCode": "KOF", "ItemGroupDescription": coffee["Description"]}),
+        )
+        .unwrap();
+    let r = run(&project, "products", &conns, &store, false).await;
+    assert_eq!(r.main_counts().updated, 1, "{r}");
+    let g = globe_items(&env);
+    assert_eq!(
+        num(&g[&code]["Assortment"]),
+        assortment_of(&env, "KOF"),
+        "{code} moved"
     );
 }

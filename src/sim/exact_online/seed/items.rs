@@ -25,6 +25,56 @@ fn gtin(store: &mut Store) -> String {
 }
 
 /// Item kinds: (group, code, description, extra, VAT code, price, stock item).
+/// What a shop keeps on an item beyond its name and price, as Exact Online holds it: the
+/// item classifications `Class_01` (size) and `Class_02` (colour) with `FreeTextField_03`
+/// naming the model a variant belongs to; free fields for the characteristics (country of
+/// origin, product type, delivery time in days); a long description in `Notes`.
+fn characteristics(group: &str, code: &str, extra: &str) -> Value {
+    let field = |label: &str| {
+        extra
+            .split("; ")
+            .find_map(|part| part.strip_prefix(label))
+            .map(|v| v.trim().to_string())
+    };
+    let (kind, days) = match group {
+        "KOF" => ("Koffiebonen", 2),
+        "SER" => ("Servies", 3),
+        "THE" => ("Thee", 2),
+        "APP" => ("Apparaat", 5),
+        _ => ("Dienst", 0),
+    };
+    let mut out = json!({
+        "FreeTextField_02": kind,
+        "FreeNumberField_01": days,
+    });
+    if let Some(origin) = field("Herkomst: ") {
+        // Country of origin as its ISO code, where Globe's country list has it (blends have
+        // none).
+        let iso = match origin.as_str() {
+            "Brazilië" => Some("BR"),
+            "Colombia" => Some("CO"),
+            "Peru" => Some("PE"),
+            _ => None,
+        };
+        if let Some(iso) = iso {
+            out["FreeTextField_01"] = json!(iso);
+        }
+        out["Notes"] = json!(format!(
+            "Single origin uit {origin}, vers gebrand in Nederland. Bewaar koel en droog."
+        ));
+    }
+    // Mugs come in colours and sizes: variants of one model, `MOK`.
+    if let Some(rest) = code.strip_prefix("MOK-") {
+        if let Some((colour, size)) = rest.rsplit_once('-') {
+            out["Class_01"] = json!(size);
+            out["Class_02"] = json!(colour);
+            out["FreeTextField_03"] = json!("MOK");
+            out["FreeTextField_01"] = json!("NL");
+        }
+    }
+    out
+}
+
 fn catalogue() -> Vec<(
     &'static str,
     String,
@@ -194,18 +244,19 @@ pub(super) fn items(
         };
         let age = store.pick(365) as i64 + 90;
         let on_hand = if stock { store.pick(250) as f64 } else { 0.0 };
-        let id = add(
-            store,
-            "Items",
-            json!({
-                "Code": code, "Description": desc, "ExtraDescription": if extra.is_empty() { Value::Null } else { json!(extra) },
-                "Barcode": barcode, "IsSalesItem": true, "IsPurchaseItem": stock, "IsStockItem": stock, "IsWebshopItem": 1,
-                "SalesVatCode": vat, "Unit": "stuk", "ItemGroup": group_id, "CostPriceStandard": (price * 0.55 * 100.0_f64).round() / 100.0,
-                "StandardSalesPrice": price, "Stock": on_hand, "NetWeight": if group == "APP" { json!(6.5) } else { Value::Null },
-                "Created": date(now - age * DAY_MS), "Modified": date(now - age * DAY_MS / 2),
-            }),
-            now,
-        )?;
+        let mut item = json!({
+            "Code": code, "Description": desc, "ExtraDescription": if extra.is_empty() { Value::Null } else { json!(extra) },
+            "Barcode": barcode, "IsSalesItem": true, "IsPurchaseItem": stock, "IsStockItem": stock, "IsWebshopItem": 1,
+            "SalesVatCode": vat, "Unit": "stuk", "ItemGroup": group_id, "CostPriceStandard": (price * 0.55 * 100.0_f64).round() / 100.0,
+            "StandardSalesPrice": price, "Stock": on_hand, "NetWeight": if group == "APP" { json!(6.5) } else { Value::Null },
+            "StartDate": date(now - age * DAY_MS), "Created": date(now - age * DAY_MS), "Modified": date(now - age * DAY_MS / 2),
+        });
+        if let (Value::Object(item), Value::Object(more)) =
+            (&mut item, characteristics(group, &code, &extra))
+        {
+            item.extend(more);
+        }
+        let id = add(store, "Items", item, now)?;
         add(
             store,
             "SalesItemPrices",
