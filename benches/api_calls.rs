@@ -280,5 +280,5 @@ async fn bench(
 
 /// Calls a simulator answered between two `/_sim/stats` readings.
 fn total_calls(before: &Value, after: &Value) -> u64 {
-    delta(before, after).iter().map(|(_, n)| *n).sum()
+    delta(before, after).values().sum()
 }
