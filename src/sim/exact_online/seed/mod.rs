@@ -257,6 +257,8 @@ fn reference(store: &mut Store, now: i64) -> Result<(), String> {
         (&branche, "Branche", "HOR", "Horeca"),
         (&branche, "Branche", "KAN", "Kantoren"),
         (&branche, "Branche", "PAR", "Particulier"),
+        (&branche, "Branche", "GRO", "Groothandel"),
+        (&branche, "Branche", "RET", "Retail"),
         (&regio, "Regio", "NL", "Nederland"),
         (&regio, "Regio", "BE", "België"),
     ] {
