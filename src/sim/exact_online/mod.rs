@@ -304,7 +304,23 @@ impl OnlineSim {
 
     /// The JSON of `GET /_sim/stats`.
     pub fn stats(&self) -> Value {
-        self.shared.inner.lock().stats.json()
+        let inner = self.shared.inner.lock();
+        let mut v = inner.stats.json();
+        v["dropped_read_only"] = serde_json::json!(inner.store.dropped);
+        v
+    }
+
+    /// Read-only properties that write bodies carried and the simulator skipped, per endpoint
+    /// path (e.g. `salesorder/SalesOrders` -> `AmountDC`, `SalesOrderLines/LineNumber`).
+    pub fn dropped_read_only(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        self.shared
+            .inner
+            .lock()
+            .store
+            .dropped
+            .iter()
+            .map(|(k, v)| (k.clone(), v.iter().cloned().collect()))
+            .collect()
     }
 
     /// Stops the server and waits for it.

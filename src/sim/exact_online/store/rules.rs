@@ -1,7 +1,7 @@
 //! Business rules of Exact Online applied on create and update: defaults, sequences, names
 //! copied from referenced records, line prices and VAT, header totals.
 
-use super::super::catalog::LINES;
+use super::super::catalog::{self, LINES};
 use super::super::wire::{date, ApiError};
 use super::{bad, num, pad_code, round2, s, Store};
 use serde_json::{json, Map, Value};
@@ -177,6 +177,7 @@ impl Store {
                 b.entry("Status").or_insert(json!(20));
                 b.entry("InvoiceDate").or_insert(json!(date(now)));
                 b.entry("Currency").or_insert(json!("EUR"));
+                self.fill_dates(table, b);
             }
             "SalesEntries" => {
                 let c = s(b.get("Customer"));
@@ -188,13 +189,15 @@ impl Store {
                 b.entry("Status").or_insert(json!(20));
                 b.entry("EntryDate").or_insert(json!(date(now)));
                 b.entry("Currency").or_insert(json!("EUR"));
+                self.fill_dates(table, b);
             }
-            "SalesOrderLines" | "SalesInvoiceLines" | "SalesEntryLines" => {
-                let (header_table, fk) = match table {
-                    "SalesOrderLines" => ("SalesOrders", "OrderID"),
-                    "SalesInvoiceLines" => ("SalesInvoices", "InvoiceID"),
-                    _ => ("SalesEntries", "EntryID"),
+            "GoodsDeliveries" => self.delivery_rules(b, now),
+            "Quotations" | "BankAccounts" | "ItemWarehouses" => self.fill_references(table, b)?,
+            t if catalog::lines_by_table(t).is_some() => {
+                let Some(l) = catalog::lines_by_table(t) else {
+                    return Ok(());
                 };
+                let (header_table, fk) = (l.header, l.fk);
                 let header = self
                     .get(header_table, &s(b.get(fk)))
                     .map(|r| r.data.clone())
@@ -220,6 +223,9 @@ impl Store {
         l: &mut Map<String, Value>,
         header: &Map<String, Value>,
     ) -> Result<(), ApiError> {
+        if table == "GoodsDeliveryLines" {
+            return self.delivery_line_rules(l, header);
+        }
         if table == "SalesEntryLines" {
             let amount = num(l.get("AmountFC"));
             let code = s(l.get("VATCode"));
@@ -303,45 +309,30 @@ impl Store {
 
     /// Recomputes header totals after a change to its lines (or the header of a line).
     pub(super) fn recompute(&mut self, table: &str, key: &str, now: i64) {
-        let (header_table, key) = match table {
-            "SalesOrderLines" | "SalesInvoiceLines" | "SalesEntryLines" => {
-                let fk = LINES
-                    .iter()
-                    .find(|(_, lt, _)| *lt == table)
-                    .map(|(_, _, fk)| *fk)
-                    .unwrap_or("ID");
+        let (lines, key) = match catalog::lines_by_table(table) {
+            Some(l) => {
                 let Some(h) = self
                     .get(table, key)
-                    .and_then(|r| r.data.get(fk))
+                    .and_then(|r| r.data.get(l.fk))
                     .and_then(Value::as_str)
                 else {
                     return;
                 };
-                let h = h.to_string();
-                (
-                    LINES
-                        .iter()
-                        .position(|(_, lt, _)| *lt == table)
-                        .map(|i| ["SalesOrders", "SalesInvoices", "SalesEntries"][i])
-                        .unwrap_or(""),
-                    h,
-                )
+                (l, h.to_string())
             }
-            t => (t, key.to_string()),
+            None => match LINES.iter().find(|l| l.header == table) {
+                Some(l) => (l, key.to_string()),
+                None => return,
+            },
         };
-        let Some((_, lt, _)) = LINES.iter().find(|(_, lt, _)| {
-            matches!(
-                (header_table, *lt),
-                ("SalesOrders", "SalesOrderLines")
-                    | ("SalesInvoices", "SalesInvoiceLines")
-                    | ("SalesEntries", "SalesEntryLines")
-            )
-        }) else {
+        // Deliveries carry quantities, not amounts.
+        if lines.header == "GoodsDeliveries" {
             return;
-        };
+        }
+        let header_table = lines.header;
         let mut excl = 0.0;
         let mut vat = 0.0;
-        for r in self.children(lt, &key) {
+        for r in self.children(lines.table, &key) {
             excl += num(r.data.get("AmountFC"));
             vat += num(r.data.get("VATAmount")) + num(r.data.get("VATAmountFC"));
         }
@@ -374,6 +365,9 @@ impl Store {
             d.insert("Modified".into(), json!(date(now)));
             d.insert("Modifier".into(), json!(user));
             row.ts = ts;
+        }
+        if header_table == "SalesEntries" {
+            self.receivable(&key);
         }
     }
 }
