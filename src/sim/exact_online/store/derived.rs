@@ -48,15 +48,11 @@ impl Store {
         if table == "SalesEntries" {
             // Financial periods are calendar months in the simulated administration.
             if let Some(d) = chrono::DateTime::from_timestamp_millis(at) {
-                b.entry("ReportingYear").or_insert(json!(d.year()));
-                b.entry("ReportingPeriod").or_insert(json!(d.month()));
-                for f in ["ReportingYear", "ReportingPeriod"] {
-                    if b.get(f).is_some_and(Value::is_null) {
-                        let v = if f == "ReportingYear" {
-                            json!(d.year())
-                        } else {
-                            json!(d.month())
-                        };
+                for (f, v) in [
+                    ("ReportingYear", json!(d.year())),
+                    ("ReportingPeriod", json!(d.month())),
+                ] {
+                    if b.get(f).is_none_or(Value::is_null) {
                         b.insert(f.into(), v);
                     }
                 }

@@ -123,6 +123,11 @@ impl Store {
                         "ItemGroupDescription".into(),
                         g.data.get("Description").cloned().unwrap_or(Value::Null),
                     );
+                    // A new item takes its group's revenue account unless it names its own.
+                    if b.get("GLRevenue").is_none_or(Value::is_null) {
+                        let gl = g.data.get("GLRevenue").cloned().unwrap_or(Value::Null);
+                        b.insert("GLRevenue".into(), gl);
+                    }
                 } else if b.contains_key("ItemGroup") {
                     return Err(bad("ItemGroup not found"));
                 }
@@ -291,9 +296,12 @@ impl Store {
                 l.insert("VATAmountDC".into(), json!(vat));
                 l.insert("AmountFCExclVat".into(), json!(amount));
                 if l.get("GLAccount").is_none_or(Value::is_null) {
+                    let group = self.get("ItemGroups", &s(item.data.get("ItemGroup")));
                     let gl = item
                         .data
                         .get("GLRevenue")
+                        .filter(|v| !v.is_null())
+                        .or_else(|| group.and_then(|g| g.data.get("GLRevenue")))
                         .filter(|v| !v.is_null())
                         .cloned()
                         .or_else(|| {
