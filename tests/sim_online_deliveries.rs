@@ -72,12 +72,19 @@ async fn deliveries_move_an_order_from_open_to_partial_to_complete() {
 
     let (_, body) = api.get(&order_path).await;
     let o = &body["d"];
-    assert_eq!((o["DeliveryStatus"].clone(), o["Status"].clone()), (json!(20), json!(20)), "partial");
+    assert_eq!(
+        (o["DeliveryStatus"].clone(), o["Status"].clone()),
+        (json!(20), json!(20)),
+        "partial"
+    );
     assert_eq!(o["StatusDescription"], json!("Partial"));
     let l0 = &o["SalesOrderLines"]["results"][0];
     assert_eq!(l0["QuantityDelivered"], lines[0]["Quantity"]);
     assert_eq!(l0["DeliveryStatus"], json!(21));
-    assert_eq!(o["SalesOrderLines"]["results"][1]["DeliveryStatus"], json!(12));
+    assert_eq!(
+        o["SalesOrderLines"]["results"][1]["DeliveryStatus"],
+        json!(12)
+    );
 
     // Read back: single, navigation to lines, lines endpoint by EntryID.
     let (status, body) = api
@@ -86,11 +93,15 @@ async fn deliveries_move_an_order_from_open_to_partial_to_complete() {
     assert_eq!(status, 200);
     assert_eq!(body["d"]["TrackingNumber"], json!("3SABC123"));
     let (_, body) = api
-        .get(&format!("salesorder/GoodsDeliveries(guid'{entry}')/GoodsDeliveryLines"))
+        .get(&format!(
+            "salesorder/GoodsDeliveries(guid'{entry}')/GoodsDeliveryLines"
+        ))
         .await;
     assert_eq!(Api::rows(&body).len(), 1);
     let (_, body) = api
-        .get(&format!("salesorder/GoodsDeliveryLines?$filter=EntryID eq guid'{entry}'"))
+        .get(&format!(
+            "salesorder/GoodsDeliveryLines?$filter=EntryID eq guid'{entry}'"
+        ))
         .await;
     assert_eq!(Api::rows(&body).len(), 1, "{body}");
 
@@ -138,9 +149,16 @@ async fn deliveries_move_an_order_from_open_to_partial_to_complete() {
     assert_eq!(status, 400, "{body}");
     assert!(message(&body).contains("delivered completely"), "{body}");
     let (status, body) = api
-        .send(Method::POST, "salesorder/GoodsDeliveries", &json!({"DeliveryDate": "2026-11-21T00:00:00"}))
+        .send(
+            Method::POST,
+            "salesorder/GoodsDeliveries",
+            &json!({"DeliveryDate": "2026-11-21T00:00:00"}),
+        )
         .await;
-    assert_eq!((status, message(&body)), (400, "Mandatory: GoodsDeliveryLines"));
+    assert_eq!(
+        (status, message(&body)),
+        (400, "Mandatory: GoodsDeliveryLines")
+    );
 
     // Second delivery: the rest, the last line in two parts (one posted on its own).
     let mut rest: Vec<Value> = lines[1..]
@@ -152,7 +170,11 @@ async fn deliveries_move_an_order_from_open_to_partial_to_complete() {
     let part = if last_qty > 1.0 { 1.0 } else { last_qty };
     rest.last_mut().expect("rest")["QuantityDelivered"] = json!(part);
     let (status, body) = api
-        .send(Method::POST, "salesorder/GoodsDeliveries", &json!({"GoodsDeliveryLines": rest}))
+        .send(
+            Method::POST,
+            "salesorder/GoodsDeliveries",
+            &json!({"GoodsDeliveryLines": rest}),
+        )
         .await;
     assert_eq!(status, 201, "{body}");
     let second = body["d"]["EntryID"].clone();
@@ -167,7 +189,11 @@ async fn deliveries_move_an_order_from_open_to_partial_to_complete() {
     }
     let (_, body) = api.get(&order_path).await;
     let o = &body["d"];
-    assert_eq!((o["DeliveryStatus"].clone(), o["Status"].clone()), (json!(21), json!(21)), "complete");
+    assert_eq!(
+        (o["DeliveryStatus"].clone(), o["Status"].clone()),
+        (json!(21), json!(21)),
+        "complete"
+    );
     assert_eq!(o["DeliveryStatusDescription"], json!("Complete"));
     for l in o["SalesOrderLines"]["results"].as_array().expect("lines") {
         assert_eq!(l["QuantityDelivered"], l["Quantity"], "{l}");
@@ -183,7 +209,11 @@ async fn deliveries_move_an_order_from_open_to_partial_to_complete() {
     assert_eq!(status, 400);
     // Deliveries can not be deleted through the API.
     let (status, _) = api
-        .send(Method::DELETE, &format!("salesorder/GoodsDeliveries(guid'{entry}')"), &Value::Null)
+        .send(
+            Method::DELETE,
+            &format!("salesorder/GoodsDeliveries(guid'{entry}')"),
+            &Value::Null,
+        )
         .await;
     assert_eq!(status, 405);
     sim.shutdown().await;
@@ -196,12 +226,21 @@ async fn seeded_orders_have_the_deliveries_their_status_says() {
     let lines = sim.records("SalesOrderLines");
     let mut partial = 0;
     for o in sim.records("SalesOrders") {
-        let own: Vec<&Value> = lines.iter().filter(|l| l["OrderID"] == o["OrderID"]).collect();
+        let own: Vec<&Value> = lines
+            .iter()
+            .filter(|l| l["OrderID"] == o["OrderID"])
+            .collect();
         let delivered = |l: &Value| l["QuantityDelivered"].as_f64().unwrap_or(0.0);
         match o["Status"].as_i64() {
             Some(21) => {
-                assert!(own.iter().all(|l| delivered(l) >= l["Quantity"].as_f64().unwrap_or(0.0)), "{o}");
-                assert!(own.iter().all(|l| deliveries.iter().any(|d| d["SalesOrderLineID"] == l["ID"])));
+                assert!(
+                    own.iter()
+                        .all(|l| delivered(l) >= l["Quantity"].as_f64().unwrap_or(0.0)),
+                    "{o}"
+                );
+                assert!(own
+                    .iter()
+                    .all(|l| deliveries.iter().any(|d| d["SalesOrderLineID"] == l["ID"])));
             }
             Some(12) | Some(45) => assert!(own.iter().all(|l| delivered(l) == 0.0), "{o}"),
             Some(20) => {
@@ -214,6 +253,9 @@ async fn seeded_orders_have_the_deliveries_their_status_says() {
     }
     assert!(partial > 0, "some orders are partly delivered");
     // There are open orders left to deliver.
-    assert!(sim.records("SalesOrders").iter().any(|o| o["Status"] == json!(12)));
+    assert!(sim
+        .records("SalesOrders")
+        .iter()
+        .any(|o| o["Status"] == json!(12)));
     sim.shutdown().await;
 }

@@ -36,7 +36,10 @@ async fn a_record_put_back_whole_changes_only_the_changed_field() {
     let mut changed = before.clone();
     changed["Remarks"] = json!("Levering via achterdeur");
     let (status, body) = api.send(Method::PUT, &path, &changed).await;
-    assert_eq!(status, 204, "the whole record, read-only fields and all: {body}");
+    assert_eq!(
+        status, 204,
+        "the whole record, read-only fields and all: {body}"
+    );
     let (_, body) = api.get(&path).await;
     let after = &body["d"];
     assert_eq!(after["Remarks"], json!("Levering via achterdeur"));
@@ -84,7 +87,12 @@ async fn a_record_put_back_whole_changes_only_the_changed_field() {
         without(&before, &["Description", "SalesOrderLines"])
     );
     let dropped = &sim.dropped_read_only()["salesorder/SalesOrders"];
-    for f in ["AmountDC", "OrderedBy", "Status", "SalesOrderLines/LineNumber"] {
+    for f in [
+        "AmountDC",
+        "OrderedBy",
+        "Status",
+        "SalesOrderLines/LineNumber",
+    ] {
         assert!(dropped.iter().any(|d| d == f), "{f} skipped: {dropped:?}");
     }
 
@@ -121,7 +129,9 @@ async fn new_records_with_read_only_properties_are_created() {
         {"LineNumber": 7, "Item": items[0]["ID"], "Quantity": 2, "AmountDC": 1.0},
         {"LineNumber": 8, "Item": items[1]["ID"], "Quantity": 1, "ItemCode": "nonsense"},
     ]});
-    let (status, body) = api.send(Method::POST, "salesorder/SalesOrders", &order).await;
+    let (status, body) = api
+        .send(Method::POST, "salesorder/SalesOrders", &order)
+        .await;
     assert_eq!(status, 201, "{body}");
     let lines = body["d"]["SalesOrderLines"]["results"]
         .as_array()
@@ -160,7 +170,10 @@ async fn invoice_lines_without_gl_account_take_the_items_revenue_account() {
         .find(|g| g["ID"] == item["ItemGroup"])
         .expect("its group");
     assert!(group["GLRevenue"].is_string(), "{group}");
-    assert_eq!(item["GLRevenue"], group["GLRevenue"], "items take the group's account");
+    assert_eq!(
+        item["GLRevenue"], group["GLRevenue"],
+        "items take the group's account"
+    );
     let invoice = json!({"OrderedBy": account, "Journal": "70", "SalesInvoiceLines": [{"Item": item["ID"], "Quantity": 3}]});
     let (status, body) = api
         .send(Method::POST, "salesinvoice/SalesInvoices", &invoice)
@@ -195,7 +208,12 @@ async fn sales_entries_get_the_reporting_period_of_their_date() {
     let sim = start(small()).await;
     let api = Api::new(&sim);
     for e in sim.records("SalesEntries") {
-        for f in ["ReportingYear", "ReportingPeriod", "DueDate", "StatusDescription"] {
+        for f in [
+            "ReportingYear",
+            "ReportingPeriod",
+            "DueDate",
+            "StatusDescription",
+        ] {
             assert!(!e[f].is_null(), "seeded entry fills {f}: {e}");
         }
     }
@@ -213,7 +231,10 @@ async fn sales_entries_get_the_reporting_period_of_their_date() {
         .await;
     assert_eq!(status, 201, "{body}");
     let d = &body["d"];
-    assert_eq!((d["ReportingYear"].clone(), d["ReportingPeriod"].clone()), (json!(2025), json!(3)));
+    assert_eq!(
+        (d["ReportingYear"].clone(), d["ReportingPeriod"].clone()),
+        (json!(2025), json!(3))
+    );
     // 15 March + 14 days.
     assert_eq!(d["DueDate"], json!("/Date(1743206400000)/"));
     let (status, body) = api

@@ -106,7 +106,11 @@ fn invoice_feed(store: &Store, ep: &Endpoint) -> Option<Vec<Row>> {
     let mut out = Vec::new();
     for h in store.rows("SalesInvoices") {
         out.push(h.clone());
-        let key = h.data.get("InvoiceID").and_then(Value::as_str).unwrap_or_default();
+        let key = h
+            .data
+            .get("InvoiceID")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         for l in store.children("SalesInvoiceLines", key) {
             let mut data = h.data.clone();
             for header_only in ["AmountDiscount", "AmountDiscountExclVat", "AmountFCExclVat"] {

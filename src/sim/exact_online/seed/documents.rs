@@ -69,12 +69,7 @@ pub(super) fn deliveries(store: &mut Store) -> Result<(), String> {
         let lines: Vec<(Value, f64)> = store
             .children("SalesOrderLines", &order)
             .into_iter()
-            .filter_map(|l| {
-                Some((
-                    l.data.get("ID")?.clone(),
-                    l.data.get("Quantity")?.as_f64()?,
-                ))
-            })
+            .filter_map(|l| Some((l.data.get("ID")?.clone(), l.data.get("Quantity")?.as_f64()?)))
             .filter(|(_, q)| *q > 0.0)
             .collect();
         let deliver: Vec<Value> = if status == 21 {

@@ -35,7 +35,9 @@ impl Store {
             .get("SalesOrders", &s(line.data.get("OrderID")))
             .ok_or_else(|| bad("Sales order not found"))?;
         if order.data.get("Status").and_then(Value::as_i64) == Some(45) {
-            return Err(bad("The sales order is cancelled and can not be delivered."));
+            return Err(bad(
+                "The sales order is cancelled and can not be delivered.",
+            ));
         }
         let ordered = num(line.data.get("Quantity"));
         let left = ordered - num(line.data.get("QuantityDelivered"));

@@ -82,11 +82,10 @@ impl Store {
             };
             b.insert("TypeDescription".into(), json!(ty));
         }
-        b.entry("JournalDescription").or_insert(json!("Verkoopboek"));
-        let (code, days) = self.payment_days(
-            &s(b.get("PaymentCondition")),
-            &s(b.get(account_field)),
-        );
+        b.entry("JournalDescription")
+            .or_insert(json!("Verkoopboek"));
+        let (code, days) =
+            self.payment_days(&s(b.get("PaymentCondition")), &s(b.get(account_field)));
         if !code.is_empty() {
             b.entry("PaymentCondition").or_insert(json!(code));
             let desc = self
@@ -119,7 +118,11 @@ impl Store {
                 let by = s(b.get("OrderAccount"));
                 for (f, code, name) in [
                     ("OrderAccount", "OrderAccountCode", "OrderAccountName"),
-                    ("DeliveryAccount", "DeliveryAccountCode", "DeliveryAccountName"),
+                    (
+                        "DeliveryAccount",
+                        "DeliveryAccountCode",
+                        "DeliveryAccountName",
+                    ),
                     ("InvoiceAccount", "InvoiceAccountCode", "InvoiceAccountName"),
                 ] {
                     if b.get(f).is_none_or(Value::is_null) {

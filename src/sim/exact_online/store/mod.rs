@@ -266,14 +266,18 @@ impl Store {
         now: i64,
     ) -> Result<String, ApiError> {
         let key_field = key_of(table);
-        let key = match body.get(key_field).and_then(Value::as_str) {
-            Some(k) if !k.is_empty() => k.to_lowercase(),
-            _ => self.guid(),
-        };
+        let given = key_text(body.get(key_field));
+        let key = if given.is_empty() { self.guid() } else { given };
         if self.get(table, &key).is_some() {
             return Err(bad("Gegeven bestaat reeds"));
         }
-        body.insert(key_field.into(), json!(key));
+        // GUID keys are stored lower-case; numeric and code keys (`Code` of a division or a
+        // currency) as given.
+        if matches!(body.get(key_field), None | Some(Value::Null))
+            || matches!(body.get(key_field), Some(Value::String(k)) if uuid::Uuid::parse_str(k).is_ok())
+        {
+            body.insert(key_field.into(), json!(key));
+        }
         if table == "Addresses" {
             if let Some(existing) = self.same_address(&body) {
                 return Ok(existing);
@@ -532,7 +536,10 @@ impl Store {
     /// The GUID of the division's one warehouse (`1`, Hoofdmagazijn): derived from the
     /// division, so it costs the seeded generator nothing and every other key stays put.
     pub fn warehouse_id(&self) -> String {
-        format!("00000000-0000-4000-8000-{:012}", self.division.unsigned_abs())
+        format!(
+            "00000000-0000-4000-8000-{:012}",
+            self.division.unsigned_abs()
+        )
     }
 
     /// Stores a row as-is (reference data and the current user), with a fresh rowversion.
