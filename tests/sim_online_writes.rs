@@ -253,3 +253,84 @@ async fn sales_entries_get_the_reporting_period_of_their_date() {
     assert_eq!(body["d"]["ReportingPeriod"], json!(4));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn seeded_records_fill_what_the_service_always_fills() {
+    let sim = start(small()).await;
+    let filled: &[(&str, &[&str])] = &[
+        (
+            "Accounts",
+            &["CountryName", "Currency", "LanguageDescription"],
+        ),
+        (
+            "Items",
+            &[
+                "GLRevenue",
+                "GLRevenueCode",
+                "GLRevenueDescription",
+                "SalesVatCodeDescription",
+                "UnitDescription",
+            ],
+        ),
+        (
+            "SalesOrders",
+            &[
+                "PaymentConditionDescription",
+                "ShippingMethodDescription",
+                "WarehouseID",
+                "WarehouseCode",
+                "ApprovalStatusDescription",
+                "StatusDescription",
+            ],
+        ),
+        (
+            "SalesOrderLines",
+            &[
+                "VATCodeDescription",
+                "VATPercentage",
+                "UnitDescription",
+                "CostPriceFC",
+            ],
+        ),
+        (
+            "SalesInvoices",
+            &[
+                "DueDate",
+                "InvoiceToName",
+                "DeliverToName",
+                "VATAmountDC",
+                "StatusDescription",
+                "TypeDescription",
+            ],
+        ),
+        (
+            "SalesInvoiceLines",
+            &[
+                "GLAccount",
+                "GLAccountDescription",
+                "VATCodeDescription",
+                "VATPercentage",
+            ],
+        ),
+        (
+            "SalesEntries",
+            &[
+                "ReportingYear",
+                "ReportingPeriod",
+                "DueDate",
+                "VATAmountDC",
+                "TypeDescription",
+            ],
+        ),
+    ];
+    for (table, fields) in filled {
+        let rows = sim.records(table);
+        assert!(!rows.is_empty(), "{table}");
+        for r in &rows {
+            for f in *fields {
+                assert!(!r[*f].is_null(), "{table}.{f} is filled: {r}");
+            }
+        }
+    }
+    sim.shutdown().await;
+}

@@ -224,3 +224,145 @@ impl Store {
         }
     }
 }
+
+/// Descriptions of codes the simulator's seed uses (the service fills them from its tables).
+fn country_name(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "NL" => "Nederland",
+        "BE" => "België",
+        "DE" => "Duitsland",
+        "FR" => "Frankrijk",
+        _ => return None,
+    })
+}
+
+impl Store {
+    /// A field of the record of `table` whose `by` is `value` (a code or a key), or null.
+    fn lookup(&self, table: &str, by: &str, value: &Value, want: &str) -> Value {
+        let Some(v) = value.as_str().filter(|v| !v.is_empty()) else {
+            return Value::Null;
+        };
+        let row = if by == "ID" {
+            self.get(table, v)
+        } else {
+            self.find(table, by, v)
+        };
+        row.and_then(|r| r.data.get(want).cloned())
+            .unwrap_or(Value::Null)
+    }
+
+    /// The `...Description`, `...Name` and `...Code` companions of references, which the real
+    /// service always returns filled.
+    pub(super) fn companions(&self, table: &str, b: &mut Map<String, Value>) {
+        let get = |b: &Map<String, Value>, f: &str| b.get(f).cloned().unwrap_or(Value::Null);
+        let mut set = Vec::new();
+        match table {
+            "Accounts" => {
+                let country = s(b.get("Country"));
+                set.push(("CountryName", json!(country_name(&country))));
+                set.push(("Currency", json!("EUR")));
+                let lang = match s(b.get("Language")).as_str() {
+                    "NL" => json!("Nederlands"),
+                    "FR" => json!("Frans"),
+                    "EN" => json!("Engels"),
+                    _ => Value::Null,
+                };
+                set.push(("LanguageDescription", lang));
+                let pc = get(b, "PaymentConditionSales");
+                set.push((
+                    "PaymentConditionSalesDescription",
+                    self.lookup("PaymentConditions", "Code", &pc, "Description"),
+                ));
+                let vat = get(b, "SalesVATCode");
+                set.push((
+                    "SalesVATCodeDescription",
+                    self.lookup("VATCodes", "Code", &vat, "Description"),
+                ));
+            }
+            "Items" => {
+                let gl = get(b, "GLRevenue");
+                set.push((
+                    "GLRevenueCode",
+                    self.lookup("GLAccounts", "ID", &gl, "Code"),
+                ));
+                set.push((
+                    "GLRevenueDescription",
+                    self.lookup("GLAccounts", "ID", &gl, "Description"),
+                ));
+                let vat = get(b, "SalesVatCode");
+                set.push((
+                    "SalesVatCodeDescription",
+                    self.lookup("VATCodes", "Code", &vat, "Description"),
+                ));
+                set.push(("UnitDescription", json!("Stuk")));
+            }
+            "SalesOrders" => {
+                let pc = get(b, "PaymentCondition");
+                set.push((
+                    "PaymentConditionDescription",
+                    self.lookup("PaymentConditions", "Code", &pc, "Description"),
+                ));
+                let sm = get(b, "ShippingMethod");
+                set.push((
+                    "ShippingMethodDescription",
+                    self.lookup("ShippingMethods", "ID", &sm, "Description"),
+                ));
+                set.push(("WarehouseID", json!(self.warehouse_id())));
+                set.push(("WarehouseCode", json!("1")));
+                set.push(("WarehouseDescription", json!("Hoofdmagazijn")));
+                let approval = match b.get("ApprovalStatus").and_then(Value::as_i64) {
+                    Some(0) => json!("Awaiting approval"),
+                    Some(2) => json!("Approved"),
+                    _ => json!("Automatically"),
+                };
+                set.push(("ApprovalStatusDescription", approval));
+            }
+            "SalesInvoices" => {
+                for (id, name) in [
+                    ("InvoiceTo", "InvoiceToName"),
+                    ("DeliverTo", "DeliverToName"),
+                ] {
+                    let v = get(b, id);
+                    set.push((name, self.lookup("Accounts", "ID", &v, "Name")));
+                }
+            }
+            _ => {}
+        }
+        for (k, v) in set {
+            if b.get(k).is_none_or(Value::is_null) {
+                b.insert(k.into(), v);
+            }
+        }
+    }
+
+    /// The companions of a priced line: VAT code text and rate, unit text, cost price.
+    pub(super) fn line_companions(&self, l: &mut Map<String, Value>, item: &Map<String, Value>) {
+        let vat = l.get("VATCode").cloned().unwrap_or(Value::Null);
+        let fill = [
+            (
+                "VATCodeDescription",
+                self.lookup("VATCodes", "Code", &vat, "Description"),
+            ),
+            (
+                "VATPercentage",
+                self.lookup("VATCodes", "Code", &vat, "Percentage"),
+            ),
+            ("UnitDescription", json!("Stuk")),
+            (
+                "CostPriceFC",
+                item.get("CostPriceStandard")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            ),
+        ];
+        for (k, v) in fill {
+            if l.get(k).is_none_or(Value::is_null) {
+                l.insert(k.into(), v);
+            }
+        }
+        if let Some(gl) = l.get("GLAccount").cloned() {
+            let desc = self.lookup("GLAccounts", "ID", &gl, "Description");
+            l.entry("GLAccountDescription").or_insert(desc);
+        }
+    }
+}

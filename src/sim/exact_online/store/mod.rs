@@ -516,7 +516,7 @@ impl Store {
     }
 
     /// Sets fields of a row as a side effect of another change, with one rowversion bump.
-    fn patch(&mut self, table: &str, key: &str, fields: &[(&str, Value)], now: i64) {
+    fn patch(&mut self, table: &'static str, key: &str, fields: &[(&str, Value)], now: i64) {
         let ts = self.bump();
         let user = self.user_id.clone();
         if let Some(row) = self
@@ -530,6 +530,7 @@ impl Store {
             row.data.insert("Modified".into(), json!(date(now)));
             row.data.insert("Modifier".into(), json!(user));
             row.ts = ts;
+            self.events.push((table, "Update", key.to_lowercase()));
         }
     }
 

@@ -213,6 +213,7 @@ impl Store {
             }
             _ => {}
         }
+        self.companions(table, b);
         Ok(())
     }
 
@@ -312,6 +313,7 @@ impl Store {
                 }
             }
         }
+        self.line_companions(l, &item.data);
         Ok(())
     }
 
@@ -361,6 +363,13 @@ impl Store {
                 "SalesInvoices" => {
                     d.insert("AmountFCExclVat".into(), json!(round2(excl)));
                     d.insert("VATAmountFC".into(), json!(round2(vat)));
+                    d.insert("VATAmountDC".into(), json!(round2(vat)));
+                    d.insert("AmountFC".into(), json!(round2(excl + vat)));
+                    d.insert("AmountDC".into(), json!(round2(excl + vat)));
+                }
+                "SalesEntries" => {
+                    d.insert("VATAmountFC".into(), json!(round2(vat)));
+                    d.insert("VATAmountDC".into(), json!(round2(vat)));
                     d.insert("AmountFC".into(), json!(round2(excl + vat)));
                     d.insert("AmountDC".into(), json!(round2(excl + vat)));
                 }
