@@ -7,8 +7,11 @@
 //! memory behind one mutex; the clock can be advanced so tests can cross the 570 s / 600 s
 //! token rules and rate-limit windows.
 //!
-//! Parts: `catalog` (endpoints and fields), `filter` (`$filter` parser and evaluator), `query`
-//! (reads and paging), `writes` (body checks), `store` (tables, rowversion, business rules),
+//! Parts: `catalog` (endpoints and fields; `entities.json` is generated from the reference
+//! schema plus `supplement.json`, the endpoints the schema lacks), `filter` (`$filter` parser
+//! and evaluator), `query` (reads and paging), `writes` (body checks: unknown properties
+//! refused, read-only ones skipped as the real service does and reported in `/_sim/stats`),
+//! `store` (tables, rowversion, business rules, goods deliveries moving orders, derived fields),
 //! `oauth`, `limits` (rate limits, error budget), `faults`, `webhooks`, `wire` (JSON/Atom
 //! shapes), `seed` (generated data and fixtures), `server` (routing), `stats`.
 //!
