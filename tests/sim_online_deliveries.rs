@@ -259,3 +259,82 @@ async fn seeded_orders_have_the_deliveries_their_status_says() {
         .any(|o| o["Status"] == json!(12)));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_delivery_triggers_its_webhook_and_the_orders() {
+    use axum::routing::post;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |body: String| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(body);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let hook = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let receiver = tokio::spawn(async move { axum::serve(listener, app).await });
+    let sim = start(small()).await;
+    let api = Api::new(&sim);
+    for topic in ["GoodsDeliveries", "SalesOrders"] {
+        let (status, body) = api
+            .send(
+                Method::POST,
+                "webhooks/WebhookSubscriptions",
+                &json!({"CallbackURL": hook, "Topic": topic}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(rx.recv().await.expect("validation"), "");
+    }
+    let line = sim
+        .records("SalesOrderLines")
+        .into_iter()
+        .find(|l| {
+            l["OrderStatus"] == json!(12)
+                && l["DeliveryStatus"] == json!(12)
+                && l["Quantity"].as_f64().is_some_and(|q| q > 0.0)
+        })
+        .expect("an open line");
+    let (status, body) = api
+        .send(
+            Method::POST,
+            "salesorder/GoodsDeliveries",
+            &json!({"GoodsDeliveryLines": [{"SalesOrderLineID": line["ID"], "QuantityDelivered": line["Quantity"]}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let entry = body["d"]["EntryID"].clone();
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let text = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+            .await
+            .expect("in time")
+            .expect("delivery");
+        let v: Value = serde_json::from_str(&text).expect("json");
+        seen.push((
+            v["Content"]["Topic"].clone(),
+            v["Content"]["Action"].clone(),
+            v["Content"]["Key"].clone(),
+        ));
+    }
+    assert!(
+        seen.contains(&(json!("GoodsDeliveries"), json!("Create"), entry)),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&(
+            json!("SalesOrders"),
+            json!("Update"),
+            line["OrderID"].clone()
+        )),
+        "{seen:?}"
+    );
+    sim.shutdown().await;
+    receiver.abort();
+}

@@ -95,6 +95,10 @@ fn load_fixtures(
         "SalesInvoiceLines",
         "SalesEntries",
         "SalesEntryLines",
+        "GoodsDeliveries",
+        "ItemWarehouses",
+        "BankAccounts",
+        "Quotations",
         "WebhookSubscriptions",
     ];
     for table in order {

@@ -285,10 +285,16 @@ impl Store {
                     "OrderNumber".into(),
                     header.get("OrderNumber").cloned().unwrap_or(Value::Null),
                 );
-                for f in ["OrderStatus", "DeliveryStatus", "InvoiceStatus"] {
-                    l.entry(f)
-                        .or_insert(header.get("Status").cloned().unwrap_or(json!(12)));
-                }
+                // A line is open until a goods delivery books it (`deliveries.rs`); a partly
+                // delivered order does not make each of its lines partly delivered.
+                let code = |f: &str| header.get(f).and_then(Value::as_i64).unwrap_or(12);
+                let line_code = |c: i64| if c == 20 { 12 } else { c };
+                l.entry("OrderStatus")
+                    .or_insert(json!(line_code(code("Status"))));
+                l.entry("DeliveryStatus")
+                    .or_insert(json!(line_code(code("DeliveryStatus"))));
+                l.entry("InvoiceStatus")
+                    .or_insert(json!(line_code(code("InvoiceStatus"))));
                 l.entry("DeliveryDate")
                     .or_insert(header.get("DeliveryDate").cloned().unwrap_or(Value::Null));
             }
