@@ -182,7 +182,7 @@ async fn added_endpoints_answer_with_their_fields_and_page_by_kind() {
                 .as_array()
                 .expect("names")
                 .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
+                .filter_map(|v| v.as_str()?.split('|').next().map(str::to_string))
                 .collect(),
             None => e["props"]
                 .as_array()
@@ -216,6 +216,30 @@ async fn added_endpoints_answer_with_their_fields_and_page_by_kind() {
     assert_eq!(rows.len() - headers, sim.records("SalesInvoiceLines").len());
     let (status, body) = api.get(&format!("{ep}?$select=*")).await;
     assert_eq!(status, 400, "{body}");
+
+    // The other sync feeds with their own field lists: exactly those fields, $select=* refused.
+    for ep in [
+        "sync/CRM/Contacts",
+        "sync/CRM/Addresses",
+        "sync/Financial/GLAccounts",
+        "sync/Logistics/SalesItemPrices",
+    ] {
+        let fields = names(ep);
+        let select: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let (status, body) = api
+            .get(&format!(
+                "{ep}?$select={}&$filter=Timestamp gt 1L",
+                select.join(",")
+            ))
+            .await;
+        assert_eq!(status, 200, "{ep}: {body}");
+        let rows = Api::rows(&body);
+        assert!(!rows.is_empty(), "{ep}");
+        assert_eq!(keys(&rows[0]), fields, "{ep}");
+        assert!(rows.iter().all(|r| r["Timestamp"].is_string()), "{ep}");
+        let (status, _) = api.get(&format!("{ep}?$select=*")).await;
+        assert_eq!(status, 400, "{ep}");
+    }
 
     // bulk/SalesOrder/SalesOrderLines: the order line fields without Modified.
     let ep = "bulk/SalesOrder/SalesOrderLines";

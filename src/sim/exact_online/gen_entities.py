@@ -69,7 +69,9 @@ def supplement(out, extra):
                     name, ty, _ = p.split("|")
                     types.setdefault(name, ty)
             types["Timestamp"] = "Edm.Int64"
-            props = [f"{n}|{types.get(n, 'Edm.String')}|g" for n in ep["names"]]
+            # A name may carry its type ("Name|Edm.Boolean") when the CRUD endpoint lacks it.
+            props = [n + "|g" if "|" in n else f"{n}|{types.get(n, 'Edm.String')}|g"
+                     for n in ep["names"]]
         else:
             props = ep["props"]
         out[path] = {"key": ep["key"], "methods": ep["methods"],
