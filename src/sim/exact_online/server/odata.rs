@@ -296,6 +296,13 @@ fn sync_timestamp(store: &Store, q: &Query, base: &str) -> Result<Answer, ApiErr
         "Accounts" => ("Accounts", "Modified"),
         "Items" => ("Items", "Modified"),
         "StockPositions" => ("StockPositions", "Modified"),
+        "Contacts" => ("Contacts", "Modified"),
+        "Addresses" => ("Addresses", "Modified"),
+        "GLAccounts" => ("GLAccounts", "Modified"),
+        "SalesItemPrices" => ("SalesItemPrices", "Modified"),
+        "SalesInvoices" => ("SalesInvoices", "Modified"),
+        "GoodsDeliveries" => ("GoodsDeliveries", "Modified"),
+        "GoodsDeliveryLines" => ("GoodsDeliveryLines", "Modified"),
         "Deleted" => ("Deleted", "DeletedDate"),
         other => {
             return Err(ApiError::new(
