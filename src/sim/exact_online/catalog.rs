@@ -361,4 +361,25 @@ mod tests {
             .is_some_and(|p| p.mandatory && p.post && !p.put));
         assert!(endpoint("hrm/CostCenters").is_none());
     }
+
+    #[test]
+    fn every_line_collection_has_its_tables_and_endpoints() {
+        for l in LINES {
+            assert!(
+                TABLES.contains(&l.table) && TABLES.contains(&l.header),
+                "{l:?}"
+            );
+            let header = crud_endpoint_of(l.header).expect("header endpoint");
+            assert!(
+                header.prop(l.collection).is_some_and(Prop::is_collection),
+                "{l:?}"
+            );
+            let line = crud_endpoint_of(l.table).expect("line endpoint");
+            assert!(line.prop(l.fk).is_some_and(|p| p.mandatory), "{l:?}");
+        }
+        for e in catalog().values().filter(|e| e.kind == Kind::Sync) {
+            assert_eq!(e.key, "Timestamp", "{}", e.path);
+            assert_eq!(e.props[0].name, "Timestamp", "{}", e.path);
+        }
+    }
 }
