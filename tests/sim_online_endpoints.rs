@@ -323,6 +323,13 @@ async fn divisions_receivables_bank_accounts_and_quotations() {
         .as_str()
         .is_some_and(|u| u.ends_with(&format!("hrm/Divisions({})", sim.division()))));
 
+    let (status, body) = api.get("general/Currencies('EUR')").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["d"]["Code"], json!("EUR"));
+    assert!(body["d"]["__metadata"]["uri"]
+        .as_str()
+        .is_some_and(|u| u.ends_with("general/Currencies('EUR')")));
+
     // Outstanding items: one per sales entry, filtered on the due date.
     let (status, body) = api.get("read/financial/ReceivablesList").await;
     assert_eq!(status, 200, "{body}");
