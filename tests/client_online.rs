@@ -431,9 +431,10 @@ async fn put_sends_only_the_changed_fields() -> R {
     for field in ["Code", "City", "Email", "VATNumber"] {
         assert_eq!(after[field], acc[field], "{field} untouched");
     }
-    // A read-only field is refused (4xx) and not retried.
+    // A refused write (4xx) is not retried. Exact Online skips read-only fields without an
+    // error; an unknown property is refused.
     let mut bad = Record::new();
-    bad.insert("Created".into(), json!("2024-01-01T00:00:00"));
+    bad.insert("Colour".into(), json!("red"));
     env.reset_stats().await?;
     let err = client
         .update("Accounts", &id, &bad)
@@ -817,14 +818,15 @@ async fn refusals_pause_an_endpoint_before_the_error_budget_blocks_it() -> R {
         .into_iter()
         .next()
         .ok_or("no account")?;
+    // Exact Online skips read-only fields; an unknown property is refused.
     let mut bad = Record::new();
-    bad.insert("Created".into(), json!("2024-01-01T00:00:00"));
+    bad.insert("Colour".into(), json!("red"));
     let mut refused = 0;
     let err = loop {
         match client.update("Accounts", &acc["ID"], &bad).await {
             Err(e) if e.is_record_error() => refused += 1,
             Err(e) => break e,
-            Ok(()) => return Err("a read-only field was accepted".into()),
+            Ok(()) => return Err("an unknown property was accepted".into()),
         }
         if refused > 20 {
             return Err("never paused".into());

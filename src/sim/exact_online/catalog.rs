@@ -126,6 +126,13 @@ fn table_of(path: &str) -> &'static str {
         "sync/Inventory/StockPositions" | "read/logistics/StockPosition" => "StockPositions",
         "sync/Deleted" => "Deleted",
         "current/Me" => "Me",
+        "sync/SalesOrder/GoodsDeliveries" | "bulk/SalesOrder/GoodsDeliveries" => "GoodsDeliveries",
+        "sync/SalesOrder/GoodsDeliveryLines" | "bulk/SalesOrder/GoodsDeliveryLines" => {
+            "GoodsDeliveryLines"
+        }
+        // One feed of header and line rows (see `query::rows_of`).
+        "sync/SalesInvoice/SalesInvoices" => "SalesInvoices",
+        "system/Divisions" | "system/AllDivisions" => "SystemDivisions",
         other => {
             let last = other.rsplit('/').next().unwrap_or(other);
             TABLES
@@ -167,14 +174,74 @@ pub const TABLES: &[&str] = &[
     "ItemAssortmentProperty",
     "ItemExtraField",
     "Me",
+    "GoodsDeliveries",
+    "GoodsDeliveryLines",
+    "ItemWarehouses",
+    "Divisions",
+    "SystemDivisions",
+    "ReceivablesList",
+    "BankAccounts",
+    "Quotations",
+    "QuotationLines",
+    "Currencies",
 ];
 
-/// A line collection: (collection property, line table, foreign key on the line).
-pub const LINES: &[(&str, &str, &str)] = &[
-    ("SalesOrderLines", "SalesOrderLines", "OrderID"),
-    ("SalesInvoiceLines", "SalesInvoiceLines", "InvoiceID"),
-    ("SalesEntryLines", "SalesEntryLines", "EntryID"),
+/// A line collection of a header table, written with the header in one POST.
+#[derive(Debug, Clone, Copy)]
+pub struct Lines {
+    /// The collection property on the header (e.g. `SalesOrderLines`).
+    pub collection: &'static str,
+    /// The table of the lines.
+    pub table: &'static str,
+    /// The foreign key on a line that names its header (e.g. `OrderID`).
+    pub fk: &'static str,
+    /// The table of the headers.
+    pub header: &'static str,
+}
+
+/// Every line collection.
+pub const LINES: &[Lines] = &[
+    Lines {
+        collection: "SalesOrderLines",
+        table: "SalesOrderLines",
+        fk: "OrderID",
+        header: "SalesOrders",
+    },
+    Lines {
+        collection: "SalesInvoiceLines",
+        table: "SalesInvoiceLines",
+        fk: "InvoiceID",
+        header: "SalesInvoices",
+    },
+    Lines {
+        collection: "SalesEntryLines",
+        table: "SalesEntryLines",
+        fk: "EntryID",
+        header: "SalesEntries",
+    },
+    Lines {
+        collection: "GoodsDeliveryLines",
+        table: "GoodsDeliveryLines",
+        fk: "EntryID",
+        header: "GoodsDeliveries",
+    },
+    Lines {
+        collection: "QuotationLines",
+        table: "QuotationLines",
+        fk: "QuotationID",
+        header: "Quotations",
+    },
 ];
+
+/// The line collection written through this collection property, if any.
+pub fn lines_by_collection(collection: &str) -> Option<&'static Lines> {
+    LINES.iter().find(|l| l.collection == collection)
+}
+
+/// The line collection whose lines live in `table`, if it is a line table.
+pub fn lines_by_table(table: &str) -> Option<&'static Lines> {
+    LINES.iter().find(|l| l.table == table)
+}
 
 /// The `sync/Deleted` entity type code of a table.
 pub fn deleted_entity_type(table: &str) -> Option<i64> {
@@ -187,8 +254,13 @@ pub fn deleted_entity_type(table: &str) -> Option<i64> {
         "Items" => 9,
         "SalesInvoices" => 13,
         "StockPositions" => 15,
+        "GoodsDeliveries" => 16,
+        "GoodsDeliveryLines" => 17,
+        "ItemWarehouses" => 19,
         "SalesOrders" => 32,
         "SalesOrderLines" => 33,
+        "Quotations" => 34,
+        "QuotationLines" => 35,
         _ => return None,
     })
 }
@@ -288,5 +360,26 @@ mod tests {
             .prop("OrderedBy")
             .is_some_and(|p| p.mandatory && p.post && !p.put));
         assert!(endpoint("hrm/CostCenters").is_none());
+    }
+
+    #[test]
+    fn every_line_collection_has_its_tables_and_endpoints() {
+        for l in LINES {
+            assert!(
+                TABLES.contains(&l.table) && TABLES.contains(&l.header),
+                "{l:?}"
+            );
+            let header = crud_endpoint_of(l.header).expect("header endpoint");
+            assert!(
+                header.prop(l.collection).is_some_and(Prop::is_collection),
+                "{l:?}"
+            );
+            let line = crud_endpoint_of(l.table).expect("line endpoint");
+            assert!(line.prop(l.fk).is_some_and(|p| p.mandatory), "{l:?}");
+        }
+        for e in catalog().values().filter(|e| e.kind == Kind::Sync) {
+            assert_eq!(e.key, "Timestamp", "{}", e.path);
+            assert_eq!(e.props[0].name, "Timestamp", "{}", e.path);
+        }
     }
 }

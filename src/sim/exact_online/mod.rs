@@ -7,8 +7,11 @@
 //! memory behind one mutex; the clock can be advanced so tests can cross the 570 s / 600 s
 //! token rules and rate-limit windows.
 //!
-//! Parts: `catalog` (endpoints and fields), `filter` (`$filter` parser and evaluator), `query`
-//! (reads and paging), `writes` (body checks), `store` (tables, rowversion, business rules),
+//! Parts: `catalog` (endpoints and fields; `entities.json` is generated from the reference
+//! schema plus `supplement.json`, the endpoints the schema lacks), `filter` (`$filter` parser
+//! and evaluator), `query` (reads and paging), `writes` (body checks: unknown properties
+//! refused, read-only ones skipped as the real service does and reported in `/_sim/stats`),
+//! `store` (tables, rowversion, business rules, goods deliveries moving orders, derived fields),
 //! `oauth`, `limits` (rate limits, error budget), `faults`, `webhooks`, `wire` (JSON/Atom
 //! shapes), `seed` (generated data and fixtures), `server` (routing), `stats`.
 //!
@@ -304,7 +307,23 @@ impl OnlineSim {
 
     /// The JSON of `GET /_sim/stats`.
     pub fn stats(&self) -> Value {
-        self.shared.inner.lock().stats.json()
+        let inner = self.shared.inner.lock();
+        let mut v = inner.stats.json();
+        v["dropped_read_only"] = serde_json::json!(inner.store.dropped);
+        v
+    }
+
+    /// Read-only properties that write bodies carried and the simulator skipped, per endpoint
+    /// path (e.g. `salesorder/SalesOrders` -> `AmountDC`, `SalesOrderLines/LineNumber`).
+    pub fn dropped_read_only(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        self.shared
+            .inner
+            .lock()
+            .store
+            .dropped
+            .iter()
+            .map(|(k, v)| (k.clone(), v.iter().cloned().collect()))
+            .collect()
     }
 
     /// Stops the server and waits for it.

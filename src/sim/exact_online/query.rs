@@ -96,6 +96,33 @@ pub fn parse_query(raw: Option<&str>) -> Result<Query, ApiError> {
     Ok(q)
 }
 
+/// `sync/SalesInvoice/SalesInvoices` is one feed of header rows and line rows (its fields
+/// mix both, some "only supported for header"): a line row carries its header's fields under
+/// its own, keyed by its own rowversion. `None` for every other endpoint.
+fn invoice_feed(store: &Store, ep: &Endpoint) -> Option<Vec<Row>> {
+    if ep.path != "sync/SalesInvoice/SalesInvoices" {
+        return None;
+    }
+    let mut out = Vec::new();
+    for h in store.rows("SalesInvoices") {
+        out.push(h.clone());
+        let key = h
+            .data
+            .get("InvoiceID")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        for l in store.children("SalesInvoiceLines", key) {
+            let mut data = h.data.clone();
+            for header_only in ["AmountDiscount", "AmountDiscountExclVat", "AmountFCExclVat"] {
+                data.remove(header_only);
+            }
+            data.extend(l.data.clone());
+            out.push(Row { data, ts: l.ts });
+        }
+    }
+    Some(out)
+}
+
 /// One answer page.
 pub struct Page {
     /// Projected rows.
@@ -251,7 +278,11 @@ fn mandatory_filter_error(fields: &[&str]) -> ApiError {
 pub fn read(store: &Store, ep: &Endpoint, q: &Query, base: &str) -> Result<Page, ApiError> {
     let expr = validate(ep, q)?;
     require_filter(ep, expr.as_ref())?;
-    let mut rows: Vec<&Row> = store.rows(ep.table);
+    let feed = invoice_feed(store, ep);
+    let mut rows: Vec<&Row> = match &feed {
+        Some(f) => f.iter().collect(),
+        None => store.rows(ep.table),
+    };
     if ep.kind == Kind::Read && ep.table == "StockPositions" {
         let item = q
             .pairs
@@ -385,8 +416,12 @@ pub fn count(store: &Store, ep: &Endpoint, q: &Query) -> Result<usize, ApiError>
         None => None,
     };
     require_filter(ep, expr.as_ref())?;
-    Ok(store
-        .rows(ep.table)
+    let feed = invoice_feed(store, ep);
+    let rows = match &feed {
+        Some(f) => f.iter().collect(),
+        None => store.rows(ep.table),
+    };
+    Ok(rows
         .into_iter()
         .filter(|r| {
             expr.as_ref()

@@ -56,6 +56,11 @@ fn topic_of(table: &str) -> Option<(&'static str, Option<(&'static str, &'static
         "SalesInvoiceLines" => ("SalesInvoices", Some(("SalesInvoices", "InvoiceID"))),
         "SalesEntries" => ("SalesEntries", None),
         "SalesEntryLines" => ("SalesEntries", Some(("SalesEntries", "EntryID"))),
+        "GoodsDeliveries" => ("GoodsDeliveries", None),
+        "GoodsDeliveryLines" => ("GoodsDeliveries", Some(("GoodsDeliveries", "EntryID"))),
+        "Quotations" => ("Quotations", None),
+        "QuotationLines" => ("Quotations", Some(("Quotations", "QuotationID"))),
+        "BankAccounts" => ("BankAccounts", None),
         _ => return None,
     })
 }

@@ -1,7 +1,7 @@
 //! The wire format: `/Date(ms)/` dates, the OData error body, row projection with
 //! `__metadata` / `__deferred`, and the Atom XML answered when JSON was not asked for.
 
-use super::catalog::{self, Endpoint, LINES};
+use super::catalog::{self, Endpoint};
 use super::store::{key_of, Row, Store};
 use serde_json::{json, Map, Value};
 
@@ -51,12 +51,14 @@ pub fn key_segment(ep: &Endpoint, row: &Row) -> String {
     if ep.key == "Timestamp" {
         format!("({}L)", row.ts)
     } else {
-        let k = row
-            .data
-            .get(key_of(ep.table))
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        format!("(guid'{k}')")
+        match row.data.get(key_of(ep.table)) {
+            // Divisions and read functions are keyed by a number (`Code`, `HID`).
+            Some(Value::Number(n)) => format!("({n})"),
+            Some(Value::String(k)) if ep.prop(&ep.key).is_some_and(|p| p.ty != "Edm.Guid") => {
+                format!("('{k}')")
+            }
+            k => format!("(guid'{}')", k.and_then(Value::as_str).unwrap_or_default()),
+        }
     }
 }
 
@@ -87,8 +89,9 @@ pub fn project(ep: &Endpoint, row: &Row, store: &Store, shape: &Shape) -> Value 
     };
     for p in ep.props.iter().filter(|p| p.get && wanted(&p.name)) {
         let v = if p.is_collection() {
-            match LINES.iter().find(|(c, _, _)| *c == p.name) {
-                Some((coll, lt, fk)) if shape.expand.iter().any(|e| e == coll) => {
+            match catalog::lines_by_collection(&p.name) {
+                Some(l) if shape.expand.iter().any(|e| e == l.collection) => {
+                    let (coll, lt) = (l.collection, l.table);
                     let line_ep = catalog::crud_endpoint_of(lt);
                     let key = row
                         .data

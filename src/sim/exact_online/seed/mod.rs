@@ -4,6 +4,7 @@
 //! and sales entries, all drawn from the store's seeded generator.
 
 mod customers;
+mod documents;
 mod items;
 mod orders;
 
@@ -29,7 +30,11 @@ pub fn seed(store: &mut Store, config: &OnlineSimConfig, now: i64) -> Result<(),
         let items = items::items(store, config.products, now)?;
         let accounts = customers::customers(store, config.customers, now)?;
         orders::orders(store, config.orders, &accounts, &items, now)?;
+        documents::deliveries(store)?;
+        let ids: Vec<String> = accounts.iter().map(|(id, _, _)| id.clone()).collect();
+        documents::crm_and_stock(store, &ids, &items, now)?;
     }
+    documents::division(store, now)?;
     Ok(())
 }
 
@@ -90,6 +95,10 @@ fn load_fixtures(
         "SalesInvoiceLines",
         "SalesEntries",
         "SalesEntryLines",
+        "GoodsDeliveries",
+        "ItemWarehouses",
+        "BankAccounts",
+        "Quotations",
         "WebhookSubscriptions",
     ];
     for table in order {

@@ -235,10 +235,16 @@ async fn subscription_check(method: &Method, path: &str, body: &[u8]) -> Option<
 
 fn sim_endpoint(sh: &Shared, method: &Method, rest: &str, q: Option<&str>) -> Answer {
     match (method.as_str(), rest) {
-        ("GET", "stats") => Answer::json(200, sh.inner.lock().stats.json()),
+        ("GET", "stats") => {
+            let inner = sh.inner.lock();
+            let mut v = inner.stats.json();
+            v["dropped_read_only"] = json!(inner.store.dropped);
+            Answer::json(200, v)
+        }
         ("POST", "reset") => {
             let mut inner = sh.inner.lock();
             inner.stats = Default::default();
+            inner.store.dropped.clear();
             inner.burst_left = sh.config.faults.burst429;
             Answer::json(200, json!({"reset": true}))
         }

@@ -5,7 +5,7 @@ use super::super::catalog::{self, Kind, LINES};
 use super::super::query::{self, Query};
 use super::super::store::{key_of, Store};
 use super::super::wire::{self, project, ApiError, Shape};
-use super::super::writes::{check_body, Write};
+use super::super::writes::{check, Write};
 use super::super::Shared;
 use super::{Answer, Out};
 use axum::http::{HeaderMap, Method};
@@ -62,7 +62,10 @@ pub(super) fn route(
         return Err(ApiError::new(405, "Method not allowed"));
     }
     let base = format!("{}/api/v1/{}/", sh.base_url, store.division);
+    let numeric_key = ep.prop(&ep.key).is_some_and(|p| p.ty != "Edm.Guid");
     let key = match key {
+        // `hrm/Divisions(123456)`, `general/Currencies('EUR')`.
+        Some(k) if numeric_key => Some(k.trim_end_matches('L').trim_matches('\'').to_string()),
         Some(k) => {
             let inner = k.trim_start_matches("guid").trim_matches('\'');
             let g = uuid::Uuid::parse_str(inner).map_err(|_| {
@@ -115,9 +118,11 @@ pub(super) fn route(
                 .get(table, &k)
                 .ok_or_else(|| ApiError::new(404, "Object not found"))?;
             if let Some(nav) = nav {
-                let (_, lt, _) = LINES.iter().find(|(c, _, _)| *c == nav).ok_or_else(|| {
-                    ApiError::new(404, format!("Resource not found for the segment '{nav}'."))
-                })?;
+                let lt = catalog::lines_by_collection(&nav)
+                    .map(|l| l.table)
+                    .ok_or_else(|| {
+                        ApiError::new(404, format!("Resource not found for the segment '{nav}'."))
+                    })?;
                 let lep =
                     catalog::crud_endpoint_of(lt).ok_or_else(|| ApiError::new(404, "Not found"))?;
                 let shape = Shape {
@@ -166,7 +171,7 @@ pub(super) fn route(
                     "Error processing request stream. The request body is not valid JSON.",
                 )
             })?;
-            let checked = check_body(ep, &value, Write::Post)?;
+            let checked = checked(store, ep, &value, Write::Post)?;
             let sent: Vec<String> = checked.keys().cloned().collect();
             let key = store.create(table, checked, now)?;
             let row = store
@@ -178,8 +183,8 @@ pub(super) fn route(
                 .is_some_and(|p| p.contains("return=representation"));
             let expand: Vec<String> = LINES
                 .iter()
-                .filter(|(c, _, _)| ep.prop(c).is_some())
-                .map(|(c, _, _)| c.to_string())
+                .filter(|l| ep.prop(l.collection).is_some())
+                .map(|l| l.collection.to_string())
                 .collect();
             let shape = Shape {
                 select: None,
@@ -218,7 +223,7 @@ pub(super) fn route(
                     "Error processing request stream. The request body is not valid JSON.",
                 )
             })?;
-            let checked = check_body(ep, &value, Write::Put)?;
+            let checked = checked(store, ep, &value, Write::Put)?;
             let row = store
                 .get(table, &k)
                 .ok_or_else(|| ApiError::new(404, "Object not found"))?;
@@ -244,6 +249,22 @@ pub(super) fn route(
         }
         _ => Err(ApiError::new(405, "Method not allowed")),
     }
+}
+
+/// Checks a write body; the read-only properties it skipped are logged at debug level and
+/// kept for `/_sim/stats`, so a test can assert that a client sends none.
+fn checked(
+    store: &mut Store,
+    ep: &catalog::Endpoint,
+    value: &Value,
+    mode: Write,
+) -> Result<serde_json::Map<String, Value>, ApiError> {
+    let c = check(ep, value, mode)?;
+    if !c.dropped.is_empty() {
+        tracing::debug!(endpoint = %ep.path, fields = ?c.dropped, "exact online simulator: read-only properties skipped");
+        store.note_dropped(&ep.path, &c.dropped);
+    }
+    Ok(c.body)
 }
 
 /// `read/sync/Sync/SyncTimestamp?modified=datetime'..'&endPoint='SalesOrderHeaders'`: the
@@ -275,6 +296,13 @@ fn sync_timestamp(store: &Store, q: &Query, base: &str) -> Result<Answer, ApiErr
         "Accounts" => ("Accounts", "Modified"),
         "Items" => ("Items", "Modified"),
         "StockPositions" => ("StockPositions", "Modified"),
+        "Contacts" => ("Contacts", "Modified"),
+        "Addresses" => ("Addresses", "Modified"),
+        "GLAccounts" => ("GLAccounts", "Modified"),
+        "SalesItemPrices" => ("SalesItemPrices", "Modified"),
+        "SalesInvoices" => ("SalesInvoices", "Modified"),
+        "GoodsDeliveries" => ("GoodsDeliveries", "Modified"),
+        "GoodsDeliveryLines" => ("GoodsDeliveryLines", "Modified"),
         "Deleted" => ("Deleted", "DeletedDate"),
         other => {
             return Err(ApiError::new(

@@ -2,6 +2,8 @@
 //! tombstones, and the business rules a user in Exact Online would see (defaults, sequences,
 //! order and invoice totals, padded account codes, address dedupe).
 
+mod deliveries;
+mod derived;
 mod rules;
 
 use rules::describe_status;
@@ -42,15 +44,20 @@ pub struct Store {
     codes: HashMap<(&'static str, String), String>,
     /// Changes not yet turned into webhook deliveries: (table, action, key).
     pub events: Vec<(&'static str, &'static str, String)>,
+    /// Read-only properties skipped in write bodies, per endpoint (for `/_sim/stats`).
+    pub dropped: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
 /// Child tables and their parent reference, indexed so lookups stay O(1) as data grows.
 const FK: &[(&str, &str)] = &[
     ("Addresses", "Account"),
     ("Contacts", "Account"),
+    ("BankAccounts", "Account"),
     ("SalesOrderLines", "OrderID"),
     ("SalesInvoiceLines", "InvoiceID"),
     ("SalesEntryLines", "EntryID"),
+    ("GoodsDeliveryLines", "EntryID"),
+    ("QuotationLines", "QuotationID"),
 ];
 
 /// The key property of a table.
@@ -58,7 +65,10 @@ pub fn key_of(table: &str) -> &'static str {
     match table {
         "SalesOrders" => "OrderID",
         "SalesInvoices" => "InvoiceID",
-        "SalesEntries" => "EntryID",
+        "SalesEntries" | "GoodsDeliveries" => "EntryID",
+        "Quotations" => "QuotationID",
+        "Divisions" | "SystemDivisions" | "Currencies" => "Code",
+        "ReceivablesList" => "HID",
         "StockPositions" => "ItemId",
         "Me" => "UserID",
         _ => "ID",
@@ -67,6 +77,14 @@ pub fn key_of(table: &str) -> &'static str {
 
 fn s(v: Option<&Value>) -> String {
     v.and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+/// A row's key as text: GUIDs lower-case, numeric keys (`Code`, `HID`) as digits.
+fn key_text(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::Number(n)) => n.to_string(),
+        other => s(other).to_lowercase(),
+    }
 }
 
 fn num(v: Option<&Value>) -> f64 {
@@ -112,7 +130,16 @@ impl Store {
             children: HashMap::new(),
             codes: HashMap::new(),
             events: Vec::new(),
+            dropped: Default::default(),
         }
+    }
+
+    /// Remembers read-only properties a write body carried (and that were skipped).
+    pub fn note_dropped(&mut self, endpoint: &str, fields: &[String]) {
+        self.dropped
+            .entry(endpoint.to_string())
+            .or_default()
+            .extend(fields.iter().cloned());
     }
 
     /// The current (highest) rowversion of the division.
@@ -206,7 +233,7 @@ impl Store {
     }
 
     fn put_row(&mut self, table: &'static str, data: Map<String, Value>) -> String {
-        let key = s(data.get(key_of(table))).to_lowercase();
+        let key = key_text(data.get(key_of(table)));
         let ts = self.bump();
         if let Some(old) = self
             .tables
@@ -239,14 +266,18 @@ impl Store {
         now: i64,
     ) -> Result<String, ApiError> {
         let key_field = key_of(table);
-        let key = match body.get(key_field).and_then(Value::as_str) {
-            Some(k) if !k.is_empty() => k.to_lowercase(),
-            _ => self.guid(),
-        };
+        let given = key_text(body.get(key_field));
+        let key = if given.is_empty() { self.guid() } else { given };
         if self.get(table, &key).is_some() {
             return Err(bad("Gegeven bestaat reeds"));
         }
-        body.insert(key_field.into(), json!(key));
+        // GUID keys are stored lower-case; numeric and code keys (`Code` of a division or a
+        // currency) as given.
+        if matches!(body.get(key_field), None | Some(Value::Null))
+            || matches!(body.get(key_field), Some(Value::String(k)) if uuid::Uuid::parse_str(k).is_ok())
+        {
+            body.insert(key_field.into(), json!(key));
+        }
         if table == "Addresses" {
             if let Some(existing) = self.same_address(&body) {
                 return Ok(existing);
@@ -254,9 +285,16 @@ impl Store {
         }
         let lines: Vec<(&str, &'static str, &str, Vec<Value>)> = LINES
             .iter()
-            .filter_map(|(coll, lt, fk)| {
-                body.remove(*coll)
-                    .map(|v| (*coll, *lt, *fk, v.as_array().cloned().unwrap_or_default()))
+            .filter(|l| l.header == table)
+            .filter_map(|l| {
+                body.remove(l.collection).map(|v| {
+                    (
+                        l.collection,
+                        l.table,
+                        l.fk,
+                        v.as_array().cloned().unwrap_or_default(),
+                    )
+                })
             })
             .collect();
         self.audit(&mut body, now, true);
@@ -282,6 +320,7 @@ impl Store {
         if !lines.is_empty() || table.ends_with("Lines") {
             self.recompute(table, &key, now);
         }
+        self.after_create(table, &key, now)?;
         self.events.push((table, "Create", key.clone()));
         Ok(key)
     }
@@ -335,14 +374,18 @@ impl Store {
         let mut merged = current;
         let mut new_lines = Vec::new();
         for (k, v) in changes {
-            if let Some((_, lt, fk)) = LINES.iter().find(|(c, _, _)| *c == k) {
+            if let Some(l) = catalog::lines_by_collection(&k) {
                 new_lines.extend(
                     v.as_array()
                         .cloned()
                         .unwrap_or_default()
                         .into_iter()
-                        .map(|l| (*lt, *fk, l)),
+                        .map(|line| (l.table, l.fk, line)),
                 );
+                continue;
+            }
+            // The key names the record; a body sent back whole repeats it, it never moves it.
+            if k == key_of(table) {
                 continue;
             }
             merged.insert(k, v);
@@ -393,10 +436,7 @@ impl Store {
                 }
             }
         }
-        if matches!(
-            table,
-            "SalesOrderLines" | "SalesInvoiceLines" | "SalesEntryLines"
-        ) {
+        if catalog::lines_by_table(table).is_some() {
             self.recompute(table, &key, now);
         }
         self.events.push((table, "Update", key));
@@ -430,37 +470,20 @@ impl Store {
         };
         self.tombstone(table, &key, now);
         self.events.push((table, "Delete", key.clone()));
-        let fk_of_line = LINES
-            .iter()
-            .find(|(_, lt, _)| *lt == table)
-            .map(|(_, _, fk)| *fk);
-        for (_, lt, _) in LINES {
-            let header_of = matches!(
-                (table, *lt),
-                ("SalesOrders", "SalesOrderLines")
-                    | ("SalesInvoices", "SalesInvoiceLines")
-                    | ("SalesEntries", "SalesEntryLines")
-            );
-            if !header_of {
-                continue;
-            }
+        for l in LINES.iter().filter(|l| l.header == table) {
             let ids: Vec<String> = self
-                .children(lt, &key)
+                .children(l.table, &key)
                 .iter()
                 .map(|r| s(r.data.get("ID")))
                 .collect();
             for id in ids {
-                self.remove_row(lt, &id);
-                self.tombstone(lt, &id, now);
+                self.remove_row(l.table, &id);
+                self.tombstone(l.table, &id, now);
             }
         }
-        if let Some(fk) = fk_of_line {
-            let header = s(row.data.get(fk));
-            self.recompute(table, &header, now);
-            if let Some(h) = LINES.iter().position(|(_, lt, _)| *lt == table) {
-                let header_table = ["SalesOrders", "SalesInvoices", "SalesEntries"][h];
-                self.recompute(header_table, &header, now);
-            }
+        if let Some(l) = catalog::lines_by_table(table) {
+            let header = s(row.data.get(l.fk));
+            self.recompute(l.header, &header, now);
         }
         Ok(())
     }
@@ -490,6 +513,34 @@ impl Store {
             row.data.insert("Modified".into(), json!(date(now)));
             row.ts = ts;
         }
+    }
+
+    /// Sets fields of a row as a side effect of another change, with one rowversion bump.
+    fn patch(&mut self, table: &'static str, key: &str, fields: &[(&str, Value)], now: i64) {
+        let ts = self.bump();
+        let user = self.user_id.clone();
+        if let Some(row) = self
+            .tables
+            .get_mut(table)
+            .and_then(|t| t.get_mut(&key.to_lowercase()))
+        {
+            for (f, v) in fields {
+                row.data.insert((*f).into(), v.clone());
+            }
+            row.data.insert("Modified".into(), json!(date(now)));
+            row.data.insert("Modifier".into(), json!(user));
+            row.ts = ts;
+            self.events.push((table, "Update", key.to_lowercase()));
+        }
+    }
+
+    /// The GUID of the division's one warehouse (`1`, Hoofdmagazijn): derived from the
+    /// division, so it costs the seeded generator nothing and every other key stays put.
+    pub fn warehouse_id(&self) -> String {
+        format!(
+            "00000000-0000-4000-8000-{:012}",
+            self.division.unsigned_abs()
+        )
     }
 
     /// Stores a row as-is (reference data and the current user), with a fresh rowversion.

@@ -1,7 +1,7 @@
 //! Business rules of Exact Online applied on create and update: defaults, sequences, names
 //! copied from referenced records, line prices and VAT, header totals.
 
-use super::super::catalog::LINES;
+use super::super::catalog::{self, LINES};
 use super::super::wire::{date, ApiError};
 use super::{bad, num, pad_code, round2, s, Store};
 use serde_json::{json, Map, Value};
@@ -123,6 +123,11 @@ impl Store {
                         "ItemGroupDescription".into(),
                         g.data.get("Description").cloned().unwrap_or(Value::Null),
                     );
+                    // A new item takes its group's revenue account unless it names its own.
+                    if b.get("GLRevenue").is_none_or(Value::is_null) {
+                        let gl = g.data.get("GLRevenue").cloned().unwrap_or(Value::Null);
+                        b.insert("GLRevenue".into(), gl);
+                    }
                 } else if b.contains_key("ItemGroup") {
                     return Err(bad("ItemGroup not found"));
                 }
@@ -177,6 +182,7 @@ impl Store {
                 b.entry("Status").or_insert(json!(20));
                 b.entry("InvoiceDate").or_insert(json!(date(now)));
                 b.entry("Currency").or_insert(json!("EUR"));
+                self.fill_dates(table, b);
             }
             "SalesEntries" => {
                 let c = s(b.get("Customer"));
@@ -188,13 +194,15 @@ impl Store {
                 b.entry("Status").or_insert(json!(20));
                 b.entry("EntryDate").or_insert(json!(date(now)));
                 b.entry("Currency").or_insert(json!("EUR"));
+                self.fill_dates(table, b);
             }
-            "SalesOrderLines" | "SalesInvoiceLines" | "SalesEntryLines" => {
-                let (header_table, fk) = match table {
-                    "SalesOrderLines" => ("SalesOrders", "OrderID"),
-                    "SalesInvoiceLines" => ("SalesInvoices", "InvoiceID"),
-                    _ => ("SalesEntries", "EntryID"),
+            "GoodsDeliveries" => self.delivery_rules(b, now),
+            "Quotations" | "BankAccounts" | "ItemWarehouses" => self.fill_references(table, b)?,
+            t if catalog::lines_by_table(t).is_some() => {
+                let Some(l) = catalog::lines_by_table(t) else {
+                    return Ok(());
                 };
+                let (header_table, fk) = (l.header, l.fk);
                 let header = self
                     .get(header_table, &s(b.get(fk)))
                     .map(|r| r.data.clone())
@@ -205,6 +213,7 @@ impl Store {
             }
             _ => {}
         }
+        self.companions(table, b);
         Ok(())
     }
 
@@ -220,6 +229,9 @@ impl Store {
         l: &mut Map<String, Value>,
         header: &Map<String, Value>,
     ) -> Result<(), ApiError> {
+        if table == "GoodsDeliveryLines" {
+            return self.delivery_line_rules(l, header);
+        }
         if table == "SalesEntryLines" {
             let amount = num(l.get("AmountFC"));
             let code = s(l.get("VATCode"));
@@ -273,10 +285,16 @@ impl Store {
                     "OrderNumber".into(),
                     header.get("OrderNumber").cloned().unwrap_or(Value::Null),
                 );
-                for f in ["OrderStatus", "DeliveryStatus", "InvoiceStatus"] {
-                    l.entry(f)
-                        .or_insert(header.get("Status").cloned().unwrap_or(json!(12)));
-                }
+                // A line is open until a goods delivery books it (`deliveries.rs`); a partly
+                // delivered order does not make each of its lines partly delivered.
+                let code = |f: &str| header.get(f).and_then(Value::as_i64).unwrap_or(12);
+                let line_code = |c: i64| if c == 20 { 12 } else { c };
+                l.entry("OrderStatus")
+                    .or_insert(json!(line_code(code("Status"))));
+                l.entry("DeliveryStatus")
+                    .or_insert(json!(line_code(code("DeliveryStatus"))));
+                l.entry("InvoiceStatus")
+                    .or_insert(json!(line_code(code("InvoiceStatus"))));
                 l.entry("DeliveryDate")
                     .or_insert(header.get("DeliveryDate").cloned().unwrap_or(Value::Null));
             }
@@ -285,9 +303,12 @@ impl Store {
                 l.insert("VATAmountDC".into(), json!(vat));
                 l.insert("AmountFCExclVat".into(), json!(amount));
                 if l.get("GLAccount").is_none_or(Value::is_null) {
+                    let group = self.get("ItemGroups", &s(item.data.get("ItemGroup")));
                     let gl = item
                         .data
                         .get("GLRevenue")
+                        .filter(|v| !v.is_null())
+                        .or_else(|| group.and_then(|g| g.data.get("GLRevenue")))
                         .filter(|v| !v.is_null())
                         .cloned()
                         .or_else(|| {
@@ -298,50 +319,36 @@ impl Store {
                 }
             }
         }
+        self.line_companions(l, &item.data);
         Ok(())
     }
 
     /// Recomputes header totals after a change to its lines (or the header of a line).
     pub(super) fn recompute(&mut self, table: &str, key: &str, now: i64) {
-        let (header_table, key) = match table {
-            "SalesOrderLines" | "SalesInvoiceLines" | "SalesEntryLines" => {
-                let fk = LINES
-                    .iter()
-                    .find(|(_, lt, _)| *lt == table)
-                    .map(|(_, _, fk)| *fk)
-                    .unwrap_or("ID");
+        let (lines, key) = match catalog::lines_by_table(table) {
+            Some(l) => {
                 let Some(h) = self
                     .get(table, key)
-                    .and_then(|r| r.data.get(fk))
+                    .and_then(|r| r.data.get(l.fk))
                     .and_then(Value::as_str)
                 else {
                     return;
                 };
-                let h = h.to_string();
-                (
-                    LINES
-                        .iter()
-                        .position(|(_, lt, _)| *lt == table)
-                        .map(|i| ["SalesOrders", "SalesInvoices", "SalesEntries"][i])
-                        .unwrap_or(""),
-                    h,
-                )
+                (l, h.to_string())
             }
-            t => (t, key.to_string()),
+            None => match LINES.iter().find(|l| l.header == table) {
+                Some(l) => (l, key.to_string()),
+                None => return,
+            },
         };
-        let Some((_, lt, _)) = LINES.iter().find(|(_, lt, _)| {
-            matches!(
-                (header_table, *lt),
-                ("SalesOrders", "SalesOrderLines")
-                    | ("SalesInvoices", "SalesInvoiceLines")
-                    | ("SalesEntries", "SalesEntryLines")
-            )
-        }) else {
+        // Deliveries carry quantities, not amounts.
+        if lines.header == "GoodsDeliveries" {
             return;
-        };
+        }
+        let header_table = lines.header;
         let mut excl = 0.0;
         let mut vat = 0.0;
-        for r in self.children(lt, &key) {
+        for r in self.children(lines.table, &key) {
             excl += num(r.data.get("AmountFC"));
             vat += num(r.data.get("VATAmount")) + num(r.data.get("VATAmountFC"));
         }
@@ -362,6 +369,13 @@ impl Store {
                 "SalesInvoices" => {
                     d.insert("AmountFCExclVat".into(), json!(round2(excl)));
                     d.insert("VATAmountFC".into(), json!(round2(vat)));
+                    d.insert("VATAmountDC".into(), json!(round2(vat)));
+                    d.insert("AmountFC".into(), json!(round2(excl + vat)));
+                    d.insert("AmountDC".into(), json!(round2(excl + vat)));
+                }
+                "SalesEntries" => {
+                    d.insert("VATAmountFC".into(), json!(round2(vat)));
+                    d.insert("VATAmountDC".into(), json!(round2(vat)));
                     d.insert("AmountFC".into(), json!(round2(excl + vat)));
                     d.insert("AmountDC".into(), json!(round2(excl + vat)));
                 }
@@ -374,6 +388,9 @@ impl Store {
             d.insert("Modified".into(), json!(date(now)));
             d.insert("Modifier".into(), json!(user));
             row.ts = ts;
+        }
+        if header_table == "SalesEntries" {
+            self.receivable(&key);
         }
     }
 }
