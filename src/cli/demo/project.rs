@@ -77,6 +77,22 @@ const STANDARD_FILES: &[(&str, &str)] = &[
         "tables/vat_rates.yaml",
         include_str!("../../../pipelines/tables/vat_rates.yaml"),
     ),
+    (
+        "tables/customer_classifications.yaml",
+        include_str!("../../../pipelines/tables/customer_classifications.yaml"),
+    ),
+    (
+        "tables/variant_colours.yaml",
+        include_str!("../../../pipelines/tables/variant_colours.yaml"),
+    ),
+    (
+        "tables/variant_models.yaml",
+        include_str!("../../../pipelines/tables/variant_models.yaml"),
+    ),
+    (
+        "tables/variant_sizes.yaml",
+        include_str!("../../../pipelines/tables/variant_sizes.yaml"),
+    ),
 ];
 
 /// The environment variables `exflow.yaml` takes the simulators' credentials from, as for
@@ -255,4 +271,37 @@ fn import_tokens(project: &Project, sims: &Sims) -> Result<(), SetupError> {
             },
         )
         .map_err(|e| SetupError::Tokens(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::STANDARD_FILES;
+
+    /// A file added to `pipelines/` but not embedded would make the demo's project fail to
+    /// load (a table the pipelines use, missing).
+    #[test]
+    fn every_standard_file_is_embedded_as_it_is() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
+        let mut on_disk = Vec::new();
+        for dir in ["", "tables", "scripts"] {
+            for e in std::fs::read_dir(root.join(dir)).expect("pipelines folder") {
+                let p = e.expect("entry").path();
+                if p.is_file() {
+                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                    on_disk.push(match dir {
+                        "" => name.to_string(),
+                        d => format!("{d}/{name}"),
+                    });
+                }
+            }
+        }
+        on_disk.sort();
+        let mut embedded: Vec<String> = STANDARD_FILES.iter().map(|(n, _)| n.to_string()).collect();
+        embedded.sort();
+        assert_eq!(on_disk, embedded);
+        for (name, text) in STANDARD_FILES {
+            let disk = std::fs::read_to_string(root.join(name)).expect("file");
+            assert_eq!(&disk, text, "{name}");
+        }
+    }
 }
