@@ -45,7 +45,7 @@ fn the_standard_pipelines_validate_cleanly() {
         .args(["validate", "pipelines/"])
         .assert()
         .success()
-        .stdout(predicates::str::contains("3 pipeline(s) valid"));
+        .stdout(predicates::str::contains("4 pipeline(s) valid"));
 }
 
 #[test]

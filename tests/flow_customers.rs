@@ -87,7 +87,50 @@ async fn debtors_arrive_as_accounts_with_classification_revenue_account_and_vat_
     assert!(checked >= 10, "the seed has debtors: {checked}");
     assert!(companies > 0, "and company debtors");
 
-    // A debtor changed in Globe updates only the changed field; a rerun touches nothing.
+    // A rerun touches nothing.
     let r = run(&project, "customers", &conns, &store, false).await;
+    assert_eq!(r.main_counts().created + r.main_counts().updated, 0, "{r}");
+
+    // Each debtor's contact person (a company's contact, or the person of a person debtor)
+    // becomes a contact of its account.
+    let r = run(&project, "customer_contacts", &conns, &store, false).await;
+    assert_eq!(r.total_failed(), 0, "{r}\n{:?}", fails(&r));
+    let accounts = env.online.records("Accounts");
+    let contacts = env.online.records("Contacts");
+    let mut with_contact = 0;
+    for d in env.globe.records("Account") {
+        let email = text(&d["EmailAddress"]).to_lowercase();
+        if email.is_empty()
+            || text(&d["DebtorNumber"]).is_empty()
+            || text(&d["ContactLastName"]).is_empty()
+        {
+            continue;
+        }
+        let account = accounts
+            .iter()
+            .find(|a| text(&a["Email"]).to_lowercase() == email)
+            .unwrap_or_else(|| panic!("account {email}"));
+        let contact_email = match text(&d["ContactEmail"]) {
+            e if e.is_empty() => email.clone(),
+            e => e.to_lowercase(),
+        };
+        let mine: Vec<&Value> = contacts
+            .iter()
+            .filter(|c| {
+                text(&c["Email"]).to_lowercase() == contact_email && c["Account"] == account["ID"]
+            })
+            .collect();
+        assert_eq!(mine.len(), 1, "contact {contact_email} of {email} once");
+        let c = mine[0];
+        assert_eq!(text(&c["LastName"]), text(&d["ContactLastName"]), "{email}");
+        assert_eq!(
+            text(&c["FirstName"]),
+            text(&d["ContactFirstName"]),
+            "{email}"
+        );
+        with_contact += 1;
+    }
+    assert!(with_contact >= 10, "{with_contact}");
+    let r = run(&project, "customer_contacts", &conns, &store, false).await;
     assert_eq!(r.main_counts().created + r.main_counts().updated, 0, "{r}");
 }

@@ -1,6 +1,7 @@
 //! `exflow demo`: the main job on the embedded default, on a fresh machine. Starts both
 //! simulators in-process with seeded data, writes a project pointing at them (`project`),
-//! runs the three standard pipelines (products, customers, orders: items and debtors first),
+//! runs the standard pipelines (products, customers, customer contacts, orders: items and
+//! debtors first),
 //! prints what each did and the API calls per order (`calls`), then runs them again to show
 //! that nothing is duplicated. Uses the engine and the simulators through their public API.
 
@@ -35,7 +36,7 @@ macro_rules! say {
 
 /// The standard pipelines in the order they must run: products and customers before the
 /// orders that need them.
-pub const PIPELINES: [&str; 3] = ["products", "customers", "orders"];
+pub const PIPELINES: [&str; 4] = ["products", "customers", "customer_contacts", "orders"];
 
 /// Run the standard pipelines between two simulators, twice.
 #[derive(Debug, Args)]
@@ -182,7 +183,7 @@ fn prepare_dir(dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
 }
 
-/// Sets up the project and runs the three pipelines twice; the runs in order.
+/// Sets up the project and runs the standard pipelines twice; the runs in order.
 async fn demo(dir: &Path, sims: &Sims, text: bool, keep: bool) -> Result<Vec<DemoRun>, SetupError> {
     let project = project::write_project(dir, sims)?;
     if text {
@@ -304,7 +305,7 @@ fn print_intro(dir: &Path, sims: &Sims, keep: bool) {
         .iter()
         .map(|(g, n)| format!("{n} {}", if g.is_empty() { "-" } else { g }))
         .collect();
-    say!("exflow demo: the three standard pipelines between two simulators");
+    say!("exflow demo: the standard pipelines between two simulators");
     say!(
         "  Exact Online simulator {} (division {}): {} sales orders ({} open with lines, {} lines in all), \
          {} accounts ({} companies, {} persons), {} items ({} stock, {} not stocked; by item group: {})",

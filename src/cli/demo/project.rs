@@ -14,6 +14,10 @@ use std::path::{Path, PathBuf};
 /// embedded so the demo works from any folder.
 const STANDARD_FILES: &[(&str, &str)] = &[
     (
+        "customer_contacts.yaml",
+        include_str!("../../../pipelines/customer_contacts.yaml"),
+    ),
+    (
         "customers.yaml",
         include_str!("../../../pipelines/customers.yaml"),
     ),

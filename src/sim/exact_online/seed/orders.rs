@@ -75,8 +75,13 @@ pub(super) fn orders(
             12
         };
         let web = 10_000 + i;
+        // Ordered by the account's main contact, as a webshop order is.
+        let contact = store
+            .get("Accounts", &account)
+            .and_then(|a| a.data.get("MainContact").cloned())
+            .unwrap_or(Value::Null);
         let mut order = json!({
-            "OrderedBy": account, "OrderDate": date(at), "DeliveryDate": date(at + 3 * DAY_MS),
+            "OrderedBy": account, "OrderedByContactPerson": contact, "OrderDate": date(at), "DeliveryDate": date(at + 3 * DAY_MS),
             "Description": format!("Webshop bestelling {web}"), "YourRef": format!("WEB-{web}"),
             "PaymentCondition": *pick(store, &["PS", "PS", "14", "30"]), "ShippingMethod": ship[if country == "BE" { 2 } else { store.pick(2) }].clone(),
             "Status": status, "DeliveryStatus": if status == 21 { 21 } else if status == 20 { 20 } else { 12 },
