@@ -57,6 +57,15 @@ async fn debtors_arrive_as_accounts_with_classification_revenue_account_and_vat_
             "{email}"
         );
         assert_eq!(text(&a["Phone"]), text(&d["PhoneNumber"]), "{email}");
+        assert_eq!(
+            text(&a["Remarks"]),
+            text(&d["TextFreeField1"]),
+            "custom field of {email}"
+        );
+        assert!(
+            !text(&d["TextFreeField1"]).is_empty(),
+            "the seed has custom fields"
+        );
         let (revenue, vat) = match country.as_str() {
             "BE" => ("8100", "3"),
             "DE" => ("8200", "3"),

@@ -435,6 +435,8 @@ pub fn seed(
             "ClassificationID": if company { "GRO" } else { "PAR" },
             "DeliveryMethod": if country == "BE" { "BPOST" } else { "PNL" },
             "VATNumber": if company { format!("{}{}", country, rng.gen_range(100000000u64..999999999)) } else { String::new() },
+            // A custom field the customers flow carries over (to `Remarks` in Exact Online).
+            "TextFreeField1": if company { json!("Levering via de achteringang") } else { json!("Bellen voor levering") },
         });
         if let Some(obj) = body.as_object_mut() {
             for prefix in ["Delivery", "Invoice", "Mailing", "Postal"] {
