@@ -177,9 +177,32 @@ async fn a_missing_item_fails_its_order_alone_with_the_item_code() {
         .iter()
         .map(|i| text(&i["ItemCode"]))
         .collect();
+    let debtors_before: std::collections::HashSet<String> = env
+        .globe
+        .records("Account")
+        .iter()
+        .map(|a| text(&a["DebtorNumber"]))
+        .collect();
     let r = run(&project, "orders", &conns, &store, false).await;
     let failed = fails(&r);
     assert!(!failed.is_empty(), "{r}");
+    // The items are checked before the debtor is touched: every debtor this run made has an
+    // order in Globe (no debtor is written for an order that fails).
+    let ordered: std::collections::HashSet<String> = env
+        .globe
+        .records("SalesOrderHeader")
+        .iter()
+        .map(|h| text(&h["OrderDebtor"]))
+        .collect();
+    for a in env.globe.records("Account") {
+        let number = text(&a["DebtorNumber"]);
+        if !debtors_before.contains(&number) {
+            assert!(
+                ordered.contains(&number),
+                "debtor {number} made for a failed order"
+            );
+        }
+    }
     for f in &failed {
         assert!(f.contains("not found by ItemCode: "), "{f}");
         let codes = f.rsplit("ItemCode: ").next().unwrap();
