@@ -88,7 +88,7 @@ pub async fn connectors(
                     let client = ExactOnlineClient::new(config, tokens).await.map_err(|e| {
                         ConnectError::Invalid {
                             system,
-                            message: format!("{e} (run `exflow auth exact-online` first?)"),
+                            message: auth_hint(system, &e.to_string()),
                         }
                     })?;
                     out.exact_online = Some(Arc::new(client));
@@ -106,4 +106,40 @@ pub fn state_store(project: &Project) -> Result<SqliteStore, ConnectError> {
         &project.state_path(),
         project.config.redact_payloads,
     )?)
+}
+
+/// The client's error said once: without the system name `ConnectError` puts in front, and
+/// with the hint to log in only where the error does not give it already.
+fn auth_hint(system: System, error: &str) -> String {
+    let text = error
+        .strip_prefix(&format!("{system}: "))
+        .unwrap_or(error)
+        .to_string();
+    if text.contains("exflow auth exact-online") {
+        text
+    } else {
+        format!("{text} (run `exflow auth exact-online` first?)")
+    }
+}
+
+#[cfg(test)]
+mod auth_hint_tests {
+    use super::*;
+
+    #[test]
+    fn the_system_and_the_hint_are_said_once() {
+        let e = "exact_online: authentication failed: no Exact Online token stored under `x`: run `exflow auth exact-online` first";
+        let m = ConnectError::Invalid {
+            system: System::ExactOnline,
+            message: auth_hint(System::ExactOnline, e),
+        }
+        .to_string();
+        assert_eq!(m.matches("exact_online:").count(), 1, "{m}");
+        assert_eq!(m.matches("exflow auth exact-online").count(), 1, "{m}");
+        let m = auth_hint(System::ExactOnline, "exact_online unavailable: refused");
+        assert!(
+            m.ends_with("(run `exflow auth exact-online` first?)"),
+            "{m}"
+        );
+    }
 }
