@@ -1,10 +1,13 @@
 //! Journal recovery at the start of a run: every create a crashed run began but never
 //! confirmed is looked up on the target by its match key (batched per entity and field).
 //! Found: the entry is committed. Not found: the create never happened; the entry is closed
-//! and the record, whose page cursor was never stored, is read and created again.
+//! and the record, whose page cursor was never stored, is read and created again. A document
+//! not found first loses the lines staged under its journalled TransactionKey, so that the
+//! new create never stands beside orphaned lines.
 
 use super::batch::resolve;
 use super::keys::record_key;
+use super::write::{JOURNAL_LINE_ENTITY, JOURNAL_TRANSACTION_KEY};
 use super::EngineError;
 use crate::connectors::Connector;
 use crate::state::{JournalEntry, StateStore};
@@ -41,10 +44,21 @@ pub(super) async fn recover(
                         .unwrap_or_default();
                     store.journal_commit(e.id, &key)?;
                 }
-                None => store.journal_abandon(
-                    e.id,
-                    "not on the target after an interrupted run; created again from the source",
-                )?,
+                None => {
+                    let staged = (
+                        e.payload.get(JOURNAL_LINE_ENTITY).and_then(|v| v.as_str()),
+                        e.payload
+                            .get(JOURNAL_TRANSACTION_KEY)
+                            .and_then(|v| v.as_str()),
+                    );
+                    if let (Some(line_entity), Some(tk)) = staged {
+                        target.discard_staged(&entity, line_entity, tk).await?;
+                    }
+                    store.journal_abandon(
+                        e.id,
+                        "not on the target after an interrupted run; created again from the source",
+                    )?
+                }
             }
         }
     }
