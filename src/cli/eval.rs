@@ -122,7 +122,11 @@ pub fn run(args: EvalArgs) -> ExitCode {
                 );
                 let report =
                     miette::Report::new(EvalDiagnostic(diag)).with_source_code(args.expr.clone());
-                eprintln!("input line {line}: {report:?}");
+                let fancy = std::io::stderr().is_terminal();
+                eprintln!(
+                    "input line {line}: {}",
+                    super::output::render(report.as_ref(), fancy)
+                );
             }
         }
     }
@@ -153,7 +157,8 @@ impl miette::Diagnostic for EvalDiagnostic {
 fn report_invalid(src: &str, errs: Vec<LangError>) -> ExitCode {
     for e in errs {
         let report = miette::Report::new(e).with_source_code(src.to_string());
-        eprintln!("{report:?}");
+        let fancy = std::io::stderr().is_terminal();
+        eprintln!("{}", super::output::render(report.as_ref(), fancy));
     }
     ExitCode::from(EXIT_INVALID)
 }
