@@ -79,7 +79,10 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     let store = match state_store(&project) {
         Ok(s) => s,
-        Err(e) => return invalid(&e.to_string()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(e.exit_code());
+        }
     };
     let mut ok = true;
     let mut runs = Vec::new();

@@ -45,6 +45,28 @@ fn opt_json(s: Option<String>) -> Result<Option<Value>, StateError> {
     s.as_deref().map(json).transpose()
 }
 
+/// Switches the file to WAL. The switch needs the file to itself and SQLite answers "database
+/// is locked" at once, without waiting, while another process opens or migrates the same fresh
+/// file; so it waits here, as long as the busy timeout would.
+fn wal_mode(conn: &Connection) -> Result<(), StateError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        // journal_mode answers with a row, so it is read rather than executed.
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating the folder and file when needed) and migrates the store at `path`.
     pub fn open(path: &Path, redact_payloads: bool) -> Result<SqliteStore, StateError> {
@@ -67,8 +89,7 @@ impl SqliteStore {
 
     fn setup(mut conn: Connection, redact_payloads: bool) -> Result<SqliteStore, StateError> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        // journal_mode answers with a row, so it is read rather than executed.
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        wal_mode(&conn)?;
         conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
         migrations::migrate(&mut conn)?;
         Ok(SqliteStore {
