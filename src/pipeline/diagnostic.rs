@@ -39,6 +39,7 @@ pub const CODES: &[(&str, &str, &str)] = &[
     ("E118", "invalid match", "`match` is written `TargetField == expression`, for example `match: YourReference == text(OrderNumber)`, where TargetField is a field of the target entity."),
     ("E119", "invalid lines", "A document target (Globe sales order, invoice, financial entry) writes its lines from the map field named by `lines.field`, a list of objects whose keys are fields of `lines.entity`."),
     ("E120", "field possibly too long", "The source field can be longer than the target field; long values will be refused by the target. Shorten with `left(x, n)` if that matters."),
+    ("E121", "literal secret", "A password or client secret is written in `exflow.yaml`, which is kept in git. Read it from the environment instead: `password: ${EXACT_GLOBE_PASSWORD}`."),
 ];
 
 /// The long explanation of a code, for `exflow explain`.

@@ -71,13 +71,20 @@ impl SqliteStore {
     /// Opens (creating the folder and file when needed) and migrates the store at `path`.
     pub fn open(path: &Path, redact_payloads: bool) -> Result<SqliteStore, StateError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StateError::Io {
+            super::private::create_dir(dir).map_err(|source| StateError::Io {
                 path: dir.display().to_string(),
                 source,
             })?;
         }
+        let private = |source| StateError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        super::private::protect(path).map_err(private)?;
         let conn = Connection::open(path)?;
         let mut store = Self::setup(conn, redact_payloads)?;
+        // WAL and SHM exist now; a file from before this rule is narrowed too.
+        super::private::protect(path).map_err(private)?;
         store.path = Some(path.to_path_buf());
         Ok(store)
     }

@@ -22,8 +22,8 @@ struct Window {
     name: Option<String>,
     /// 0-based line of the file where `text` begins.
     first_line: usize,
-    /// Per line of `text`: characters of the original line before the kept part, minus the
-    /// mark that stands for them (added to columns read from `text`).
+    /// Per line of `text`: bytes of the original line before the kept part, minus the mark
+    /// that stands for them (added to columns read from `text`).
     column_shift: Vec<usize>,
 }
 
@@ -155,12 +155,17 @@ pub(super) fn fit(d: &dyn Diagnostic) -> Option<Fitted<'_>> {
             } else {
                 start
             };
-            let a = data.floor_char_boundary(focus.saturating_sub(BEFORE).max(start));
+            let mut a = data.floor_char_boundary(focus.saturating_sub(BEFORE).max(start));
+            if a - start <= MARK.len() {
+                // Not worth a mark, and the column shift below stays positive.
+                a = start;
+            }
             let b = data.floor_char_boundary((a + MAX_LINE).min(body_end));
             let mut shift = 0;
             if a > start {
                 text.push_str(MARK);
-                shift = data[start..a].chars().count() - 1;
+                // miette counts columns in bytes.
+                shift = (a - start) - MARK.len();
             }
             column_shift.push(shift);
             pieces.push(Piece {
