@@ -4,95 +4,15 @@
 //! the order again. Both simulators on 127.0.0.1 port 0, the standard pipelines, a real
 //! SQLite state file; staged lines are counted through the simulator's `GET /_sim/staged`.
 
+mod common;
+
+use common::{env, load, small_online, Env};
 use exflow::cli::connect::{connectors, state_store};
 use exflow::engine::{run_pipeline, RunOptions};
-use exflow::pipeline::{self, Project};
-use exflow::sim::exact_globe::{Faults, GlobeSim, GlobeSimConfig};
-use exflow::sim::exact_online::{OnlineSim, OnlineSimConfig};
-use exflow::state::tokens::{StoredToken, TokenStore};
+use exflow::sim::exact_globe::{Faults, GlobeSimConfig};
 use exflow::state::StateStore;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::Path;
-
-struct Env {
-    _online: OnlineSim,
-    globe: GlobeSim,
-    dir: tempfile::TempDir,
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else if !e.path().to_string_lossy().ends_with(".test.yaml") {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
-async fn env(globe: GlobeSimConfig) -> Env {
-    let online = OnlineSim::start(
-        OnlineSimConfig {
-            orders: 40,
-            customers: 15,
-            products: 25,
-            minutely_limit: 10_000,
-            daily_limit: 100_000,
-            ..OnlineSimConfig::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let globe = GlobeSim::start(globe, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    copy_dir(&root.join("pipelines"), &dir.path().join("pipelines"));
-    let yaml = format!(
-        "project: staged\nstate: .exflow/state.db\n\
-         connections:\n  exact_online:\n    base_url: {}\n    division: {}\n    client_id: exflow-sim\n    \
-         client_secret: exflow-sim-secret\n    redirect_uri: http://127.0.0.1:9/callback\n    daily_reserve: 10\n  \
-         exact_globe:\n    base_url: {}\n    server_name: localhost\n    database_name: \"500\"\n    \
-         user: exflow\n    password: exflow\n\
-         vars:\n  default_debtor: null\n  home_country: NL\n  currency: EUR\n  prices_include_vat: false\n  skip_item_prefix: \"TMP-\"\n",
-        online.base_url(),
-        online.division(),
-        globe.base_url()
-    );
-    std::fs::write(dir.path().join("exflow.yaml"), yaml).unwrap();
-    let (access, refresh) = online.issue_tokens();
-    let now = chrono::Utc::now().timestamp();
-    TokenStore::open(&dir.path().join(".exflow/state.db"))
-        .unwrap()
-        .save(
-            "exact_online:exflow-sim",
-            &StoredToken {
-                access_token: access,
-                refresh_token: refresh,
-                access_expires_at: now + 600,
-                refreshed_at: now,
-            },
-        )
-        .unwrap();
-    Env {
-        _online: online,
-        globe,
-        dir,
-    }
-}
-
-fn load(env: &Env) -> Project {
-    match pipeline::load_project(env.dir.path()) {
-        Ok(p) => p,
-        Err(d) => panic!("project does not load: {d}"),
-    }
-}
 
 /// Lines staged under a TransactionKey no header committed, as the simulator's hook says.
 async fn staged(env: &Env) -> u64 {
@@ -130,7 +50,7 @@ async fn a_run_killed_between_lines_and_header_leaves_no_staged_lines() {
             },
             ..GlobeSimConfig::default()
         };
-        let env = env(globe).await;
+        let env = env(small_online(), globe).await;
         let project = load(&env);
         let pipelines: Vec<_> = project.pipelines.iter().collect();
         let conns = connectors(&project, &pipelines).await.unwrap();
@@ -181,7 +101,7 @@ async fn lost_line_answers_leave_no_staged_lines() {
         },
         ..GlobeSimConfig::default()
     };
-    let env = env(globe).await;
+    let env = env(small_online(), globe).await;
     let project = load(&env);
     let pipelines: Vec<_> = project.pipelines.iter().collect();
     let conns = connectors(&project, &pipelines).await.unwrap();
