@@ -80,17 +80,26 @@ pub fn run(args: EvalArgs) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = false;
+    // Where the current stream began: after a bad line, reading starts over on the next
+    // line (as `exflow map` goes on), since a JSON stream cannot resume after an error.
+    let mut base = 0;
     let mut stream = serde_json::Deserializer::from_str(&input).into_iter::<Value>();
     let mut line_of = LineCounter::new(&input);
     loop {
-        let start = skip_ws(&input, stream.byte_offset());
+        let start = skip_ws(&input, base + stream.byte_offset());
         let record = match stream.next() {
             None => break,
             Some(Ok(r)) => r,
             Some(Err(e)) => {
                 eprintln!("error: input line {}: invalid JSON: {e}", line_of.at(start));
                 failed = true;
-                break;
+                let bad = (base + stream.byte_offset()).max(start);
+                base = match input[bad..].find('\n') {
+                    Some(n) => bad + n + 1,
+                    None => input.len(),
+                };
+                stream = serde_json::Deserializer::from_str(&input[base..]).into_iter::<Value>();
+                continue;
             }
         };
         let line = line_of.at(start);

@@ -7,9 +7,10 @@ use super::load;
 use super::output::Format;
 use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::engine::{run_pipeline, RunOptions, RunReport};
+use crate::state::StateStore;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -100,6 +101,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             }),
             ..RunOptions::default()
         };
+        let last_run = latest_run(&store, &pipeline.name).map(|r| r.id);
         let result = runtime.block_on(run_pipeline(&project, pipeline, &conns, &store, options));
         if let Some(b) = bar {
             b.finish_and_clear();
@@ -119,7 +121,16 @@ pub fn run(args: RunArgs) -> ExitCode {
                 ok = false;
                 eprintln!("error: run {} stopped: {e}", pipeline.name);
                 if args.format == Format::Json {
-                    runs.push(json!({"pipeline": pipeline.name, "error": e.to_string()}));
+                    // What the run did before it stopped is in the runs table.
+                    let mut doc = latest_run(&store, &pipeline.name)
+                        .filter(|r| Some(r.id) != last_run)
+                        .map(|r| r.counts)
+                        .filter(Value::is_object)
+                        .unwrap_or_else(|| json!({}));
+                    doc["pipeline"] = json!(pipeline.name);
+                    doc["status"] = json!("aborted");
+                    doc["error"] = json!(e.to_string());
+                    runs.push(doc);
                 }
             }
         }
@@ -133,6 +144,11 @@ pub fn run(args: RunArgs) -> ExitCode {
     } else {
         ExitCode::from(EXIT_FAILED)
     }
+}
+
+/// The newest stored run of `pipeline`, if any.
+fn latest_run(store: &dyn StateStore, pipeline: &str) -> Option<crate::state::RunRecord> {
+    store.runs(Some(pipeline), 1).ok()?.into_iter().next()
 }
 
 /// The failed records, each with its reason (the activity log keeps them all).
