@@ -38,8 +38,14 @@ fn progress(name: &str) -> Option<ProgressBar> {
         return None;
     }
     let bar = ProgressBar::new_spinner();
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {prefix}: {msg} [{elapsed}]") {
-        bar.set_style(style);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {prefix}: {msg}{wait} [{elapsed}]") {
+        // Read on every tick: a rate limit or a retry shows while it lasts.
+        let wait = |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            if let Some(text) = crate::connectors::wait::current() {
+                let _ = write!(w, "; {text}");
+            }
+        };
+        bar.set_style(style.with_key("wait", wait));
     }
     bar.set_prefix(name.to_string());
     bar.enable_steady_tick(std::time::Duration::from_millis(120));

@@ -7,6 +7,7 @@
 
 pub mod exact_globe;
 pub mod exact_online;
+pub mod wait;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

@@ -157,7 +157,12 @@ impl RateLimiter {
                 "exact online: minutely rate limit of division {division} reached; waiting {:.1} s for it to reset",
                 wait_ms as f64 / 1000.0
             );
-            tokio::time::sleep(Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0))).await;
+            let length = Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0));
+            let _shown = crate::connectors::wait::begin(
+                format!("the Exact Online minutely limit of division {division}"),
+                length,
+            );
+            tokio::time::sleep(length).await;
         }
     }
 
