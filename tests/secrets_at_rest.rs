@@ -98,6 +98,10 @@ fn validate_warns_about_a_secret_written_in_the_project_file() {
     let (code, err) = validate();
     assert_eq!(code, Some(0), "a warning, not an error: {err}");
     assert!(err.contains("E121") && err.contains("`password`"), "{err}");
+    assert!(
+        !err.contains("hunter2"),
+        "the warning shows the secret: {err}"
+    );
     std::fs::write(
         dir.path().join("exflow.yaml"),
         project("${EXACT_GLOBE_PASSWORD}"),

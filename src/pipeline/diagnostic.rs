@@ -65,6 +65,8 @@ pub struct Diagnostic {
     pub loc: Loc,
     /// Short text under the pointer.
     pub label: String,
+    /// The file as quoted, when the text under the pointer must not be shown (a secret).
+    pub masked: Option<Arc<miette::NamedSource<String>>>,
 }
 
 impl Diagnostic {
@@ -78,6 +80,7 @@ impl Diagnostic {
             message,
             help: None,
             loc,
+            masked: None,
         }
     }
 
@@ -92,6 +95,18 @@ impl Diagnostic {
     /// Adds a hint.
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Quotes the file with the text under the pointer starred out (a secret never reaches a
+    /// terminal or a CI log); offsets stay valid since every byte becomes one `*`.
+    pub fn masking_value(mut self) -> Diagnostic {
+        let text = self.loc.file.text();
+        let span = self.loc.span.start.min(text.len())..self.loc.span.end.min(text.len());
+        let mut quoted = text.to_string();
+        quoted.replace_range(span.clone(), &"*".repeat(span.len()));
+        let name = self.loc.file.path.display().to_string();
+        self.masked = Some(Arc::new(miette::NamedSource::new(name, quoted)));
         self
     }
 
@@ -179,7 +194,10 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.loc.file.named)
+        match &self.masked {
+            Some(m) => Some(m.as_ref()),
+            None => Some(&self.loc.file.named),
+        }
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {

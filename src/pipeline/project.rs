@@ -188,6 +188,7 @@ fn literal_secret(
     r: &mut Reader,
     m: &marked_yaml::types::MarkedMappingNode,
     key: &str,
+    system: &str,
     pending: &mut Diagnostics,
 ) {
     // Read directly: a value of the wrong kind is reported once, by the caller's read.
@@ -198,7 +199,7 @@ fn literal_secret(
         return;
     }
     let loc = r.loc(&Node::Scalar(value.clone()));
-    let name = format!("EXFLOW_{}", key.to_ascii_uppercase());
+    let name = format!("{system}_{key}").to_ascii_uppercase();
     pending.push(
         Diagnostic::warning(
             "E121",
@@ -207,7 +208,8 @@ fn literal_secret(
         )
         .with_help(format!(
             "write `{key}: ${{{name}}}` and export {name} where exflow runs"
-        )),
+        ))
+        .masking_value(),
     );
 }
 
@@ -308,7 +310,13 @@ fn read_project_file(
                             client_id: get(&mut r, m, "client_id", &mut pending)
                                 .unwrap_or_default(),
                             client_secret: {
-                                literal_secret(&mut r, m, "client_secret", &mut pending);
+                                literal_secret(
+                                    &mut r,
+                                    m,
+                                    "client_secret",
+                                    "exact_online",
+                                    &mut pending,
+                                );
                                 get(&mut r, m, "client_secret", &mut pending).unwrap_or_default()
                             },
                             redirect_uri: get(&mut r, m, "redirect_uri", &mut pending)
@@ -341,7 +349,7 @@ fn read_project_file(
                                 .unwrap_or_else(|| "500".to_string()),
                             user: get(&mut r, m, "user", &mut pending).unwrap_or_default(),
                             password: {
-                                literal_secret(&mut r, m, "password", &mut pending);
+                                literal_secret(&mut r, m, "password", "exact_globe", &mut pending);
                                 get(&mut r, m, "password", &mut pending).unwrap_or_default()
                             },
                         });
