@@ -1,9 +1,9 @@
 //! Journal recovery at the start of a run: every create a crashed run began but never
 //! confirmed is looked up on the target by its match key (batched per entity and field).
 //! Found: the entry is committed. Not found: the create never happened; the entry is closed
-//! and the record, whose page cursor was never stored, is read and created again. A document
-//! not found first loses the lines staged under its journalled TransactionKey, so that the
-//! new create never stands beside orphaned lines.
+//! and the record, whose page cursor was never stored, is read and created again. Lines still
+//! staged under a document's journalled TransactionKey are deleted first, so that no create
+//! ever stands beside orphaned lines.
 
 use super::batch::resolve;
 use super::keys::record_key;
@@ -37,6 +37,18 @@ pub(super) async fn recover(
         )
         .await?;
         for e in entries {
+            // Lines staged under the entry's key go in either case: found, the document was
+            // committed under this key (nothing staged is left; the connector checks) or by a
+            // later create under another key, which these lines would only stand beside.
+            let staged = (
+                e.payload.get(JOURNAL_LINE_ENTITY).and_then(|v| v.as_str()),
+                e.payload
+                    .get(JOURNAL_TRANSACTION_KEY)
+                    .and_then(|v| v.as_str()),
+            );
+            if let (Some(line_entity), Some(tk)) = staged {
+                target.discard_staged(&entity, line_entity, tk).await?;
+            }
             match index.get(&e.match_value) {
                 Some(found) => {
                     let key = record_key(target.system(), &entity, found)
@@ -44,21 +56,10 @@ pub(super) async fn recover(
                         .unwrap_or_default();
                     store.journal_commit(e.id, &key)?;
                 }
-                None => {
-                    let staged = (
-                        e.payload.get(JOURNAL_LINE_ENTITY).and_then(|v| v.as_str()),
-                        e.payload
-                            .get(JOURNAL_TRANSACTION_KEY)
-                            .and_then(|v| v.as_str()),
-                    );
-                    if let (Some(line_entity), Some(tk)) = staged {
-                        target.discard_staged(&entity, line_entity, tk).await?;
-                    }
-                    store.journal_abandon(
-                        e.id,
-                        "not on the target after an interrupted run; created again from the source",
-                    )?
-                }
+                None => store.journal_abandon(
+                    e.id,
+                    "not on the target after an interrupted run; created again from the source",
+                )?,
             }
         }
     }
