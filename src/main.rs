@@ -5,5 +5,6 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    exflow::cli::output::exit_quietly_on_broken_pipe();
     exflow::cli::main()
 }

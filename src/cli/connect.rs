@@ -34,6 +34,17 @@ pub enum ConnectError {
     State(#[from] StateError),
 }
 
+impl ConnectError {
+    /// The exit code: a state store that is busy or failing (another process holds it) is
+    /// the work failing, never an invalid configuration.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ConnectError::State(StateError::Sqlite(_) | StateError::Busy(_)) => super::EXIT_FAILED,
+            _ => super::EXIT_INVALID,
+        }
+    }
+}
+
 /// The connectors `pipelines` need, built from the project's connections. Exact Online
 /// needs a stored token pair (`exflow auth exact-online`) and may read its division.
 pub async fn connectors(

@@ -80,17 +80,26 @@ pub fn run(args: EvalArgs) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = false;
+    // Where the current stream began: after a bad line, reading starts over on the next
+    // line (as `exflow map` goes on), since a JSON stream cannot resume after an error.
+    let mut base = 0;
     let mut stream = serde_json::Deserializer::from_str(&input).into_iter::<Value>();
     let mut line_of = LineCounter::new(&input);
     loop {
-        let start = skip_ws(&input, stream.byte_offset());
+        let start = skip_ws(&input, base + stream.byte_offset());
         let record = match stream.next() {
             None => break,
             Some(Ok(r)) => r,
             Some(Err(e)) => {
                 eprintln!("error: input line {}: invalid JSON: {e}", line_of.at(start));
                 failed = true;
-                break;
+                let bad = (base + stream.byte_offset()).max(start);
+                base = match input[bad..].find('\n') {
+                    Some(n) => bad + n + 1,
+                    None => input.len(),
+                };
+                stream = serde_json::Deserializer::from_str(&input[base..]).into_iter::<Value>();
+                continue;
             }
         };
         let line = line_of.at(start);
@@ -122,7 +131,11 @@ pub fn run(args: EvalArgs) -> ExitCode {
                 );
                 let report =
                     miette::Report::new(EvalDiagnostic(diag)).with_source_code(args.expr.clone());
-                eprintln!("input line {line}: {report:?}");
+                let fancy = std::io::stderr().is_terminal();
+                eprintln!(
+                    "input line {line}: {}",
+                    super::output::render(report.as_ref(), fancy)
+                );
             }
         }
     }
@@ -153,7 +166,8 @@ impl miette::Diagnostic for EvalDiagnostic {
 fn report_invalid(src: &str, errs: Vec<LangError>) -> ExitCode {
     for e in errs {
         let report = miette::Report::new(e).with_source_code(src.to_string());
-        eprintln!("{report:?}");
+        let fancy = std::io::stderr().is_terminal();
+        eprintln!("{}", super::output::render(report.as_ref(), fancy));
     }
     ExitCode::from(EXIT_INVALID)
 }

@@ -1,9 +1,30 @@
 //! How commands print: `--format text|json`, and diagnostics fancy on a terminal, plain when
 //! piped.
 
+mod snippet;
+
 use crate::pipeline::Diagnostics;
 use clap::ValueEnum;
 use std::io::IsTerminal;
+
+/// Makes a closed stdout or stderr (`exflow functions | head -3`) end the process quietly
+/// with exit 0, as `rg` and `fd` do, instead of the panic `println!` raises on a broken pipe.
+/// Rust ignores SIGPIPE, so the write fails and the panic is the only signal there is.
+pub fn exit_quietly_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info)
+    }));
+}
 
 /// Output format of commands a CI job reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -39,6 +60,11 @@ pub fn print_diagnostics(diags: &Diagnostics, format: Format) {
 
 /// Renders one miette diagnostic.
 pub fn render(d: &dyn miette::Diagnostic, fancy: bool) -> String {
+    let fitted = snippet::fit(d);
+    let d: &dyn miette::Diagnostic = match &fitted {
+        Some(f) => f,
+        None => d,
+    };
     let mut out = String::new();
     let result = if fancy {
         miette::GraphicalReportHandler::new().render_report(&mut out, d)

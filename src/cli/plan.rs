@@ -56,7 +56,10 @@ pub fn run(args: PlanArgs) -> ExitCode {
     };
     let store = match state_store(&project) {
         Ok(s) => s,
-        Err(e) => return invalid(&e.to_string()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(e.exit_code());
+        }
     };
     let options = RunOptions {
         dry_run: true,

@@ -7,9 +7,10 @@ use super::load;
 use super::output::Format;
 use super::{EXIT_FAILED, EXIT_INVALID};
 use crate::engine::{run_pipeline, RunOptions, RunReport};
+use crate::state::StateStore;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,8 +38,14 @@ fn progress(name: &str) -> Option<ProgressBar> {
         return None;
     }
     let bar = ProgressBar::new_spinner();
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {prefix}: {msg} [{elapsed}]") {
-        bar.set_style(style);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {prefix}: {msg}{wait} [{elapsed}]") {
+        // Read on every tick: a rate limit or a retry shows while it lasts.
+        let wait = |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            if let Some(text) = crate::connectors::wait::current() {
+                let _ = write!(w, "; {text}");
+            }
+        };
+        bar.set_style(style.with_key("wait", wait));
     }
     bar.set_prefix(name.to_string());
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
@@ -79,7 +86,10 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     let store = match state_store(&project) {
         Ok(s) => s,
-        Err(e) => return invalid(&e.to_string()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(e.exit_code());
+        }
     };
     let mut ok = true;
     let mut runs = Vec::new();
@@ -97,6 +107,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             }),
             ..RunOptions::default()
         };
+        let last_run = latest_run(&store, &pipeline.name).map(|r| r.id);
         let result = runtime.block_on(run_pipeline(&project, pipeline, &conns, &store, options));
         if let Some(b) = bar {
             b.finish_and_clear();
@@ -116,7 +127,16 @@ pub fn run(args: RunArgs) -> ExitCode {
                 ok = false;
                 eprintln!("error: run {} stopped: {e}", pipeline.name);
                 if args.format == Format::Json {
-                    runs.push(json!({"pipeline": pipeline.name, "error": e.to_string()}));
+                    // What the run did before it stopped is in the runs table.
+                    let mut doc = latest_run(&store, &pipeline.name)
+                        .filter(|r| Some(r.id) != last_run)
+                        .map(|r| r.counts)
+                        .filter(Value::is_object)
+                        .unwrap_or_else(|| json!({}));
+                    doc["pipeline"] = json!(pipeline.name);
+                    doc["status"] = json!("aborted");
+                    doc["error"] = json!(e.to_string());
+                    runs.push(doc);
                 }
             }
         }
@@ -130,6 +150,11 @@ pub fn run(args: RunArgs) -> ExitCode {
     } else {
         ExitCode::from(EXIT_FAILED)
     }
+}
+
+/// The newest stored run of `pipeline`, if any.
+fn latest_run(store: &dyn StateStore, pipeline: &str) -> Option<crate::state::RunRecord> {
+    store.runs(Some(pipeline), 1).ok()?.into_iter().next()
 }
 
 /// The failed records, each with its reason (the activity log keeps them all).

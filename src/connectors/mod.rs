@@ -7,6 +7,7 @@
 
 pub mod exact_globe;
 pub mod exact_online;
+pub mod wait;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -211,6 +212,34 @@ pub trait Connector: Send + Sync {
         lines: &[Record],
         match_key: Option<&MatchKey>,
     ) -> Result<Record, ConnectorError>;
+
+    /// [`Connector::create_document`] with the lines staged under `transaction_key`, a key
+    /// the caller made and journalled before the first line, so that lines a crash leaves
+    /// staged can be found again ([`Connector::discard_staged`]). Systems that write a
+    /// document in one call ignore the key.
+    async fn create_document_keyed(
+        &self,
+        header_entity: &str,
+        header: &Record,
+        line_entity: &str,
+        lines: &[Record],
+        match_key: Option<&MatchKey>,
+        _transaction_key: &str,
+    ) -> Result<Record, ConnectorError> {
+        self.create_document(header_entity, header, line_entity, lines, match_key)
+            .await
+    }
+
+    /// Deletes the lines staged under `transaction_key` when no `header_entity` committed
+    /// them; returns how many went. Nothing to do where documents are written in one call.
+    async fn discard_staged(
+        &self,
+        _header_entity: &str,
+        _line_entity: &str,
+        _transaction_key: &str,
+    ) -> Result<usize, ConnectorError> {
+        Ok(0)
+    }
 
     /// API calls spent since this connector was made.
     fn calls(&self) -> CallCount;

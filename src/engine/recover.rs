@@ -1,10 +1,13 @@
 //! Journal recovery at the start of a run: every create a crashed run began but never
 //! confirmed is looked up on the target by its match key (batched per entity and field).
 //! Found: the entry is committed. Not found: the create never happened; the entry is closed
-//! and the record, whose page cursor was never stored, is read and created again.
+//! and the record, whose page cursor was never stored, is read and created again. Lines still
+//! staged under a document's journalled TransactionKey are deleted first, so that no create
+//! ever stands beside orphaned lines.
 
 use super::batch::resolve;
 use super::keys::record_key;
+use super::write::{JOURNAL_LINE_ENTITY, JOURNAL_TRANSACTION_KEY};
 use super::EngineError;
 use crate::connectors::Connector;
 use crate::state::{JournalEntry, StateStore};
@@ -34,6 +37,18 @@ pub(super) async fn recover(
         )
         .await?;
         for e in entries {
+            // Lines staged under the entry's key go in either case: found, the document was
+            // committed under this key (nothing staged is left; the connector checks) or by a
+            // later create under another key, which these lines would only stand beside.
+            let staged = (
+                e.payload.get(JOURNAL_LINE_ENTITY).and_then(|v| v.as_str()),
+                e.payload
+                    .get(JOURNAL_TRANSACTION_KEY)
+                    .and_then(|v| v.as_str()),
+            );
+            if let (Some(line_entity), Some(tk)) = staged {
+                target.discard_staged(&entity, line_entity, tk).await?;
+            }
             match index.get(&e.match_value) {
                 Some(found) => {
                     let key = record_key(target.system(), &entity, found)

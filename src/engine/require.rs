@@ -12,7 +12,7 @@ use super::run::{Item, Runner};
 use super::write::WriteError;
 use super::EngineError;
 use crate::connectors::{MatchKey, Record};
-use crate::pipeline::apply::truthy;
+use crate::pipeline::apply::condition;
 use crate::pipeline::{OnMatch, OnMissing, Require};
 use serde_json::Value;
 
@@ -45,9 +45,10 @@ fn elements(
     item: &Item,
 ) -> Result<Option<Vec<Element>>, String> {
     if let Some(when) = &req.when {
-        match runner.eval(when, item, &[]) {
-            Ok(v) if truthy(&v) => {}
-            Ok(_) => return Ok(None),
+        match runner.eval(when, item, &[]).map(|v| condition(&v)) {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => return Ok(None),
+            Ok(Err(e)) => return Err(format!("{} when {e}", req.name)),
             Err(e) => return Err(format!("{} when: {e}", req.name)),
         }
     }

@@ -12,7 +12,7 @@ use super::write::Writer;
 use super::{Connectors, EngineError, RunOptions};
 use crate::connectors::{Connector, Cursor, FetchQuery, Record, System};
 use crate::lang::{self, Program, ScriptHost, Tables};
-use crate::pipeline::apply::truthy;
+use crate::pipeline::apply::condition;
 use crate::pipeline::{Pipeline, Project};
 use crate::state::{Activity, Outcome, RunStatus, StateStore};
 use serde_json::Value;
@@ -234,9 +234,10 @@ impl<'a> Runner<'a> {
         }
         if let Some(filter) = &src.where_ {
             for item in &mut items {
-                item.done = match self.eval(filter, item, &[]) {
-                    Ok(v) if truthy(&v) => None,
-                    Ok(_) => Some(Decision::skip("filtered out by where")),
+                item.done = match self.eval(filter, item, &[]).map(|v| condition(&v)) {
+                    Ok(Ok(true)) => None,
+                    Ok(Ok(false)) => Some(Decision::skip("filtered out by where")),
+                    Ok(Err(e)) => Some(Decision::fail(format!("where {e}"))),
                     Err(e) => Some(Decision::fail(format!("where: {e}"))),
                 };
             }

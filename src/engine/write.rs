@@ -9,6 +9,11 @@ use crate::state::StateStore;
 use serde_json::Value;
 use std::collections::HashMap;
 
+/// Journal payload key: the line entity of a document.
+pub(super) const JOURNAL_LINE_ENTITY: &str = "__line_entity";
+/// Journal payload key: the TransactionKey a document's lines are staged under.
+pub(super) const JOURNAL_TRANSACTION_KEY: &str = "__transaction_key";
+
 /// Why a write did not happen.
 pub(super) enum WriteError {
     /// The target refused this record: it fails alone, the run goes on.
@@ -91,9 +96,14 @@ impl<'a> Writer<'a> {
             return Ok(payload);
         }
         let mut journalled = Value::Object(payload.clone());
-        if let Some(l) = &lines {
+        // Made here and journalled before the first line: lines a crash leaves staged under
+        // it are found and deleted by the next run's recovery.
+        let transaction_key = lines.as_ref().map(|_| uuid::Uuid::new_v4().to_string());
+        if let (Some(l), Some(tk)) = (&lines, &transaction_key) {
             journalled["__lines"] =
                 Value::Array(l.records.iter().cloned().map(Value::Object).collect());
+            journalled[JOURNAL_LINE_ENTITY] = Value::from(l.entity);
+            journalled[JOURNAL_TRANSACTION_KEY] = Value::from(tk.as_str());
         }
         let id = self.store.journal_begin(
             self.pipeline,
@@ -102,13 +112,20 @@ impl<'a> Writer<'a> {
             &match_key.value,
             &journalled,
         )?;
-        let result = match &lines {
-            Some(l) => {
+        let result = match (&lines, &transaction_key) {
+            (Some(l), Some(tk)) => {
                 self.target
-                    .create_document(entity, &payload, l.entity, &l.records, Some(match_key))
+                    .create_document_keyed(
+                        entity,
+                        &payload,
+                        l.entity,
+                        &l.records,
+                        Some(match_key),
+                        tk,
+                    )
                     .await
             }
-            None => self.target.create(entity, &payload, Some(match_key)).await,
+            _ => self.target.create(entity, &payload, Some(match_key)).await,
         };
         match result {
             Ok(stored) => {
@@ -117,6 +134,11 @@ impl<'a> Writer<'a> {
                     .unwrap_or_default();
                 self.store.journal_commit(id, &key)?;
                 Ok(stored)
+            }
+            // Lines may be left staged: the entry stays open for the next run's recovery to
+            // delete them; the record itself fails (and is retried) as any refusal.
+            Err(e @ ConnectorError::PartialDocument { .. }) if transaction_key.is_some() => {
+                Err(WriteError::Record(e.to_string()))
             }
             Err(e) if e.is_record_error() => {
                 self.store.journal_abandon(id, &e.to_string())?;

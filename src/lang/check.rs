@@ -39,13 +39,21 @@ impl Default for CheckEnv {
 
 /// Checks an expression; returns its type and every problem found.
 pub fn check(expr: &Expr, env: &CheckEnv) -> (Type, Vec<LangError>) {
+    let (ty, errors, _) = check_warn(expr, env);
+    (ty, errors)
+}
+
+/// [`check`], plus warnings: what can run but cannot be meant (`==` between a number field
+/// and text, always false).
+pub fn check_warn(expr: &Expr, env: &CheckEnv) -> (Type, Vec<LangError>, Vec<LangError>) {
     let mut c = Checker {
         env,
         scopes: Vec::new(),
         errors: Vec::new(),
+        warnings: Vec::new(),
     };
     let ty = c.ty(expr);
-    (ty, c.errors)
+    (ty, c.errors, c.warnings)
 }
 
 struct Checker<'e> {
@@ -53,6 +61,7 @@ struct Checker<'e> {
     /// Lambda parameters in scope, innermost last.
     scopes: Vec<(String, Type)>,
     errors: Vec<LangError>,
+    warnings: Vec<LangError>,
 }
 
 fn literal_type(v: &Value) -> Type {
@@ -460,7 +469,37 @@ impl Checker<'_> {
                 }
                 Type::Bool
             }
-            BinOp::Eq | BinOp::Ne => Type::Bool,
+            BinOp::Eq | BinOp::Ne => {
+                // 0: could be anything (or null, which compares with everything).
+                let kind = |t: &Type| match t {
+                    Type::Number => 1,
+                    Type::Bool => 2,
+                    t if t.is_textual() => 3,
+                    Type::List(_) => 4,
+                    Type::Object(_) | Type::Record(_) => 5,
+                    _ => 0,
+                };
+                let (ka, kb) = (kind(&at), kind(&bt));
+                if ka != 0 && kb != 0 && ka != kb {
+                    let always = if op == BinOp::Eq { "false" } else { "true" };
+                    self.warnings.push(
+                        LangError::new(
+                            ErrorCode::TypeMismatch,
+                            span,
+                            format!(
+                                "`{}` compares {} with {}: always {always} (a run fails such records)",
+                                op.symbol(),
+                                at.describe(),
+                                bt.describe()
+                            ),
+                        )
+                        .with_help_opt(Some(
+                            "compare like with like: number(x) == 12 or text(x) == \"12\"".into(),
+                        )),
+                    );
+                }
+                Type::Bool
+            }
             BinOp::And | BinOp::Or => {
                 self.want_bool(&at, a.span, op.symbol());
                 self.want_bool(&bt, b.span, op.symbol());

@@ -37,7 +37,7 @@ pub mod value;
 mod tests;
 
 pub use ast::{Expr, ExprKind, Span};
-pub use check::{check, CheckEnv};
+pub use check::{check, check_warn, CheckEnv};
 pub use compile::{compile, Program};
 pub use error::{ErrorCode, LangError};
 pub use eval::{Context, EvalError, ViewContext};

@@ -73,24 +73,76 @@ fn nesting_guard(src: &str) -> Option<LangError> {
             "the expression has too many `if`s and lambdas",
         ));
     }
+    // Brackets inside string literals are text, not nesting; an interpolation `{..}` in a
+    // double-quoted string is nesting again.
+    #[derive(PartialEq)]
+    enum In {
+        Code,
+        Single,
+        Double,
+    }
+    let mut stack = vec![In::Code];
     let mut depth = 0usize;
-    for (i, c) in src.char_indices() {
-        match c {
-            '(' | '[' | '{' => {
-                depth += 1;
-                if depth > MAX_DEPTH / 4 {
-                    return Some(
-                        LangError::new(
-                            ErrorCode::TooDeep,
-                            Span::new(i, i + 1),
-                            "brackets nest too deeply",
-                        )
-                        .with_help("split the expression up"),
-                    );
+    let mut chars = src.char_indices();
+    while let Some((i, c)) = chars.next() {
+        let opens = match stack.last() {
+            Some(In::Single) => {
+                match c {
+                    '\\' => {
+                        chars.next();
+                    }
+                    '\'' => {
+                        stack.pop();
+                    }
+                    _ => {}
                 }
+                false
             }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            _ => {}
+            Some(In::Double) => match c {
+                '\\' => {
+                    chars.next();
+                    false
+                }
+                '"' => {
+                    stack.pop();
+                    false
+                }
+                '{' => true,
+                _ => false,
+            },
+            _ => match c {
+                '\'' => {
+                    stack.push(In::Single);
+                    false
+                }
+                '"' => {
+                    stack.push(In::Double);
+                    false
+                }
+                '(' | '[' | '{' => true,
+                ')' | ']' | '}' => {
+                    depth = depth.saturating_sub(1);
+                    if stack.len() > 1 {
+                        stack.pop();
+                    }
+                    false
+                }
+                _ => false,
+            },
+        };
+        if opens {
+            depth += 1;
+            stack.push(In::Code);
+            if depth > MAX_DEPTH / 4 {
+                return Some(
+                    LangError::new(
+                        ErrorCode::TooDeep,
+                        Span::new(i, i + 1),
+                        "brackets nest too deeply",
+                    )
+                    .with_help("split the expression up"),
+                );
+            }
         }
     }
     None
@@ -507,4 +559,27 @@ fn unescape(raw: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod nesting_tests {
+    use super::*;
+
+    #[test]
+    fn brackets_inside_string_literals_are_not_nesting() {
+        let brackets = "(".repeat(40);
+        for src in [
+            format!("\"{brackets}\""),
+            format!("'{brackets}'"),
+            format!("\"a {{x}} {brackets} \\\" ({brackets}\" + '\\' {brackets}'"),
+        ] {
+            assert!(nesting_guard(&src).is_none(), "{src}");
+            assert!(parse(&src).is_ok(), "{src}");
+        }
+        let deep = format!("{}1{}", "(".repeat(40), ")".repeat(40));
+        assert!(nesting_guard(&deep).is_some());
+        // Interpolations nest like any bracket.
+        let interp = format!("\"{}x{}\"", "{(".repeat(20), ")}".repeat(20));
+        assert!(nesting_guard(&interp).is_some());
+    }
 }

@@ -156,7 +156,7 @@ impl<'p> MapWriter<'p> {
 pub fn passes_where_view(p: &Pipeline, ctx: &ViewContext) -> Result<bool, EvalError> {
     match &p.source.where_ {
         None => Ok(true),
-        Some(w) => Ok(truthy(&w.eval_view(ctx)?)),
+        Some(w) => where_result(&w.eval_view(ctx)?),
     }
 }
 
@@ -175,8 +175,27 @@ pub fn passes_where(
 ) -> Result<bool, EvalError> {
     match &p.source.where_ {
         None => Ok(true),
-        Some(w) => Ok(truthy(&eval(w, record, bindings, env)?)),
+        Some(w) => where_result(&eval(w, record, bindings, env)?),
     }
+}
+
+/// A `where`/`when` result as a decision: only true and false answer it. Anything else
+/// (text, a number, null) fails the record with the reason, never filters it out silently.
+pub fn condition(v: &Value) -> Result<bool, String> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        other => Err(format!(
+            "gave {}, not true or false",
+            crate::lang::value::describe(other)
+        )),
+    }
+}
+
+fn where_result(v: &Value) -> Result<bool, EvalError> {
+    condition(v).map_err(|message| EvalError {
+        message,
+        span: crate::lang::Span::default(),
+    })
 }
 
 /// The language's truthiness: null, false, 0, "" and [] are false.

@@ -63,7 +63,14 @@ impl Ctx<'_> {
             tables: Some(self.scope.tables.clone()),
             scripts: self.scope.scripts.clone(),
         };
-        let (ty, errs) = lang::check(&ast, &env);
+        let (ty, errs, warnings) = lang::check_warn(&ast, &env);
+        for w in warnings {
+            let loc = src.loc(w.span.start..w.span.end);
+            let mut d = Diagnostic::warning(w.code.as_str(), loc, w.message.clone());
+            d.help = w.help.clone();
+            d.label = "here".to_string();
+            self.diags.push(d);
+        }
         if !errs.is_empty() {
             self.push_lang(src, errs);
             return None;

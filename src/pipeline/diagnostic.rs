@@ -39,6 +39,7 @@ pub const CODES: &[(&str, &str, &str)] = &[
     ("E118", "invalid match", "`match` is written `TargetField == expression`, for example `match: YourReference == text(OrderNumber)`, where TargetField is a field of the target entity."),
     ("E119", "invalid lines", "A document target (Globe sales order, invoice, financial entry) writes its lines from the map field named by `lines.field`, a list of objects whose keys are fields of `lines.entity`."),
     ("E120", "field possibly too long", "The source field can be longer than the target field; long values will be refused by the target. Shorten with `left(x, n)` if that matters."),
+    ("E123", "literal secret", "A password or client secret is written in `exflow.yaml`, which is kept in git. Read it from the environment instead: `password: ${EXACT_GLOBE_PASSWORD}`."),
     ("E130", "field read from a second endpoint", "The endpoint exflow reads the source records from (an Exact Online sync endpoint) does not return this field. Rather than let it arrive empty, exflow fetches it for each page of records from an endpoint that has it (the bulk or the regular endpoint), in batched calls of about 100 keys. The warning says which endpoint and what it costs; drop the field if the pipeline does not need it."),
 ];
 
@@ -65,6 +66,8 @@ pub struct Diagnostic {
     pub loc: Loc,
     /// Short text under the pointer.
     pub label: String,
+    /// The file as quoted, when the text under the pointer must not be shown (a secret).
+    pub masked: Option<Arc<miette::NamedSource<String>>>,
 }
 
 impl Diagnostic {
@@ -78,6 +81,7 @@ impl Diagnostic {
             message,
             help: None,
             loc,
+            masked: None,
         }
     }
 
@@ -92,6 +96,18 @@ impl Diagnostic {
     /// Adds a hint.
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Quotes the file with the text under the pointer starred out (a secret never reaches a
+    /// terminal or a CI log); offsets stay valid since every byte becomes one `*`.
+    pub fn masking_value(mut self) -> Diagnostic {
+        let text = self.loc.file.text();
+        let span = self.loc.span.start.min(text.len())..self.loc.span.end.min(text.len());
+        let mut quoted = text.to_string();
+        quoted.replace_range(span.clone(), &"*".repeat(span.len()));
+        let name = self.loc.file.path.display().to_string();
+        self.masked = Some(Arc::new(miette::NamedSource::new(name, quoted)));
         self
     }
 
@@ -179,7 +195,10 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.loc.file.named)
+        match &self.masked {
+            Some(m) => Some(m.as_ref()),
+            None => Some(&self.loc.file.named),
+        }
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {

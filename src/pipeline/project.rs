@@ -182,6 +182,37 @@ pub fn interpolate(text: &str, loc: &Loc, strict: bool, diags: &mut Diagnostics)
     out
 }
 
+/// Warns (E123) when the secret under `key` is written in the file instead of read from the
+/// environment: `exflow.yaml` lives in git.
+fn literal_secret(
+    r: &mut Reader,
+    m: &marked_yaml::types::MarkedMappingNode,
+    key: &str,
+    system: &str,
+    pending: &mut Diagnostics,
+) {
+    // Read directly: a value of the wrong kind is reported once, by the caller's read.
+    let Some((_, Node::Scalar(value))) = r.entry(m, key) else {
+        return;
+    };
+    if value.as_str().trim().is_empty() || value.as_str().contains("${") {
+        return;
+    }
+    let loc = r.loc(&Node::Scalar(value.clone()));
+    let name = format!("{system}_{key}").to_ascii_uppercase();
+    pending.push(
+        Diagnostic::warning(
+            "E123",
+            loc,
+            format!("`{key}` is written in exflow.yaml: a secret in a file under version control"),
+        )
+        .with_help(format!(
+            "write `{key}: ${{{name}}}` and export {name} where exflow runs"
+        ))
+        .masking_value(),
+    );
+}
+
 const PROJECT_KEYS: &[&str] = &[
     "project",
     "state",
@@ -278,8 +309,16 @@ fn read_project_file(
                             division,
                             client_id: get(&mut r, m, "client_id", &mut pending)
                                 .unwrap_or_default(),
-                            client_secret: get(&mut r, m, "client_secret", &mut pending)
-                                .unwrap_or_default(),
+                            client_secret: {
+                                literal_secret(
+                                    &mut r,
+                                    m,
+                                    "client_secret",
+                                    "exact_online",
+                                    &mut pending,
+                                );
+                                get(&mut r, m, "client_secret", &mut pending).unwrap_or_default()
+                            },
                             redirect_uri: get(&mut r, m, "redirect_uri", &mut pending)
                                 .unwrap_or_else(|| "http://127.0.0.1:8787/callback".to_string()),
                             daily_reserve: get(&mut r, m, "daily_reserve", &mut pending)
@@ -309,7 +348,10 @@ fn read_project_file(
                             database_name: get(&mut r, m, "database_name", &mut pending)
                                 .unwrap_or_else(|| "500".to_string()),
                             user: get(&mut r, m, "user", &mut pending).unwrap_or_default(),
-                            password: get(&mut r, m, "password", &mut pending).unwrap_or_default(),
+                            password: {
+                                literal_secret(&mut r, m, "password", "exact_globe", &mut pending);
+                                get(&mut r, m, "password", &mut pending).unwrap_or_default()
+                            },
                         });
                     }
                 }

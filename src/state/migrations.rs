@@ -1,5 +1,6 @@
 //! Versioned schema of the state database: `PRAGMA user_version` says how many of
-//! [`MIGRATIONS`] have run; each runs once, in order, in its own transaction.
+//! [`MIGRATIONS`] have run; each runs once, in order, under one write lock taken before the
+//! version is read.
 
 use super::StateError;
 use rusqlite::Connection;
@@ -72,17 +73,28 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// Brings the database to the newest schema.
+///
+/// Several processes may open a fresh file at once: the version is read and the migrations
+/// run inside one `BEGIN IMMEDIATE` transaction (the write lock taken before the read), so
+/// the loser waits (busy timeout) and then finds the work done instead of redoing it.
 pub fn migrate(conn: &mut Connection) -> Result<(), StateError> {
     let known = MIGRATIONS.len() as i64;
+    // Cheap check first: an up-to-date file takes no write lock.
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > known {
         return Err(StateError::TooNew { found, known });
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        // user_version cannot take a bound parameter; the number is ours, not input.
-        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+    if found < known {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > known {
+            return Err(StateError::TooNew { found, known });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+            tx.execute_batch(sql)?;
+            // user_version cannot take a bound parameter; the number is ours, not input.
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        }
         tx.commit()?;
     }
     // The token table is the Exact Online client's; it migrates it idempotently itself.

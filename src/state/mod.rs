@@ -8,7 +8,9 @@
 //! May use: nothing of exflow but plain data types (no connectors, no engine).
 
 mod migrations;
+pub mod private;
 mod redact;
+pub mod seal;
 mod sqlite;
 pub mod tokens;
 

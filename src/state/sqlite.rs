@@ -45,17 +45,46 @@ fn opt_json(s: Option<String>) -> Result<Option<Value>, StateError> {
     s.as_deref().map(json).transpose()
 }
 
+/// Switches the file to WAL. The switch needs the file to itself and SQLite answers "database
+/// is locked" at once, without waiting, while another process opens or migrates the same fresh
+/// file; so it waits here, as long as the busy timeout would.
+fn wal_mode(conn: &Connection) -> Result<(), StateError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        // journal_mode answers with a row, so it is read rather than executed.
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating the folder and file when needed) and migrates the store at `path`.
     pub fn open(path: &Path, redact_payloads: bool) -> Result<SqliteStore, StateError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StateError::Io {
+            super::private::create_dir(dir).map_err(|source| StateError::Io {
                 path: dir.display().to_string(),
                 source,
             })?;
         }
+        let private = |source| StateError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        super::private::protect(path).map_err(private)?;
         let conn = Connection::open(path)?;
         let mut store = Self::setup(conn, redact_payloads)?;
+        // WAL and SHM exist now; a file from before this rule is narrowed too.
+        super::private::protect(path).map_err(private)?;
         store.path = Some(path.to_path_buf());
         Ok(store)
     }
@@ -67,8 +96,7 @@ impl SqliteStore {
 
     fn setup(mut conn: Connection, redact_payloads: bool) -> Result<SqliteStore, StateError> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        // journal_mode answers with a row, so it is read rather than executed.
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        wal_mode(&conn)?;
         conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
         migrations::migrate(&mut conn)?;
         Ok(SqliteStore {

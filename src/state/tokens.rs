@@ -4,7 +4,9 @@
 //! the new access token is used, or two processes refreshing at once, loses the connection
 //! until a human consents again. So every save is one transaction, and refreshing happens
 //! under an exclusive file lock (`<db>.token.lock`) that all processes of the project share.
+//! With `EXFLOW_STATE_KEY` set, both tokens are stored sealed ([`super::seal`]).
 
+use super::seal::{reveal, SealError, Sealer};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -65,6 +67,9 @@ pub enum TokenStoreError {
         #[source]
         source: std::io::Error,
     },
+    /// Sealed tokens that do not open (no key, or another key).
+    #[error(transparent)]
+    Sealed(#[from] SealError),
 }
 
 /// Creates the `oauth_tokens` table if it is missing.
@@ -86,6 +91,7 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 pub struct TokenStore {
     path: PathBuf,
     conn: Arc<parking_lot::Mutex<Connection>>,
+    sealer: Option<Arc<Sealer>>,
 }
 
 impl fmt::Debug for TokenStore {
@@ -97,14 +103,24 @@ impl fmt::Debug for TokenStore {
 }
 
 impl TokenStore {
-    /// Opens (creating if needed) the store at `path` and migrates it.
+    /// Opens (creating if needed) the store at `path` and migrates it; tokens are sealed
+    /// with the key in `EXFLOW_STATE_KEY` when it is set.
     pub fn open(path: &Path) -> Result<TokenStore, TokenStoreError> {
+        Self::open_with(path, Sealer::from_env())
+    }
+
+    /// [`TokenStore::open`] with the sealing key given (`None`: tokens stored plain).
+    pub fn open_with(path: &Path, sealer: Option<Sealer>) -> Result<TokenStore, TokenStoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| TokenStoreError::Io {
+            super::private::create_dir(dir).map_err(|source| TokenStoreError::Io {
                 path: dir.to_path_buf(),
                 source,
             })?;
         }
+        super::private::protect(path).map_err(|source| TokenStoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let sqlite = |source| TokenStoreError::Sqlite {
             path: path.to_path_buf(),
             source,
@@ -117,6 +133,7 @@ impl TokenStore {
         Ok(TokenStore {
             path: path.to_path_buf(),
             conn: Arc::new(parking_lot::Mutex::new(conn)),
+            sealer: sealer.map(Arc::new),
         })
     }
 
@@ -127,6 +144,17 @@ impl TokenStore {
 
     /// The stored pair for `key`, read fresh from disk.
     pub fn load(&self, key: &str) -> Result<Option<StoredToken>, TokenStoreError> {
+        let Some(mut token) = self.load_stored(key)? else {
+            return Ok(None);
+        };
+        let sealer = self.sealer.as_deref();
+        token.access_token = reveal(sealer, token.access_token, &context(key, "access_token"))?;
+        token.refresh_token = reveal(sealer, token.refresh_token, &context(key, "refresh_token"))?;
+        Ok(Some(token))
+    }
+
+    /// The row for `key` as stored (sealed or not).
+    fn load_stored(&self, key: &str) -> Result<Option<StoredToken>, TokenStoreError> {
         let conn = self.conn.lock();
         conn.query_row(
             "SELECT access_token, refresh_token, access_expires_at, refreshed_at
@@ -147,6 +175,14 @@ impl TokenStore {
 
     /// Stores the pair for `key`, replacing the old one, in one transaction.
     pub fn save(&self, key: &str, token: &StoredToken) -> Result<(), TokenStoreError> {
+        let seal = |value: &str, column: &str| match &self.sealer {
+            Some(s) => s.seal(value, &context(key, column)),
+            None => value.to_string(),
+        };
+        let (access, refresh) = (
+            seal(&token.access_token, "access_token"),
+            seal(&token.refresh_token, "refresh_token"),
+        );
         let mut conn = self.conn.lock();
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -160,8 +196,8 @@ impl TokenStore {
                 refreshed_at = excluded.refreshed_at",
             params![
                 key,
-                token.access_token,
-                token.refresh_token,
+                access,
+                refresh,
                 token.access_expires_at,
                 token.refreshed_at
             ],
@@ -196,6 +232,11 @@ impl TokenStore {
             source,
         }
     }
+}
+
+/// What a sealed token is bound to: its row and column.
+fn context(key: &str, column: &str) -> String {
+    format!("oauth_tokens/{key}/{column}")
 }
 
 /// Holds the cross-process refresh lock until dropped.

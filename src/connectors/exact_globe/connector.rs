@@ -432,7 +432,46 @@ impl Connector for ExactGlobeClient {
         lines: &[Record],
         match_key: Option<&MatchKey>,
     ) -> Result<Record, ConnectorError> {
-        document::create_document(self, header_entity, header, line_entity, lines, match_key).await
+        document::create_document(
+            self,
+            header_entity,
+            header,
+            line_entity,
+            lines,
+            match_key,
+            None,
+        )
+        .await
+    }
+
+    async fn create_document_keyed(
+        &self,
+        header_entity: &str,
+        header: &Record,
+        line_entity: &str,
+        lines: &[Record],
+        match_key: Option<&MatchKey>,
+        transaction_key: &str,
+    ) -> Result<Record, ConnectorError> {
+        document::create_document(
+            self,
+            header_entity,
+            header,
+            line_entity,
+            lines,
+            match_key,
+            Some(transaction_key),
+        )
+        .await
+    }
+
+    async fn discard_staged(
+        &self,
+        header_entity: &str,
+        line_entity: &str,
+        transaction_key: &str,
+    ) -> Result<usize, ConnectorError> {
+        document::discard_staged(self, header_entity, line_entity, transaction_key).await
     }
 
     fn calls(&self) -> CallCount {

@@ -5,6 +5,10 @@
 //! server, so the client deletes them (or says which it could not delete). A header whose
 //! answer is lost is looked up by its match key before it is ever sent again; a line whose
 //! answer is lost is looked for among the lines staged under the key before it is resent.
+//!
+//! The engine makes the TransactionKey itself and journals it before the first line (the
+//! Portway variant, which the service accepts): then every line staged under it can be found
+//! and deleted again, even after a crash or when the first line's answer is lost.
 
 use serde_json::Value;
 
@@ -16,11 +20,14 @@ const TRANSACTION_KEY: &str = "TransactionKey";
 
 /// Lines staged so far under one TransactionKey.
 struct Staged<'a> {
+    header_entity: &'a str,
     line_entity: &'a str,
     transaction_key: String,
     line_ids: Vec<Value>,
     /// Lines that were staged but whose ID the answer did not carry.
     untracked: usize,
+    /// The caller made the key: lines are found by it, not only by the IDs answered.
+    client_key: bool,
 }
 
 /// What became of a line whose answer was lost.
@@ -72,6 +79,22 @@ impl Staged<'_> {
 
     /// Deletes every staged line; returns what could not be deleted, if anything.
     async fn clean_up(&self, client: &ExactGlobeClient) -> Result<usize, String> {
+        if self.client_key {
+            // Listing by the key also finds lines whose answer was lost or carried no ID.
+            return discard_staged(
+                client,
+                self.header_entity,
+                self.line_entity,
+                &self.transaction_key,
+            )
+            .await
+            .map_err(|e| {
+                format!(
+                    "staged lines under TransactionKey {} were left behind ({e}); the next run deletes them",
+                    self.transaction_key
+                )
+            });
+        }
         let mut failed = Vec::new();
         for id in &self.line_ids {
             if let Err(e) = client.delete(self.line_entity, id).await {
@@ -119,7 +142,49 @@ impl Staged<'_> {
     }
 }
 
-/// Writes `header` with `lines` as one document; see the module comment.
+/// Deletes the lines staged under `transaction_key`, unless a header committed them (booked
+/// lines are never touched); returns how many were deleted.
+pub(crate) async fn discard_staged(
+    client: &ExactGlobeClient,
+    header_entity: &str,
+    line_entity: &str,
+    transaction_key: &str,
+) -> Result<usize, ConnectorError> {
+    let (line_name, line_def) = ExactGlobeClient::resolve(line_entity)?;
+    let (header_name, header_def) = ExactGlobeClient::resolve(header_entity)?;
+    let key = [Value::String(transaction_key.to_string())];
+    let tk_header = canonical_name(header_def, TRANSACTION_KEY);
+    if !client
+        .lookup_records(&header_name, &tk_header, &key, &[])
+        .await?
+        .is_empty()
+    {
+        return Ok(0);
+    }
+    let id_field = line_def.map_or_else(|| "ID".to_string(), |d| d.key.clone());
+    let tk_line = canonical_name(line_def, TRANSACTION_KEY);
+    let staged = client
+        .lookup_records(&line_name, &tk_line, &key, &[])
+        .await?;
+    for line in &staged {
+        let Some(id) = line.get(&id_field).filter(|v| !v.is_null()) else {
+            return Err(ConnectorError::Protocol {
+                system: SYSTEM,
+                message: format!(
+                    "a {line_name} staged under TransactionKey {transaction_key} carries no {id_field}"
+                ),
+            });
+        };
+        client.delete(&line_name, id).await?;
+    }
+    if !staged.is_empty() {
+        tracing::info!(system = "exact_globe", entity = %line_name, transaction_key, "deleted {} staged lines", staged.len());
+    }
+    Ok(staged.len())
+}
+
+/// Writes `header` with `lines` as one document; see the module comment. With
+/// `transaction_key`, every line is staged under that client-made key.
 pub(crate) async fn create_document(
     client: &ExactGlobeClient,
     header_entity: &str,
@@ -127,6 +192,7 @@ pub(crate) async fn create_document(
     line_entity: &str,
     lines: &[Record],
     match_key: Option<&MatchKey>,
+    transaction_key: Option<&str>,
 ) -> Result<Record, ConnectorError> {
     let (line_name, line_def) = ExactGlobeClient::resolve(line_entity)?;
     let (header_name, header_def) = ExactGlobeClient::resolve(header_entity)?;
@@ -141,7 +207,14 @@ pub(crate) async fn create_document(
     let tk_line = canonical_name(line_def, TRANSACTION_KEY);
     let tk_header = canonical_name(header_def, TRANSACTION_KEY);
 
-    let mut staged: Option<Staged> = None;
+    let mut staged: Option<Staged> = transaction_key.map(|tk| Staged {
+        header_entity: &header_name,
+        line_entity: &line_name,
+        transaction_key: tk.to_string(),
+        line_ids: Vec::new(),
+        untracked: 0,
+        client_key: true,
+    });
     for (index, line) in lines.iter().enumerate() {
         let mut line = without_key(line, &tk_line);
         if let Some(s) = &staged {
@@ -194,6 +267,19 @@ pub(crate) async fn create_document(
             }
         };
         let id = stored.get(&line_key_prop).cloned().filter(|v| !v.is_null());
+        if let (Some(s), Some(answered)) = (&staged, stored.get(&tk_line)) {
+            if s.client_key && !same_key(answered, &Value::String(s.transaction_key.clone())) {
+                // A service that assigns its own key would scatter the lines over two keys.
+                let e = ConnectorError::Protocol {
+                    system: SYSTEM,
+                    message: format!(
+                        "{line_name} staged under {answered} instead of the TransactionKey sent ({})",
+                        s.transaction_key
+                    ),
+                };
+                return Err(s.fail(client, e).await);
+            }
+        }
         match &mut staged {
             Some(s) => match id {
                 Some(id) => s.line_ids.push(id),
@@ -214,20 +300,24 @@ pub(crate) async fn create_document(
                     // Without the key the line cannot be committed; remove it.
                     if let Some(id) = id {
                         let lost = Staged {
+                            header_entity: &header_name,
                             line_entity: &line_name,
                             transaction_key: "?".into(),
                             line_ids: vec![id],
                             untracked: 0,
+                            client_key: false,
                         };
                         return Err(lost.fail(client, e).await);
                     }
                     return Err(e);
                 };
                 staged = Some(Staged {
+                    header_entity: &header_name,
                     line_entity: &line_name,
                     transaction_key: key.to_string(),
                     line_ids: id.into_iter().collect(),
                     untracked: usize::from(stored.get(&line_key_prop).is_none_or(Value::is_null)),
+                    client_key: false,
                 });
             }
         }

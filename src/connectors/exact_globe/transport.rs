@@ -154,7 +154,9 @@ impl ExactGlobeClient {
                 }
             };
             let backoff = config.retry_delay.saturating_mul(1u32 << attempt.min(6));
-            tokio::time::sleep(retry_after.unwrap_or(backoff).min(Duration::from_secs(60))).await;
+            let length = retry_after.unwrap_or(backoff).min(Duration::from_secs(60));
+            let _shown = crate::connectors::wait::begin("a retry of Exact Globe", length);
+            tokio::time::sleep(length).await;
             attempt += 1;
         }
     }

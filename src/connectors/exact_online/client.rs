@@ -245,14 +245,27 @@ impl ExactOnlineClient {
             match self.call(method.clone(), url, body).await? {
                 Outcome::Answer { status, body, .. } if status >= 500 => {
                     last = format!("HTTP {status}");
-                    tracing::debug!(status, attempt, "exact online: server error, retrying");
                     if attempt + 1 == SAFE_ATTEMPTS {
                         return Err(refused(status, &body));
                     }
+                    tracing::warn!(
+                        status,
+                        attempt,
+                        "exact online: HTTP {status}; retrying in {} ms (attempt {} of {SAFE_ATTEMPTS})",
+                        100u64 << (attempt + 1),
+                        attempt + 2
+                    );
                 }
                 Outcome::Answer { status, body, .. } => return Ok((status, body)),
                 Outcome::NotSent(e) | Outcome::Lost(e) => {
-                    tracing::debug!(attempt, "exact online: network error, retrying: {e}");
+                    if attempt + 1 < SAFE_ATTEMPTS {
+                        tracing::warn!(
+                            attempt,
+                            "exact online: {e}; retrying in {} ms (attempt {} of {SAFE_ATTEMPTS})",
+                            100u64 << (attempt + 1),
+                            attempt + 2
+                        );
+                    }
                     last = e;
                 }
             }

@@ -60,6 +60,8 @@ pub enum Denied {
 pub struct RateLimiter {
     reserve: u32,
     state: parking_lot::Mutex<Limits>,
+    /// The division counted, for saying which one a wait is for.
+    division: Option<i32>,
 }
 
 /// Extra wait after a reset moment, so a slightly slow server clock is past it too.
@@ -80,6 +82,7 @@ impl RateLimiter {
         RateLimiter {
             reserve,
             state: parking_lot::Mutex::new(Limits::default()),
+            division: None,
         }
     }
 
@@ -96,7 +99,12 @@ impl RateLimiter {
         registry
             .lock()
             .entry((base_url.to_string(), client_id.to_string(), division))
-            .or_insert_with(|| Arc::new(RateLimiter::new(reserve)))
+            .or_insert_with(|| {
+                Arc::new(RateLimiter {
+                    division: Some(division),
+                    ..RateLimiter::new(reserve)
+                })
+            })
             .clone()
     }
 
@@ -139,11 +147,22 @@ impl RateLimiter {
                     }
                 }
             };
-            tracing::debug!(
+            // At the default level: a run that waits up to a minute must say why.
+            let division = self
+                .division
+                .map_or_else(|| "?".to_string(), |d| d.to_string());
+            tracing::warn!(
                 wait_ms,
-                "exact online: minutely rate limit reached, waiting"
+                division = %division,
+                "exact online: minutely rate limit of division {division} reached; waiting {:.1} s for it to reset",
+                wait_ms as f64 / 1000.0
             );
-            tokio::time::sleep(Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0))).await;
+            let length = Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0));
+            let _shown = crate::connectors::wait::begin(
+                format!("the Exact Online minutely limit of division {division}"),
+                length,
+            );
+            tokio::time::sleep(length).await;
         }
     }
 
@@ -214,6 +233,49 @@ mod tests {
         ]));
         assert_eq!(l.acquire().await, Ok(()));
         assert_eq!(l.acquire().await, Err(Denied::Budget { reserve: 10 }));
+    }
+
+    /// Everything logged while `f` runs, as the default `warn` level prints it.
+    async fn logged<F: std::future::Future<Output = ()>>(f: F) -> String {
+        #[derive(Clone, Default)]
+        struct Sink(Arc<parking_lot::Mutex<Vec<u8>>>);
+        impl std::io::Write for Sink {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        f.await;
+        let out = String::from_utf8_lossy(&sink.0.lock()).into_owned();
+        out
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_minutely_wait_is_announced_with_its_division_and_length() {
+        let l = RateLimiter::shared("http://announce.test", "app", 4242, 0);
+        l.throttled(&headers(&[
+            ("X-RateLimit-Minutely-Limit", 60),
+            ("X-RateLimit-Minutely-Remaining", 0),
+            ("X-RateLimit-Minutely-Reset", now_ms() + 300),
+        ]));
+        let out = logged(async {
+            assert_eq!(l.acquire().await, Ok(()));
+        })
+        .await;
+        assert!(out.contains("WARN"), "{out}");
+        assert!(out.contains("division 4242"), "{out}");
+        assert!(out.contains("waiting") && out.contains(" s "), "{out}");
     }
 
     #[tokio::test]

@@ -299,6 +299,18 @@ fn ev<'v>(n: &'v Node, cx: &'v Env<'v>, sc: Option<&'v Scope<'v>>) -> R<'v> {
         Node::Cmp(op, a, b, span) => {
             let (a, b) = (evv(a, cx, sc)?, evv(b, cx, sc)?);
             let r = match op {
+                // Text "12" is never number 12: a comparison that could only be false (or
+                // only true) says so, instead of silently filtering records out.
+                Cmp::Eq | Cmp::Ne if !same_kind(&a, &b) => {
+                    return Err(fail(
+                        format!(
+                            "cannot compare {} with {}: convert one side (number(x), text(x))",
+                            describe(&a),
+                            describe(&b)
+                        ),
+                        *span,
+                    ));
+                }
                 Cmp::Eq => equal(&a, &b),
                 Cmp::Ne => !equal(&a, &b),
                 _ => {
@@ -433,4 +445,10 @@ fn ev<'v>(n: &'v Node, cx: &'v Env<'v>, sc: Option<&'v Scope<'v>>) -> R<'v> {
                 .map_err(|m| fail(m, *span))
         }
     }
+}
+
+/// Whether `==` between `a` and `b` can mean anything: the same kind of value, or a null on
+/// either side (testing for a missing value is always fine).
+fn same_kind(a: &Value, b: &Value) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b) || a.is_null() || b.is_null()
 }

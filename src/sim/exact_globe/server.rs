@@ -100,12 +100,27 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/_sim/stats", get(stats))
         .route("/_sim/reset", post(reset))
         .route("/_sim/restart", post(restart))
+        .route("/_sim/staged", get(staged))
         .fallback(entity)
         .with_state(shared)
 }
 
 async fn stats(State(sh): State<Arc<Shared>>) -> Json<Value> {
     Json(sh.stats.lock().to_json())
+}
+
+/// `{"count": n, "lines": [...]}`: the document lines of the default administration staged
+/// under a TransactionKey that no header committed (what a crashed client leaves behind).
+async fn staged(State(sh): State<Arc<Shared>>) -> Json<Value> {
+    let lines = {
+        let world = sh.world.lock();
+        world
+            .admins
+            .first()
+            .map(|a| service::staged(a, &sh.base))
+            .unwrap_or_default()
+    };
+    Json(json!({ "count": lines.len(), "lines": lines }))
 }
 
 async fn reset(State(sh): State<Arc<Shared>>) -> StatusCode {

@@ -1,0 +1,52 @@
+//! The state is the user's alone: its folder is made 0700 and its files (the database and
+//! SQLite's `-wal` and `-shm` beside it) 0600, since they hold OAuth tokens and, in the
+//! activity log, personal data. Elsewhere than Unix the platform's defaults stand.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Creates `dir` and its missing parents, the new ones readable by the user only.
+pub fn create_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// The database file and the files SQLite keeps beside it.
+fn files(db: &Path) -> [PathBuf; 3] {
+    let with = |suffix: &str| {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    [db.to_path_buf(), with("-wal"), with("-shm")]
+}
+
+/// Creates the database file 0600 when it is missing (SQLite gives its `-wal` and `-shm`
+/// the database's mode), and narrows the mode of those that exist with a wider one.
+pub fn protect(db: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(db)?;
+        for file in files(db) {
+            match std::fs::metadata(&file) {
+                Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = files(db);
+    Ok(())
+}
