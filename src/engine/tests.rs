@@ -24,6 +24,11 @@ fn env() -> RunEnv<'static> {
         tables: &TABLES,
         scripts: None,
         retention_days: 30,
+        // Runs here follow each other within milliseconds: no backoff between them.
+        retry: crate::state::RetryPolicy {
+            backoff: chrono::Duration::zero(),
+            ..Default::default()
+        },
     }
 }
 

@@ -60,10 +60,38 @@ pub fn redact(value: &Value) -> Value {
     }
 }
 
+/// What a stored hashed business key starts with.
+pub const HASHED_PREFIX: &str = "hmac:";
+
+/// A personal business key (an e-mail) as it is stored when payloads are redacted: a hash
+/// keyed with the state database's own secret, so equal keys can still be searched for
+/// (`exflow activity --record jan@example.nl` hashes what it is given) but the stored value
+/// says nothing without the secret. Compared trimmed and case-insensitively, as the systems
+/// compare e-mail addresses.
+pub fn hashed_key(secret: &[u8], key: &str) -> String {
+    use hmac::{Hmac, Mac};
+    // HMAC takes a key of any length; the error branch cannot happen but is not a panic.
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret) else {
+        return format!("{HASHED_PREFIX}?");
+    };
+    mac.update(key.trim().to_lowercase().as_bytes());
+    let digest = mac.finalize().into_bytes();
+    format!("{HASHED_PREFIX}{}", super::payload::hex(&digest[..12]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn hashed_keys_are_stable_keyed_and_say_nothing() {
+        let a = hashed_key(b"secret-1", "Jan@Example.nl ");
+        assert_eq!(a, hashed_key(b"secret-1", "jan@example.nl"));
+        assert_ne!(a, hashed_key(b"secret-2", "jan@example.nl"));
+        assert_ne!(a, hashed_key(b"secret-1", "piet@example.nl"));
+        assert!(a.starts_with(HASHED_PREFIX) && !a.contains("jan"), "{a}");
+    }
 
     #[test]
     fn personal_fields_are_redacted_at_any_depth() {

@@ -1,0 +1,322 @@
+//! The read side of the activity log and the retry list, as `exflow activity`, `runs` and
+//! `failed` ask for it: filtered in SQL on indexed columns and paged by id (keyset, never
+//! OFFSET), so a page of a log of 100,000 records costs what a page of ten does.
+
+use super::redact::hashed_key;
+use super::sqlite::{json, opt_json, time};
+use super::{is_personal, redact, Activity, Outcome, RetryEntry, RunId, StateError};
+use rusqlite::types::Value as Sql;
+use rusqlite::{params_from_iter, Connection, Row};
+use serde::Serialize;
+use serde_json::Value;
+
+/// What `exflow activity` asks for: every filter is optional; pages go backwards in time.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityQuery {
+    /// Only this pipeline.
+    pub pipeline: Option<String>,
+    /// Only this run.
+    pub run: Option<RunId>,
+    /// Only lines about this record: its business key (order number, item code, e-mail)
+    /// or its source key.
+    pub record: Option<String>,
+    /// Only this outcome.
+    pub outcome: Option<Outcome>,
+    /// Only lines older than this line id (the `next_before` of the previous page).
+    pub before: Option<i64>,
+    /// At most this many lines (0 means 50).
+    pub limit: usize,
+    /// Read the source payload, what was sent and the answer too (else they are `None`).
+    pub payloads: bool,
+}
+
+/// One line of the activity log as read back, with its id (for paging).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActivityRow {
+    /// The line's id: newer lines have larger ids.
+    pub id: i64,
+    /// The line.
+    #[serde(flatten)]
+    pub activity: Activity,
+}
+
+/// A record on the retry list, with its pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailedRecord {
+    /// The pipeline it failed in.
+    pub pipeline: String,
+    /// The entry.
+    #[serde(flatten)]
+    pub entry: RetryEntry,
+}
+
+/// How the store reads: whether it redacts, and the secret that keys hashed business keys.
+pub(super) struct Reader<'a> {
+    pub redact: bool,
+    pub secret: &'a [u8],
+}
+
+impl Reader<'_> {
+    /// The forms a business key given by a user may be stored in: as typed, and hashed.
+    fn key_forms(&self, key: &str) -> [String; 2] {
+        [key.trim().to_string(), hashed_key(self.secret, key)]
+    }
+
+    /// A payload as shown: redacted when the store redacts, even if it was logged before
+    /// `redact_payloads` was switched on.
+    fn shown(&self, v: Option<Value>) -> Option<Value> {
+        match self.redact {
+            true => v.map(|v| redact(&v)),
+            false => v,
+        }
+    }
+
+    /// A business key as shown: a personal one logged in clear before `redact_payloads`
+    /// was switched on is shown hashed, as it would be stored now.
+    fn shown_key(&self, key: Option<String>, field: Option<&str>) -> Option<String> {
+        match (key, field) {
+            (Some(k), Some(f))
+                if self.redact && is_personal(f) && !k.starts_with(super::HASHED_PREFIX) =>
+            {
+                Some(hashed_key(self.secret, &k))
+            }
+            (k, _) => k,
+        }
+    }
+
+    /// One page of activity.
+    pub fn activity_page(
+        &self,
+        conn: &Connection,
+        q: &ActivityQuery,
+    ) -> Result<Vec<ActivityRow>, StateError> {
+        let payloads = if q.payloads {
+            "source_payload, sent_payload, target_response"
+        } else {
+            "NULL, NULL, NULL"
+        };
+        let mut sql = format!(
+            "SELECT id, run_id, pipeline, entity, source_key, business_key, key_field, {payloads},
+                    outcome, error, at FROM activity WHERE 1 = 1"
+        );
+        let mut args: Vec<Sql> = Vec::new();
+        // Only the filters given go into the SQL: `?1 IS NULL OR ...` would keep SQLite
+        // from using the indexes.
+        if let Some(p) = &q.pipeline {
+            sql.push_str(" AND pipeline = ?");
+            args.push(Sql::Text(p.clone()));
+        }
+        if let Some(run) = q.run {
+            sql.push_str(" AND run_id = ?");
+            args.push(Sql::Integer(run));
+        }
+        if let Some(o) = q.outcome {
+            sql.push_str(" AND outcome = ?");
+            args.push(Sql::Text(o.as_str().to_string()));
+        }
+        if let Some(key) = &q.record {
+            let [clear, hashed] = self.key_forms(key);
+            sql.push_str(
+                " AND (business_key = ? COLLATE NOCASE OR business_key = ? COLLATE NOCASE
+                       OR source_key = ?)",
+            );
+            args.extend([
+                Sql::Text(clear.clone()),
+                Sql::Text(hashed),
+                Sql::Text(clear),
+            ]);
+        }
+        if let Some(before) = q.before {
+            sql.push_str(" AND id < ?");
+            args.push(Sql::Integer(before));
+        }
+        sql.push_str(" ORDER BY id DESC LIMIT ?");
+        let limit = if q.limit == 0 { 50 } else { q.limit };
+        args.push(Sql::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args), |r| {
+            Ok((r.get(0)?, raw_activity(r, 1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, raw) = row?;
+            let mut activity = raw.parse()?;
+            activity.source_payload = self.shown(activity.source_payload);
+            activity.sent_payload = self.shown(activity.sent_payload);
+            activity.target_response = self.shown(activity.target_response);
+            activity.business_key =
+                self.shown_key(activity.business_key, activity.key_field.as_deref());
+            out.push(ActivityRow { id, activity });
+        }
+        Ok(out)
+    }
+
+    /// The retry list, as `exflow failed` shows it.
+    pub fn failed_records(
+        &self,
+        conn: &Connection,
+        pipeline: Option<&str>,
+        key: Option<&str>,
+        with_payload: bool,
+    ) -> Result<Vec<FailedRecord>, StateError> {
+        let payload = if with_payload { "payload" } else { "NULL" };
+        let mut sql = format!(
+            "SELECT pipeline, source_key, {payload}, reason, attempts, business_key,
+                    first_failed, at, last_run, key_field FROM retry WHERE 1 = 1"
+        );
+        let mut args: Vec<Sql> = Vec::new();
+        if let Some(p) = pipeline {
+            sql.push_str(" AND pipeline = ?");
+            args.push(Sql::Text(p.to_string()));
+        }
+        if let Some(key) = key {
+            let [clear, hashed] = self.key_forms(key);
+            sql.push_str(
+                " AND (source_key = ? OR business_key = ? COLLATE NOCASE
+                       OR business_key = ? COLLATE NOCASE)",
+            );
+            args.extend([
+                Sql::Text(clear.clone()),
+                Sql::Text(clear),
+                Sql::Text(hashed),
+            ]);
+        }
+        sql.push_str(" ORDER BY first_failed, pipeline, source_key");
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args), |r| {
+            Ok((r.get::<_, String>(0)?, raw_retry(r, 1)?, r.get(9)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (pipeline, raw, field): (String, RawRetry, Option<String>) = row?;
+            let mut entry = raw.parse()?;
+            entry.payload = self.shown(Some(entry.payload)).unwrap_or(Value::Null);
+            entry.business_key = self.shown_key(entry.business_key, field.as_deref());
+            out.push(FailedRecord { pipeline, entry });
+        }
+        Ok(out)
+    }
+}
+
+/// The activity of one run, in order (unredacted beyond what was stored).
+pub(super) fn activity_of_run(conn: &Connection, run: RunId) -> Result<Vec<Activity>, StateError> {
+    let mut stmt = conn.prepare(
+        "SELECT run_id, pipeline, entity, source_key, business_key, key_field, source_payload,
+                sent_payload, target_response, outcome, error, at
+         FROM activity WHERE run_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([run], |r| raw_activity(r, 0))?;
+    rows.map(|r| r?.parse()).collect()
+}
+
+/// The retry list of one pipeline, oldest failure first, payloads as stored.
+pub(super) fn retry_list(conn: &Connection, pipeline: &str) -> Result<Vec<RetryEntry>, StateError> {
+    let mut stmt = conn.prepare(
+        "SELECT source_key, payload, reason, attempts, business_key, first_failed, at, last_run
+         FROM retry WHERE pipeline = ?1 ORDER BY first_failed, source_key",
+    )?;
+    let rows = stmt.query_map([pipeline], |r| raw_retry(r, 0))?;
+    rows.map(|r| r?.parse()).collect()
+}
+
+/// An activity line's columns before their text is parsed.
+struct RawActivity {
+    run: RunId,
+    pipeline: String,
+    entity: String,
+    source_key: Option<String>,
+    business_key: Option<String>,
+    key_field: Option<String>,
+    payloads: [Option<String>; 3],
+    outcome: String,
+    error: Option<String>,
+    at: String,
+}
+
+/// Reads the twelve activity columns starting at `at`, in the order of [`activity_of_run`].
+fn raw_activity(r: &Row<'_>, at: usize) -> rusqlite::Result<RawActivity> {
+    Ok(RawActivity {
+        run: r.get(at)?,
+        pipeline: r.get(at + 1)?,
+        entity: r.get(at + 2)?,
+        source_key: r.get(at + 3)?,
+        business_key: r.get(at + 4)?,
+        key_field: r.get(at + 5)?,
+        payloads: [r.get(at + 6)?, r.get(at + 7)?, r.get(at + 8)?],
+        outcome: r.get(at + 9)?,
+        error: r.get(at + 10)?,
+        at: r.get(at + 11)?,
+    })
+}
+
+impl RawActivity {
+    fn parse(self) -> Result<Activity, StateError> {
+        let [src, sent, resp] = self.payloads;
+        Ok(Activity {
+            run: self.run,
+            pipeline: self.pipeline,
+            entity: self.entity,
+            source_key: self.source_key,
+            business_key: self.business_key,
+            key_field: self.key_field,
+            source_payload: opt_json(src)?,
+            sent_payload: opt_json(sent)?,
+            target_response: opt_json(resp)?,
+            outcome: Outcome::parse(&self.outcome),
+            error: self.error,
+            at: time(&self.at)?,
+        })
+    }
+}
+
+/// A retry row's columns before their text is parsed.
+struct RawRetry {
+    source_key: String,
+    payload: Option<String>,
+    reason: String,
+    attempts: u32,
+    business_key: Option<String>,
+    first_failed: Option<String>,
+    last_failed: String,
+    last_run: Option<RunId>,
+}
+
+/// Reads the eight retry columns starting at `at`, in the order of [`retry_list`].
+fn raw_retry(r: &Row<'_>, at: usize) -> rusqlite::Result<RawRetry> {
+    Ok(RawRetry {
+        source_key: r.get(at)?,
+        payload: r.get(at + 1)?,
+        reason: r.get(at + 2)?,
+        attempts: r.get(at + 3)?,
+        business_key: r.get(at + 4)?,
+        first_failed: r.get(at + 5)?,
+        last_failed: r.get(at + 6)?,
+        last_run: r.get(at + 7)?,
+    })
+}
+
+impl RawRetry {
+    fn parse(self) -> Result<RetryEntry, StateError> {
+        let last_failed = time(&self.last_failed)?;
+        Ok(RetryEntry {
+            source_key: self.source_key,
+            payload: self
+                .payload
+                .as_deref()
+                .map(json)
+                .transpose()?
+                .unwrap_or(Value::Null),
+            reason: self.reason,
+            attempts: self.attempts,
+            business_key: self.business_key,
+            first_failed: self
+                .first_failed
+                .as_deref()
+                .map(time)
+                .transpose()?
+                .unwrap_or(last_failed),
+            last_failed,
+            last_run: self.last_run,
+        })
+    }
+}
