@@ -2,7 +2,7 @@
 //! `failed` ask for it: filtered in SQL on indexed columns and paged by id (keyset, never
 //! OFFSET), so a page of a log of 100,000 records costs what a page of ten does.
 
-use super::redact::hashed_key;
+use super::redact::{hashed_key, scrub};
 use super::sqlite::{json, opt_json, time};
 use super::{is_personal, redact, Activity, Outcome, RetryEntry, RunId, StateError};
 use rusqlite::types::Value as Sql;
@@ -84,6 +84,14 @@ impl Reader<'_> {
         }
     }
 
+    /// A reason as shown: without e-mail addresses when the store redacts.
+    fn shown_reason(&self, text: String) -> String {
+        match self.redact {
+            true => scrub(&text).into_owned(),
+            false => text,
+        }
+    }
+
     /// One page of activity.
     pub fn activity_page(
         &self,
@@ -146,6 +154,7 @@ impl Reader<'_> {
             activity.target_response = self.shown(activity.target_response);
             activity.business_key =
                 self.shown_key(activity.business_key, activity.key_field.as_deref());
+            activity.error = activity.error.map(|e| self.shown_reason(e));
             out.push(ActivityRow { id, activity });
         }
         Ok(out)
@@ -192,6 +201,7 @@ impl Reader<'_> {
             let mut entry = raw.parse()?;
             entry.payload = self.shown(Some(entry.payload)).unwrap_or(Value::Null);
             entry.business_key = self.shown_key(entry.business_key, field.as_deref());
+            entry.reason = self.shown_reason(entry.reason);
             out.push(FailedRecord { pipeline, entry });
         }
         Ok(out)
@@ -318,5 +328,234 @@ impl RawRetry {
             last_failed,
             last_run: self.last_run,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{Failure, SqliteStore, StateStore};
+    use chrono::Utc;
+    use serde_json::json;
+
+    fn line(run: RunId, pipeline: &str, key: &str, field: &str, outcome: Outcome) -> Activity {
+        Activity {
+            run,
+            pipeline: pipeline.into(),
+            entity: "Entity".into(),
+            source_key: Some(format!("guid-{key}")),
+            business_key: Some(key.into()),
+            key_field: Some(field.into()),
+            source_payload: Some(json!({"Email": "jan@example.nl", "Code": key})),
+            sent_payload: Some(json!({"Code": key})),
+            target_response: None,
+            outcome,
+            error: (outcome == Outcome::Fail).then(|| format!("{key} refused for jan@example.nl")),
+            at: Utc::now(),
+        }
+    }
+
+    fn page(s: &SqliteStore, q: ActivityQuery) -> Vec<ActivityRow> {
+        s.activity_page(&q).unwrap()
+    }
+
+    #[test]
+    fn pages_go_back_in_time_and_filters_combine() {
+        let s = SqliteStore::in_memory(false).unwrap();
+        let run = s.begin_run("products").unwrap();
+        for i in 0..25 {
+            let o = if i % 5 == 0 {
+                Outcome::Fail
+            } else {
+                Outcome::Create
+            };
+            s.log_activity(&line(run, "products", &format!("A-{i}"), "ItemCode", o))
+                .unwrap();
+        }
+        s.log_activity(&line(run, "orders", "1001", "YourReference", Outcome::Skip))
+            .unwrap();
+        let first = page(
+            &s,
+            ActivityQuery {
+                pipeline: Some("products".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        );
+        assert_eq!(first.len(), 10);
+        assert_eq!(first[0].activity.business_key.as_deref(), Some("A-24"));
+        assert!(
+            first[0].activity.source_payload.is_none(),
+            "payloads only when asked"
+        );
+        let second = page(
+            &s,
+            ActivityQuery {
+                pipeline: Some("products".into()),
+                limit: 10,
+                before: Some(first[9].id),
+                ..Default::default()
+            },
+        );
+        assert_eq!(second[0].activity.business_key.as_deref(), Some("A-14"));
+        let failed = page(
+            &s,
+            ActivityQuery {
+                outcome: Some(Outcome::Fail),
+                run: Some(run),
+                ..Default::default()
+            },
+        );
+        assert_eq!(failed.len(), 5);
+        assert!(failed.iter().all(|r| r.activity.outcome == Outcome::Fail));
+        // By business key, case-insensitively, or by source key; payloads with `show`.
+        for key in ["a-7", "guid-A-7"] {
+            let found = page(
+                &s,
+                ActivityQuery {
+                    record: Some(key.into()),
+                    payloads: true,
+                    ..Default::default()
+                },
+            );
+            assert_eq!(found.len(), 1, "{key}");
+            assert_eq!(found[0].activity.sent_payload, Some(json!({"Code": "A-7"})));
+        }
+    }
+
+    #[test]
+    fn personal_business_keys_are_stored_hashed_and_found_by_hashing() {
+        let s = SqliteStore::in_memory(true).unwrap();
+        let run = s.begin_run("customers").unwrap();
+        s.log_activity(&line(
+            run,
+            "customers",
+            "Jan@Example.nl",
+            "EmailAddress",
+            Outcome::Fail,
+        ))
+        .unwrap();
+        let stored: String = s.with_connection(|c| {
+            c.query_row(
+                "SELECT business_key || error || source_payload FROM activity",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+        });
+        assert!(!stored.to_lowercase().contains("jan@"), "{stored}");
+        let found = page(
+            &s,
+            ActivityQuery {
+                record: Some("jan@example.nl ".into()),
+                payloads: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(found.len(), 1);
+        let a = &found[0].activity;
+        assert!(a
+            .business_key
+            .as_deref()
+            .unwrap()
+            .starts_with(crate::state::HASHED_PREFIX));
+        assert_eq!(
+            a.source_payload.as_ref().unwrap()["Email"],
+            crate::state::REDACTED
+        );
+        assert!(!a.error.as_deref().unwrap().contains('@'), "{:?}", a.error);
+        // An order number is no personal data: kept in clear.
+        s.log_activity(&line(
+            run,
+            "orders",
+            "1001",
+            "YourReference",
+            Outcome::Create,
+        ))
+        .unwrap();
+        let found = page(
+            &s,
+            ActivityQuery {
+                record: Some("1001".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(found[0].activity.business_key.as_deref(), Some("1001"));
+    }
+
+    #[test]
+    fn a_skipped_record_leaves_the_list_and_its_note_in_the_log() {
+        let s = SqliteStore::in_memory(false).unwrap();
+        let run = s.begin_run("orders").unwrap();
+        s.log_activity(&line(run, "orders", "1001", "YourReference", Outcome::Fail))
+            .unwrap();
+        let failure = Failure {
+            source_key: "guid-1001",
+            business_key: Some("1001"),
+            key_field: Some("YourReference"),
+            run: Some(run),
+            payload: &json!({"OrderNumber": 1001}),
+            reason: "item X missing",
+        };
+        s.retry_put("orders", &failure).unwrap();
+        let listed = s.failed_records(None, Some("1001"), true).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].entry.payload["OrderNumber"], 1001);
+        assert!(s.retry_skip("orders", "nope", "x").unwrap().is_none());
+        let skipped = s
+            .retry_skip("orders", "1001", "cancelled by the customer")
+            .unwrap();
+        assert_eq!(skipped.unwrap().source_key, "guid-1001");
+        assert!(s.retry_list("orders").unwrap().is_empty());
+        let log = page(
+            &s,
+            ActivityQuery {
+                record: Some("1001".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(log.len(), 2);
+        let note = &log[0].activity;
+        assert_eq!((note.outcome, note.run), (Outcome::Skip, run));
+        assert!(
+            note.error
+                .as_deref()
+                .unwrap()
+                .contains("cancelled by the customer"),
+            "{note:?}"
+        );
+        assert_eq!(note.entity, "Entity");
+    }
+
+    #[test]
+    fn large_payloads_are_capped_in_the_log_but_kept_whole_for_the_retry() {
+        let s = SqliteStore::in_memory(false).unwrap();
+        let run = s.begin_run("products").unwrap();
+        let big = json!({"Code": "A", "Notes": "x".repeat(crate::state::ACTIVITY_PAYLOAD_CAP * 3)});
+        let mut a = line(run, "products", "A", "ItemCode", Outcome::Fail);
+        a.source_payload = Some(big.clone());
+        s.log_activity(&a).unwrap();
+        let logged = &page(
+            &s,
+            ActivityQuery {
+                payloads: true,
+                ..Default::default()
+            },
+        )[0]
+        .activity;
+        assert!(crate::state::is_capped(
+            logged.source_payload.as_ref().unwrap()
+        ));
+        assert_eq!(logged.sent_payload, Some(json!({"Code": "A"})));
+        let failure = Failure {
+            source_key: "guid-A",
+            business_key: Some("A"),
+            key_field: Some("ItemCode"),
+            run: Some(run),
+            payload: &big,
+            reason: "too long",
+        };
+        s.retry_put("products", &failure).unwrap();
+        assert_eq!(s.retry_list("products").unwrap()[0].payload, big);
     }
 }

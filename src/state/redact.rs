@@ -60,6 +60,19 @@ pub fn redact(value: &Value) -> Value {
     }
 }
 
+/// `text` (a failure reason) with every e-mail address in it replaced by `"[redacted]"`:
+/// reasons name the record they are about, and with `redact_payloads` the log keeps no
+/// e-mail address, in a payload or in a sentence.
+pub fn scrub(text: &str) -> std::borrow::Cow<'_, str> {
+    static EMAIL: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"[^\s@'\x22`(),;:<>\[\]]+@[^\s@'\x22`(),;:<>\[\]]+").ok()
+    });
+    match EMAIL.as_ref() {
+        Some(re) => re.replace_all(text, REDACTED),
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
 /// What a stored hashed business key starts with.
 pub const HASHED_PREFIX: &str = "hmac:";
 
@@ -83,6 +96,15 @@ pub fn hashed_key(secret: &[u8], key: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn e_mail_addresses_are_scrubbed_from_reasons() {
+        assert_eq!(
+            scrub("creating Account `Jan@Example.nl` refused: (x@y.be) blocked"),
+            "creating Account `[redacted]` refused: ([redacted]) blocked"
+        );
+        assert_eq!(scrub("item A-1 missing"), "item A-1 missing");
+    }
 
     #[test]
     fn hashed_keys_are_stable_keyed_and_say_nothing() {

@@ -3,7 +3,7 @@
 
 use super::payload::{cap_payload, ACTIVITY_PAYLOAD_CAP};
 use super::query::{self, ActivityQuery, ActivityRow, FailedRecord, Reader};
-use super::redact::hashed_key;
+use super::redact::{hashed_key, scrub};
 use super::{
     is_personal, migrations, redact, Activity, Failure, JournalEntry, RetryEntry, RunId, RunLock,
     RunRecord, RunStatus, StateError, StateStore,
@@ -104,7 +104,9 @@ impl SqliteStore {
     fn payload(&self, v: &Option<Value>) -> Option<String> {
         v.as_ref().map(|v| {
             let text = if self.redact_payloads {
-                redact(v).to_string()
+                // Field names catch most personal data; an e-mail address under a name that
+                // does not say so (a code, a reference) is caught by its shape.
+                scrub(&redact(v).to_string()).into_owned()
             } else {
                 v.to_string()
             };
@@ -120,6 +122,14 @@ impl SqliteStore {
                 Some(hashed_key(&self.secret, key))
             }
             _ => Some(key.to_string()),
+        }
+    }
+
+    /// A failure reason as stored: without e-mail addresses when payloads are redacted.
+    fn reason(&self, text: &str) -> String {
+        match self.redact_payloads {
+            true => scrub(text).into_owned(),
+            false => text.to_string(),
         }
     }
 
@@ -229,7 +239,7 @@ impl StateStore for SqliteStore {
                 self.payload(&a.sent_payload),
                 self.payload(&a.target_response),
                 a.outcome.as_str(),
-                a.error,
+                a.error.as_deref().map(|e| self.reason(e)),
                 a.at.to_rfc3339(),
                 self.business_key(a.business_key.as_deref(), a.key_field.as_deref()),
                 a.key_field,
@@ -428,7 +438,7 @@ impl StateStore for SqliteStore {
                 pipeline,
                 f.source_key,
                 f.payload.to_string(),
-                f.reason,
+                self.reason(f.reason),
                 at,
                 self.business_key(f.business_key, f.key_field),
                 f.key_field,
@@ -523,6 +533,7 @@ impl StateStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::Outcome;
     use serde_json::json;
 
     fn store() -> SqliteStore {
@@ -673,12 +684,13 @@ mod tests {
     #[test]
     fn retries_are_kept_counted_and_cleared() {
         let s = store();
+        let payload = json!({"OrderNumber": 1});
         let failure = |key, reason| Failure {
             source_key: key,
             business_key: Some("1"),
             key_field: Some("YourReference"),
             run: Some(7),
-            payload: &json!({"OrderNumber": 1}),
+            payload: &payload,
             reason,
         };
         s.retry_put("orders", &failure("o1", "item A missing"))
