@@ -407,12 +407,14 @@ async fn run_pages(runner: &mut Runner<'_>, source: &dyn Connector) -> Result<()
     // Those asked for by hand go regardless of their backoff; the others when due.
     let now = chrono::Utc::now();
     let mut retries = runner.store.retry_list(&pipeline.name)?;
+    // Every listed record leaves the list when it goes through, also one that is not due
+    // yet but comes again through the cursor.
+    runner.retrying = retries.iter().map(|r| r.source_key.clone()).collect();
     match &runner.options.retry_only {
         Some(keys) => retries.retain(|r| keys.contains(&r.source_key)),
         None => retries.retain(|r| runner.env.retry.next_attempt(r).is_some_and(|t| t <= now)),
     }
     runner.report.retried = retries.len() as u64;
-    runner.retrying = retries.iter().map(|r| r.source_key.clone()).collect();
     let mut retries = retries.into_iter().filter_map(|r| match r.payload {
         Value::Object(record) => Some(record),
         _ => None,
