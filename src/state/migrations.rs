@@ -136,6 +136,28 @@ mod tests {
     }
 
     #[test]
+    fn a_version_2_database_keeps_its_retry_list() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(MIGRATIONS[1]).unwrap();
+        conn.execute_batch(
+            "PRAGMA user_version = 2;
+             INSERT INTO retry (pipeline, source_key, payload, reason, at)
+             VALUES ('orders', 'o1', '{}', 'item A missing', '2026-01-02T03:04:05+00:00');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let first: String = conn
+            .query_row("SELECT first_failed FROM retry", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(first, "2026-01-02T03:04:05+00:00");
+        let secret: Vec<u8> = conn
+            .query_row("SELECT value FROM meta", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(secret.len(), 32);
+    }
+
+    #[test]
     fn a_newer_database_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("PRAGMA user_version = 999").unwrap();
