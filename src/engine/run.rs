@@ -120,8 +120,17 @@ impl<'a> Runner<'a> {
         self.report.count(entity, &decision);
         // What a person knows the record by: the match value (order number, item code,
         // e-mail), with the property it is the value of.
-        let business_key = business_key(&match_value);
+        let mut business_key = business_key_of(&match_value);
         let key_field = self.match_field(entity);
+        if business_key.is_none() && with_source {
+            // Decided before the check (filtered out, failed early): the key is still what
+            // a person looks the record up by. A value that needs a require stays unknown.
+            let program = &self.pipeline.target.match_.value;
+            business_key = self
+                .eval(program, item, &[])
+                .ok()
+                .and_then(|v| business_key_of(&v));
+        }
         if let (Some(sk), false, true) = (
             &item.source_key,
             self.options.dry_run,
@@ -269,7 +278,7 @@ impl<'a> Runner<'a> {
 
 /// A match value as a person reads it: text trimmed (Exact Globe pads codes), numbers
 /// without `.0`; nothing for null, empty, lists and objects.
-fn business_key(v: &Value) -> Option<String> {
+fn business_key_of(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
         other => super::key_string(other),
