@@ -65,10 +65,18 @@ impl Reader<'_> {
     /// A payload as shown: redacted when the store redacts, even if it was logged before
     /// `redact_payloads` was switched on.
     fn shown(&self, v: Option<Value>) -> Option<Value> {
-        match self.redact {
-            true => v.map(|v| redact(&v)),
-            false => v,
+        let v = v?;
+        if !self.redact {
+            return Some(v);
         }
+        // As stored (see `SqliteStore::payload`): by field name, then e-mail addresses by
+        // their shape; the retry list keeps its records unredacted, so this is its only pass.
+        let redacted = redact(&v);
+        let text = redacted.to_string();
+        if !text.contains('@') {
+            return Some(redacted);
+        }
+        Some(serde_json::from_str(&scrub(&text)).unwrap_or_else(|_| Value::from(super::REDACTED)))
     }
 
     /// A business key as shown: a personal one logged in clear before `redact_payloads`
@@ -501,6 +509,21 @@ mod tests {
         let listed = s.failed_records(None, Some("1001"), true).unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].entry.payload["OrderNumber"], 1001);
+        // Shown redacted when the store redacts, though kept whole for the retry.
+        let secret = s.with_connection(|c| {
+            c.query_row("SELECT value FROM meta", [], |r| r.get::<_, Vec<u8>>(0))
+                .unwrap()
+        });
+        let reader = Reader {
+            redact: true,
+            secret: &secret,
+        };
+        let raw = json!({"OrderNumber": 1001, "Email": "jan@x.nl", "Ref": "see jan@x.nl"});
+        let shown = reader.shown(Some(raw)).unwrap();
+        assert_eq!(
+            shown,
+            json!({"OrderNumber": 1001, "Email": "[redacted]", "Ref": "see [redacted]"})
+        );
         assert!(s.retry_skip("orders", "nope", "x").unwrap().is_none());
         let skipped = s
             .retry_skip("orders", "1001", "cancelled by the customer")
