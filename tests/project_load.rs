@@ -140,3 +140,29 @@ fn the_project_file_gives_connections_and_vars() {
     assert_eq!(globe.user, "svc");
     assert_eq!(project.vars_for("a")["fallback"], "Onbekend");
 }
+
+#[test]
+fn the_retry_settings_are_read_and_checked() {
+    let dir = tempfile::tempdir().expect("tmp");
+    write(
+        dir.path(),
+        "pipelines/a.yaml",
+        &PIPELINE.replace("NAME", "a"),
+    );
+    write(
+        dir.path(),
+        "exflow.yaml",
+        "retry:\n  max_attempts: 3\n  backoff_minutes: 5\n",
+    );
+    let project = pipeline::load_project(dir.path()).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(project.config.retry.max_attempts, 3);
+    assert_eq!(project.config.retry.backoff, chrono::Duration::minutes(5));
+    write(
+        dir.path(),
+        "exflow.yaml",
+        "retry:\n  max_attempts: many\n  backof_minutes: 5\n",
+    );
+    let found: Vec<String> = codes(dir.path(), false).into_iter().map(|c| c.0).collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found.iter().all(|c| c.starts_with("E1")), "{found:?}");
+}

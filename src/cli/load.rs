@@ -9,11 +9,21 @@ use std::path::Path;
 /// Loads the project in `dir` strictly (environment variables must be set), printing its
 /// diagnostics on failure.
 pub fn project(dir: &Path, format: Format) -> Option<Project> {
+    checked(dir, format, true)
+}
+
+/// Loads the project in `dir` to read its state (`runs`, `activity`, `failed list`): the
+/// connections' environment variables need not be set, as nothing is connected.
+pub fn project_for_state(dir: &Path, format: Format) -> Option<Project> {
+    checked(dir, format, false)
+}
+
+fn checked(dir: &Path, format: Format, strict: bool) -> Option<Project> {
     if !dir.exists() {
         eprintln!("error: {} does not exist", dir.display());
         return None;
     }
-    let (project, diags) = pipeline::load(&[dir.to_path_buf()], true);
+    let (project, diags) = pipeline::load(&[dir.to_path_buf()], strict);
     if diags.has_errors() || project.is_none() {
         print_diagnostics(&diags, format);
         return None;

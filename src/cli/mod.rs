@@ -3,11 +3,13 @@
 //! Exit codes: 0 ok, 1 the work failed (records failed, target refused), 2 the
 //! configuration is invalid.
 
+pub mod activity;
 pub mod auth;
 pub mod connect;
 pub mod demo;
 pub mod eval;
 pub mod explain;
+pub mod failed;
 pub mod fetch;
 pub mod fetch_online;
 pub mod functions;
@@ -16,7 +18,9 @@ pub mod map;
 pub mod output;
 pub mod plan;
 pub mod run;
+pub mod runs;
 pub mod schema;
+pub mod session;
 pub mod sim;
 pub mod test;
 pub mod validate;
@@ -67,6 +71,12 @@ pub enum Command {
     Functions(functions::FunctionsArgs),
     /// Run the standard pipelines between two in-process simulators, twice (try it first).
     Demo(demo::DemoArgs),
+    /// The latest runs: start, duration, counts, API calls, outcome.
+    Runs(runs::RunsArgs),
+    /// The activity log: per record what came in, what was sent, the answer.
+    Activity(activity::ActivityArgs),
+    /// The retry list of failed records: list, show, retry now, or skip.
+    Failed(failed::FailedArgs),
 }
 
 /// Entry point of the binary.
@@ -87,6 +97,9 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Functions(a) => functions::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Runs(a) => runs::run(a),
+        Command::Activity(a) => activity::run(a),
+        Command::Failed(a) => failed::run(a),
     }
 }
 

@@ -58,6 +58,22 @@ pub fn print_diagnostics(diags: &Diagnostics, format: Format) {
     }
 }
 
+/// Prints `text` and a newline on stdout. Returns false when stdout is gone (a reader
+/// that quit, `exflow activity | head`): not a failure of the command, and never a panic,
+/// as `println!` would be.
+pub fn out(text: &str) -> bool {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{text}")
+        .and_then(|()| stdout.flush())
+        .is_ok()
+}
+
+/// Prints `doc` as pretty JSON on stdout (see [`out`]).
+pub fn out_json(doc: &serde_json::Value) -> bool {
+    out(&serde_json::to_string_pretty(doc).unwrap_or_default())
+}
+
 /// Renders one miette diagnostic.
 pub fn render(d: &dyn miette::Diagnostic, fancy: bool) -> String {
     let fitted = snippet::fit(d);

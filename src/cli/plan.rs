@@ -2,7 +2,6 @@
 //! state store), and prints per record create / update (field diff) / skip / fail with the
 //! API calls a real run would spend.
 
-use super::connect::{connectors, state_store};
 use super::load;
 use super::output::Format;
 use super::{EXIT_FAILED, EXIT_INVALID};
@@ -43,23 +42,13 @@ pub fn run(args: PlanArgs) -> ExitCode {
         Ok(p) => p[0],
         Err(e) => return invalid(&e),
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::from(EXIT_FAILED);
-        }
-    };
-    let conns = match runtime.block_on(connectors(&project, &[pipeline])) {
-        Ok(c) => c,
-        Err(e) => return invalid(&e.to_string()),
-    };
-    let store = match state_store(&project) {
+    let super::session::Session {
+        runtime,
+        conns,
+        store,
+    } = match super::session::Session::start(&project, &[pipeline]) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(e.exit_code());
-        }
+        Err(code) => return code,
     };
     let options = RunOptions {
         dry_run: true,

@@ -2,7 +2,6 @@
 //! and a summary per pipeline (created/updated/skipped/failed per entity, API calls per
 //! system, time). Exit 1 if any record failed or a run stopped; 2 on invalid configuration.
 
-use super::connect::{connectors, state_store};
 use super::load;
 use super::output::Format;
 use super::{EXIT_FAILED, EXIT_INVALID};
@@ -73,23 +72,13 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return invalid(&e),
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::from(EXIT_FAILED);
-        }
-    };
-    let conns = match runtime.block_on(connectors(&project, &pipelines)) {
-        Ok(c) => c,
-        Err(e) => return invalid(&e.to_string()),
-    };
-    let store = match state_store(&project) {
+    let super::session::Session {
+        runtime,
+        conns,
+        store,
+    } = match super::session::Session::start(&project, &pipelines) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(e.exit_code());
-        }
+        Err(code) => return code,
     };
     let mut ok = true;
     let mut runs = Vec::new();

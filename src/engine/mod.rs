@@ -88,6 +88,9 @@ pub struct RunOptions {
     pub max_pages: Option<usize>,
     /// Called after every page.
     pub progress: Option<ProgressFn>,
+    /// Handle only these records of the retry list (by source key), now, whatever their
+    /// backoff, and read nothing new from the source (`exflow failed retry`).
+    pub retry_only: Option<Vec<String>>,
 }
 
 /// Why a run stopped before its end. Problems of one record never end a run: they are

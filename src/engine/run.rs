@@ -14,7 +14,7 @@ use crate::connectors::{Connector, Cursor, FetchQuery, Record, System};
 use crate::lang::{self, Program, ScriptHost, Tables};
 use crate::pipeline::apply::condition;
 use crate::pipeline::{Pipeline, Project};
-use crate::state::{Activity, Outcome, RunStatus, StateStore};
+use crate::state::{Activity, Failure, Outcome, RetryPolicy, RunStatus, StateStore};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
@@ -139,6 +139,19 @@ impl<'a> Runner<'a> {
         if with_source {
             self.report.count_defaults(&defaulted);
         }
+        // What a person knows the record by: the match value (order number, item code,
+        // e-mail), with the property it is the value of.
+        let mut business_key = business_key_of(&match_value);
+        let key_field = self.match_field(entity);
+        if business_key.is_none() && with_source {
+            // Decided before the check (filtered out, failed early): the key is still what
+            // a person looks the record up by. A value that needs a require stays unknown.
+            let program = &self.pipeline.target.match_.value;
+            business_key = self
+                .eval(program, item, &[])
+                .ok()
+                .and_then(|v| business_key_of(&v));
+        }
         if let (Some(sk), false, true) = (
             &item.source_key,
             self.options.dry_run,
@@ -147,10 +160,17 @@ impl<'a> Runner<'a> {
             // A failed record is kept for the next run; a retried one that went through
             // (or no longer applies) is forgotten.
             match &decision {
-                Decision::Fail { reason } => {
-                    self.store
-                        .retry_put(&self.pipeline.name, sk, &item.source, reason)?
-                }
+                Decision::Fail { reason } => self.store.retry_put(
+                    &self.pipeline.name,
+                    &Failure {
+                        source_key: sk,
+                        business_key: business_key.as_deref(),
+                        key_field,
+                        run: self.run_id,
+                        payload: &item.source,
+                        reason,
+                    },
+                )?,
                 _ if self.retrying.contains(sk) => {
                     self.store.retry_clear(&self.pipeline.name, sk)?
                 }
@@ -169,6 +189,8 @@ impl<'a> Runner<'a> {
                 pipeline: self.pipeline.name.clone(),
                 entity: entity.to_string(),
                 source_key: item.source_key.clone(),
+                business_key,
+                key_field: key_field.map(str::to_string),
                 source_payload: with_source.then(|| item.source.clone()),
                 sent_payload: sent,
                 target_response: response,
@@ -198,6 +220,18 @@ impl<'a> Runner<'a> {
             });
         }
         Ok(())
+    }
+
+    /// The target property `entity` is matched on in this pipeline.
+    fn match_field(&self, entity: &str) -> Option<&'a str> {
+        let p = self.pipeline;
+        if entity == p.target.entity {
+            return Some(p.target.match_.field.as_str());
+        }
+        p.requires
+            .iter()
+            .find(|r| r.entity == entity)
+            .map(|r| r.match_.field.as_str())
     }
 
     /// Handles one fetched page.
@@ -278,6 +312,15 @@ impl<'a> Runner<'a> {
     }
 }
 
+/// A match value as a person reads it: text trimmed (Exact Globe pads codes), numbers
+/// without `.0`; nothing for null, empty, lists and objects.
+fn business_key_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        other => super::key_string(other),
+    }
+}
+
 /// What expressions see besides the record, and the project settings a run needs: taken
 /// from a [`Project`] by [`run_pipeline`], or built by hand (tests, embedding).
 pub struct RunEnv<'a> {
@@ -289,6 +332,8 @@ pub struct RunEnv<'a> {
     pub scripts: Option<&'a ScriptHost>,
     /// Activity older than this many days is purged at the start of a run (0: never).
     pub retention_days: u32,
+    /// When records that failed before are tried again.
+    pub retry: RetryPolicy,
 }
 
 impl<'a> RunEnv<'a> {
@@ -299,6 +344,7 @@ impl<'a> RunEnv<'a> {
             tables: &project.tables,
             scripts: project.scripts.as_ref(),
             retention_days: project.config.retention_days,
+            retry: project.config.retry,
         }
     }
 }
@@ -403,9 +449,17 @@ async fn run_pages(runner: &mut Runner<'_>, source: &dyn Connector) -> Result<()
     }
     // Records that failed in earlier runs come first, from what the source gave then: the
     // cursor has moved past them. A record changed since comes again through the cursor.
-    let retries = runner.store.retry_list(&pipeline.name)?;
-    runner.report.retried = retries.len() as u64;
+    // Those asked for by hand go regardless of their backoff; the others when due.
+    let now = chrono::Utc::now();
+    let mut retries = runner.store.retry_list(&pipeline.name)?;
+    // Every listed record leaves the list when it goes through, also one that is not due
+    // yet but comes again through the cursor.
     runner.retrying = retries.iter().map(|r| r.source_key.clone()).collect();
+    match &runner.options.retry_only {
+        Some(keys) => retries.retain(|r| keys.contains(&r.source_key)),
+        None => retries.retain(|r| runner.env.retry.next_attempt(r).is_some_and(|t| t <= now)),
+    }
+    runner.report.retried = retries.len() as u64;
     let mut retries = retries.into_iter().filter_map(|r| match r.payload {
         Value::Object(record) => Some(record),
         _ => None,
@@ -416,6 +470,9 @@ async fn run_pages(runner: &mut Runner<'_>, source: &dyn Connector) -> Result<()
             break;
         }
         runner.page(source, chunk).await?;
+    }
+    if runner.options.retry_only.is_some() {
+        return Ok(());
     }
     let cursor = runner.store.cursor_get(&pipeline.name)?.map(Cursor);
     let mut query = FetchQuery {

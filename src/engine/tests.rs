@@ -24,6 +24,11 @@ fn env() -> RunEnv<'static> {
         tables: &TABLES,
         scripts: None,
         retention_days: 30,
+        // Runs here follow each other within milliseconds: no backoff between them.
+        retry: crate::state::RetryPolicy {
+            backoff: chrono::Duration::zero(),
+            ..Default::default()
+        },
     }
 }
 
@@ -521,4 +526,50 @@ async fn a_failed_record_is_retried_by_the_next_runs_until_it_goes_through() {
     assert!(w.store.retry_list("orders").unwrap().is_empty());
     let made = w.globe.records("SalesOrderHeader");
     assert_eq!(made.iter().filter(|o| o["YourReference"] == "4").count(), 1);
+}
+
+#[tokio::test]
+async fn a_failing_record_backs_off_and_stops_at_the_attempt_limit() {
+    let w = world(2);
+    seed_orders(&w);
+    let p = orders();
+    let mut env = env();
+    let run = |env: &RunEnv<'static>, options: RunOptions| {
+        let env = RunEnv {
+            vars: env.vars.clone(),
+            ..*env
+        };
+        let (p, w) = (&p, &w);
+        async move { run_with_env(&env, p, &w.connectors, &w.store, options).await }
+    };
+    env.retry = crate::state::RetryPolicy {
+        max_attempts: 3,
+        backoff: chrono::Duration::hours(1),
+    };
+    run(&env, RunOptions::default()).await.unwrap();
+    // Failed once: the next run retries it at once, and it fails again.
+    let r = run(&env, RunOptions::default()).await.unwrap();
+    assert_eq!((r.retried, r.entities["SalesOrder"].failed), (1, 1), "{r}");
+    // Failed twice: it waits an hour, so this run leaves it alone.
+    let r = run(&env, RunOptions::default()).await.unwrap();
+    assert_eq!(r.retried, 0, "{r}");
+    assert_eq!(w.store.retry_list("orders").unwrap()[0].attempts, 2);
+    // By hand it goes now, whatever its backoff, and nothing new is fetched.
+    let by_hand = RunOptions {
+        retry_only: Some(vec!["o4".to_string()]),
+        ..RunOptions::default()
+    };
+    let r = run(&env, by_hand.clone()).await.unwrap();
+    assert_eq!((r.retried, r.pages), (1, 0), "{r}");
+    // Three failures: the limit. Even without a backoff it is no longer retried by itself,
+    // but it stays listed, and a hand still runs it.
+    env.retry.backoff = chrono::Duration::zero();
+    let r = run(&env, RunOptions::default()).await.unwrap();
+    assert_eq!(r.retried, 0, "{r}");
+    assert_eq!(w.store.retry_list("orders").unwrap()[0].attempts, 3);
+    w.globe.insert("Item", json!({"ItemCode": "ZZ-9"}));
+    w.globe.insert("Item", json!({"ItemCode": "QQ"}));
+    let r = run(&env, by_hand).await.unwrap();
+    assert_eq!(r.entities["SalesOrder"].created, 1, "{r}");
+    assert!(w.store.retry_list("orders").unwrap().is_empty());
 }

@@ -58,6 +58,8 @@ pub struct ProjectConfig {
     pub retention_days: u32,
     /// Store activity payloads with personal fields redacted.
     pub redact_payloads: bool,
+    /// When failed records are tried again (`retry: {max_attempts, backoff_minutes}`).
+    pub retry: crate::state::RetryPolicy,
     /// Exact Online connection.
     pub exact_online: Option<OnlineConnection>,
     /// Exact Globe connection.
@@ -72,6 +74,7 @@ impl Default for ProjectConfig {
             state: PathBuf::from(".exflow/state.db"),
             retention_days: 30,
             redact_payloads: false,
+            retry: crate::state::RetryPolicy::default(),
             exact_online: None,
             exact_globe: None,
             pipelines_dir: PathBuf::from("pipelines"),
@@ -218,6 +221,7 @@ const PROJECT_KEYS: &[&str] = &[
     "state",
     "retention_days",
     "redact_payloads",
+    "retry",
     "connections",
     "vars",
     "pipelines",
@@ -262,6 +266,27 @@ fn read_project_file(
         }
         if let Some(b) = r.boolean(top, "redact_payloads") {
             config.redact_payloads = b;
+        }
+        if let Some((_, node)) = r.entry(top, "retry") {
+            if let Some(m) = r.mapping(node, "`retry`") {
+                r.check_keys(m, &["max_attempts", "backoff_minutes"], "`retry`");
+                for key in ["max_attempts", "backoff_minutes"] {
+                    let Some(s) = r.text(m, key, None) else {
+                        continue;
+                    };
+                    match (key, s.value.trim().parse::<u32>()) {
+                        ("max_attempts", Ok(n)) => config.retry.max_attempts = n,
+                        (_, Ok(n)) => {
+                            config.retry.backoff = chrono::Duration::minutes(i64::from(n))
+                        }
+                        (_, Err(_)) => r.diags.push(Diagnostic::error(
+                            "E101",
+                            s.loc,
+                            format!("`retry.{key}` must be a whole number"),
+                        )),
+                    }
+                }
+            }
         }
         if let Some((_, node)) = r.entry(top, "vars") {
             match yaml::to_json(node) {

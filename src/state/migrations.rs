@@ -70,6 +70,27 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL,
         PRIMARY KEY (pipeline, source_key)
     );",
+    // 3: the activity log as people search it (business key, filters, paging), the retry
+    // list with its history, and the secret that keys the hash of personal business keys.
+    "ALTER TABLE activity ADD COLUMN business_key TEXT;
+    ALTER TABLE activity ADD COLUMN key_field TEXT;
+    CREATE INDEX activity_business_key ON activity(business_key COLLATE NOCASE);
+    CREATE INDEX activity_source_key ON activity(source_key);
+    CREATE INDEX activity_pipeline ON activity(pipeline, id);
+    CREATE INDEX activity_outcome ON activity(outcome, id);
+    CREATE INDEX activity_pipeline_outcome ON activity(pipeline, outcome, id);
+    CREATE INDEX activity_run_outcome ON activity(run_id, outcome, id);
+    ALTER TABLE retry ADD COLUMN business_key TEXT;
+    ALTER TABLE retry ADD COLUMN key_field TEXT;
+    ALTER TABLE retry ADD COLUMN first_failed TEXT;
+    ALTER TABLE retry ADD COLUMN last_run INTEGER;
+    UPDATE retry SET first_failed = at;
+    CREATE INDEX retry_business_key ON retry(business_key COLLATE NOCASE);
+    CREATE TABLE meta (
+        name TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    );
+    INSERT INTO meta (name, value) VALUES ('business_key_secret', randomblob(32));",
 ];
 
 /// Brings the database to the newest schema.
@@ -118,12 +139,34 @@ mod tests {
         let tables: i64 = conn
             .query_row(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table'
-                 AND name IN ('runs', 'activity', 'id_map', 'cursors', 'journal', 'oauth_tokens', 'retry')",
+                 AND name IN ('runs', 'activity', 'id_map', 'cursors', 'journal', 'oauth_tokens', 'retry', 'meta')",
                 [],
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 7);
+        assert_eq!(tables, 8);
+    }
+
+    #[test]
+    fn a_version_2_database_keeps_its_retry_list() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(MIGRATIONS[1]).unwrap();
+        conn.execute_batch(
+            "PRAGMA user_version = 2;
+             INSERT INTO retry (pipeline, source_key, payload, reason, at)
+             VALUES ('orders', 'o1', '{}', 'item A missing', '2026-01-02T03:04:05+00:00');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let first: String = conn
+            .query_row("SELECT first_failed FROM retry", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(first, "2026-01-02T03:04:05+00:00");
+        let secret: Vec<u8> = conn
+            .query_row("SELECT value FROM meta", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(secret.len(), 32);
     }
 
     #[test]

@@ -8,13 +8,19 @@
 //! May use: nothing of exflow but plain data types (no connectors, no engine).
 
 mod migrations;
+mod payload;
 pub mod private;
+mod query;
 mod redact;
+mod retry;
 pub mod seal;
 mod sqlite;
 pub mod tokens;
 
-pub use redact::{is_personal, redact, REDACTED};
+pub use payload::{cap_payload, is_capped, ACTIVITY_PAYLOAD_CAP, TRUNCATED_MARKER};
+pub use query::{ActivityQuery, ActivityRow, FailedRecord};
+pub use redact::{hashed_key, is_personal, redact, HASHED_PREFIX, REDACTED};
+pub use retry::{RetryPolicy, RetryState};
 pub use sqlite::SqliteStore;
 
 use chrono::{DateTime, Utc};
@@ -136,6 +142,18 @@ impl Outcome {
         }
     }
 
+    /// The outcome a user names on the command line: `created`, `updated`, `skipped`,
+    /// `failed` (or the stored spellings `create`, `update`, `skip`, `fail`).
+    pub fn from_name(s: &str) -> Option<Outcome> {
+        match s.to_ascii_lowercase().as_str() {
+            "create" | "created" => Some(Outcome::Create),
+            "update" | "updated" => Some(Outcome::Update),
+            "skip" | "skipped" => Some(Outcome::Skip),
+            "fail" | "failed" => Some(Outcome::Fail),
+            _ => None,
+        }
+    }
+
     fn parse(s: &str) -> Outcome {
         match s {
             "create" => Outcome::Create,
@@ -157,6 +175,12 @@ pub struct Activity {
     pub entity: String,
     /// The source record's key, when it has one.
     pub source_key: Option<String>,
+    /// The key a person knows the record by (order number, item code, e-mail): the match
+    /// value of `entity`. Stored as a keyed hash when it is personal and payloads are
+    /// redacted.
+    pub business_key: Option<String>,
+    /// The target property `business_key` is the value of (`YourReference`, `ItemCode`).
+    pub key_field: Option<String>,
     /// The record as the source gave it.
     pub source_payload: Option<Value>,
     /// What was sent to the target (the full record on create, the changes on update).
@@ -256,18 +280,50 @@ pub trait StateStore: Send + Sync {
     fn journal_open(&self, pipeline: &str) -> Result<Vec<JournalEntry>, StateError>;
 
     /// Keeps a failed source record (as read, unredacted: it must be processed again) so
-    /// the next run retries it even though the cursor has moved past it.
-    fn retry_put(
-        &self,
-        pipeline: &str,
-        source_key: &str,
-        payload: &Value,
-        reason: &str,
-    ) -> Result<(), StateError>;
+    /// the next run retries it even though the cursor has moved past it. `failure` says
+    /// which record, in which run, and why; one row per record, replaced on each failure.
+    fn retry_put(&self, pipeline: &str, failure: &Failure<'_>) -> Result<(), StateError>;
     /// Forgets a retried record once it went through (or no longer applies).
     fn retry_clear(&self, pipeline: &str, source_key: &str) -> Result<(), StateError>;
     /// The records waiting for a retry, oldest first.
     fn retry_list(&self, pipeline: &str) -> Result<Vec<RetryEntry>, StateError>;
+
+    /// One page of the activity log, newest first, filtered as `query` asks (indexed: a
+    /// page costs the same on a log of any size).
+    fn activity_page(&self, query: &ActivityQuery) -> Result<Vec<ActivityRow>, StateError>;
+    /// The failed records waiting for a retry, of one pipeline or of all, those matching
+    /// `key` (a source key or a business key) only when given; payloads only when asked.
+    fn failed_records(
+        &self,
+        pipeline: Option<&str>,
+        key: Option<&str>,
+        with_payload: bool,
+    ) -> Result<Vec<FailedRecord>, StateError>;
+    /// Drops a failed record from the retry list by hand, keeping `note` in the activity
+    /// log; returns the dropped entry (none when no such record waits).
+    fn retry_skip(
+        &self,
+        pipeline: &str,
+        key: &str,
+        note: &str,
+    ) -> Result<Option<RetryEntry>, StateError>;
+}
+
+/// One failure of a source record, as the retry list keeps it.
+#[derive(Debug, Clone, Copy)]
+pub struct Failure<'a> {
+    /// The source record's key.
+    pub source_key: &'a str,
+    /// Its business key, when known (see [`Activity::business_key`]).
+    pub business_key: Option<&'a str>,
+    /// The target property of the business key.
+    pub key_field: Option<&'a str>,
+    /// The run it failed in.
+    pub run: Option<RunId>,
+    /// The record as the source gave it.
+    pub payload: &'a Value,
+    /// Why it failed.
+    pub reason: &'a str,
 }
 
 /// A pipeline's run lock; released when dropped (or when the process dies).
@@ -305,6 +361,14 @@ pub struct RetryEntry {
     pub reason: String,
     /// How many runs it failed in.
     pub attempts: u32,
+    /// Its business key (order number, item code; a keyed hash when personal and redacted).
+    pub business_key: Option<String>,
+    /// When it failed first.
+    pub first_failed: DateTime<Utc>,
+    /// When it failed last.
+    pub last_failed: DateTime<Utc>,
+    /// The run it failed in last, when known.
+    pub last_run: Option<RunId>,
 }
 
 /// Opens (creating when needed) the SQLite store at `path`.

@@ -1,9 +1,12 @@
 //! [`StateStore`] over one SQLite file (rusqlite, bundled): WAL mode so readers never block
 //! the run, a busy timeout so two processes wait for each other instead of failing.
 
+use super::payload::{cap_payload, ACTIVITY_PAYLOAD_CAP};
+use super::query::{self, ActivityQuery, ActivityRow, FailedRecord, Reader};
+use super::redact::{hashed_key, scrub};
 use super::{
-    migrations, redact, Activity, JournalEntry, Outcome, RetryEntry, RunId, RunLock, RunRecord,
-    RunStatus, StateError, StateStore,
+    is_personal, migrations, redact, Activity, Failure, JournalEntry, RetryEntry, RunId, RunLock,
+    RunRecord, RunStatus, StateError, StateStore,
 };
 use chrono::{DateTime, Duration, Utc};
 use parking_lot::Mutex;
@@ -17,6 +20,8 @@ pub struct SqliteStore {
     redact_payloads: bool,
     /// The database file (none in memory): run locks are files beside it.
     path: Option<std::path::PathBuf>,
+    /// Keys the hash of personal business keys (made once per database, in `meta`).
+    secret: Vec<u8>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -31,17 +36,17 @@ fn now() -> String {
     Utc::now().to_rfc3339()
 }
 
-fn time(s: &str) -> Result<DateTime<Utc>, StateError> {
+pub(super) fn time(s: &str) -> Result<DateTime<Utc>, StateError> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StateError::Corrupt(format!("time {s:?}: {e}")))
 }
 
-fn json(s: &str) -> Result<Value, StateError> {
+pub(super) fn json(s: &str) -> Result<Value, StateError> {
     serde_json::from_str(s).map_err(|e| StateError::Corrupt(format!("json: {e}")))
 }
 
-fn opt_json(s: Option<String>) -> Result<Option<Value>, StateError> {
+pub(super) fn opt_json(s: Option<String>) -> Result<Option<Value>, StateError> {
     s.as_deref().map(json).transpose()
 }
 
@@ -99,10 +104,16 @@ impl SqliteStore {
         wal_mode(&conn)?;
         conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
         migrations::migrate(&mut conn)?;
+        let secret = conn.query_row(
+            "SELECT value FROM meta WHERE name = 'business_key_secret'",
+            [],
+            |r| r.get(0),
+        )?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
             redact_payloads,
             path: None,
+            secret,
         })
     }
 
@@ -117,14 +128,44 @@ impl SqliteStore {
         f(&self.conn.lock())
     }
 
+    /// A payload as the activity log keeps it: redacted when asked, capped in size.
     fn payload(&self, v: &Option<Value>) -> Option<String> {
         v.as_ref().map(|v| {
-            if self.redact_payloads {
-                redact(v).to_string()
+            let text = if self.redact_payloads {
+                // Field names catch most personal data; an e-mail address under a name that
+                // does not say so (a code, a reference) is caught by its shape.
+                scrub(&redact(v).to_string()).into_owned()
             } else {
                 v.to_string()
-            }
+            };
+            cap_payload(text, ACTIVITY_PAYLOAD_CAP)
         })
+    }
+
+    /// A business key as stored: hashed when it is personal and payloads are redacted.
+    fn business_key(&self, key: Option<&str>, field: Option<&str>) -> Option<String> {
+        let key = key?;
+        match field {
+            Some(f) if self.redact_payloads && is_personal(f) => {
+                Some(hashed_key(&self.secret, key))
+            }
+            _ => Some(key.to_string()),
+        }
+    }
+
+    /// A failure reason as stored: without e-mail addresses when payloads are redacted.
+    fn reason(&self, text: &str) -> String {
+        match self.redact_payloads {
+            true => scrub(text).into_owned(),
+            false => text.to_string(),
+        }
+    }
+
+    fn reader(&self) -> Reader<'_> {
+        Reader {
+            redact: self.redact_payloads,
+            secret: &self.secret,
+        }
     }
 }
 
@@ -215,8 +256,8 @@ impl StateStore for SqliteStore {
     fn log_activity(&self, a: &Activity) -> Result<(), StateError> {
         self.conn.lock().execute(
             "INSERT INTO activity (run_id, pipeline, entity, source_key, source_payload,
-                 sent_payload, target_response, outcome, error, at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 sent_payload, target_response, outcome, error, at, business_key, key_field)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 a.run,
                 a.pipeline,
@@ -226,63 +267,17 @@ impl StateStore for SqliteStore {
                 self.payload(&a.sent_payload),
                 self.payload(&a.target_response),
                 a.outcome.as_str(),
-                a.error,
+                a.error.as_deref().map(|e| self.reason(e)),
                 a.at.to_rfc3339(),
+                self.business_key(a.business_key.as_deref(), a.key_field.as_deref()),
+                a.key_field,
             ],
         )?;
         Ok(())
     }
 
     fn activity(&self, run: RunId) -> Result<Vec<Activity>, StateError> {
-        let conn = self.conn.lock();
-        let mut stmt = conn.prepare(
-            "SELECT run_id, pipeline, entity, source_key, source_payload, sent_payload,
-                    target_response, outcome, error, at
-             FROM activity WHERE run_id = ?1 ORDER BY id",
-        )?;
-        type Row = (
-            i64,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            String,
-            Option<String>,
-            String,
-        );
-        let rows = stmt.query_map(params![run], |r| {
-            Ok::<Row, rusqlite::Error>((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (run, pipeline, entity, source_key, src, sent, resp, outcome, error, at) = row?;
-            out.push(Activity {
-                run,
-                pipeline,
-                entity,
-                source_key,
-                source_payload: opt_json(src)?,
-                sent_payload: opt_json(sent)?,
-                target_response: opt_json(resp)?,
-                outcome: Outcome::parse(&outcome),
-                error,
-                at: time(&at)?,
-            });
-        }
-        Ok(out)
+        query::activity_of_run(&self.conn.lock(), run)
     }
 
     fn purge_activity(&self, older_than_days: u32) -> Result<usize, StateError> {
@@ -456,19 +451,27 @@ impl StateStore for SqliteStore {
         Ok(out)
     }
 
-    fn retry_put(
-        &self,
-        pipeline: &str,
-        source_key: &str,
-        payload: &Value,
-        reason: &str,
-    ) -> Result<(), StateError> {
+    fn retry_put(&self, pipeline: &str, f: &Failure<'_>) -> Result<(), StateError> {
+        let at = now();
         self.conn.lock().execute(
-            "INSERT INTO retry (pipeline, source_key, payload, reason, at)
-             VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO retry (pipeline, source_key, payload, reason, at, first_failed,
+                 business_key, key_field, last_run)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8)
              ON CONFLICT (pipeline, source_key) DO UPDATE SET payload = excluded.payload,
-                 reason = excluded.reason, attempts = attempts + 1",
-            params![pipeline, source_key, payload.to_string(), reason, now()],
+                 reason = excluded.reason, attempts = attempts + 1, at = excluded.at,
+                 business_key = coalesce(excluded.business_key, business_key),
+                 key_field = coalesce(excluded.key_field, key_field),
+                 last_run = coalesce(excluded.last_run, last_run)",
+            params![
+                pipeline,
+                f.source_key,
+                f.payload.to_string(),
+                self.reason(f.reason),
+                at,
+                self.business_key(f.business_key, f.key_field),
+                f.key_field,
+                f.run,
+            ],
         )?;
         Ok(())
     }
@@ -482,36 +485,83 @@ impl StateStore for SqliteStore {
     }
 
     fn retry_list(&self, pipeline: &str) -> Result<Vec<RetryEntry>, StateError> {
-        let conn = self.conn.lock();
-        let mut stmt = conn.prepare(
-            "SELECT source_key, payload, reason, attempts FROM retry WHERE pipeline = ?1
-             ORDER BY at, source_key",
+        query::retry_list(&self.conn.lock(), pipeline)
+    }
+
+    fn activity_page(&self, q: &ActivityQuery) -> Result<Vec<ActivityRow>, StateError> {
+        self.reader().activity_page(&self.conn.lock(), q)
+    }
+
+    fn failed_records(
+        &self,
+        pipeline: Option<&str>,
+        key: Option<&str>,
+        with_payload: bool,
+    ) -> Result<Vec<FailedRecord>, StateError> {
+        self.reader()
+            .failed_records(&self.conn.lock(), pipeline, key, with_payload)
+    }
+
+    fn retry_skip(
+        &self,
+        pipeline: &str,
+        key: &str,
+        note: &str,
+    ) -> Result<Option<RetryEntry>, StateError> {
+        let mut conn = self.conn.lock();
+        let found = self
+            .reader()
+            .failed_records(&conn, Some(pipeline), Some(key), false)?;
+        let Some(FailedRecord { entry, .. }) = found.into_iter().next() else {
+            return Ok(None);
+        };
+        let tx = conn.transaction()?;
+        // The line goes with the record's last run and entity, so `--record` and `--run`
+        // find the note beside the failures it ends.
+        let entity: Option<String> = tx
+            .query_row(
+                "SELECT entity FROM activity WHERE pipeline = ?1 AND source_key = ?2
+                 ORDER BY id DESC LIMIT 1",
+                params![pipeline, entry.source_key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let key_field: Option<String> = tx.query_row(
+            "SELECT key_field FROM retry WHERE pipeline = ?1 AND source_key = ?2",
+            params![pipeline, entry.source_key],
+            |r| r.get(0),
         )?;
-        let rows = stmt.query_map(params![pipeline], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, u32>(3)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (source_key, payload, reason, attempts) = row?;
-            out.push(RetryEntry {
-                source_key,
-                payload: json(&payload)?,
-                reason,
-                attempts,
-            });
-        }
-        Ok(out)
+        tx.execute(
+            "INSERT INTO activity (run_id, pipeline, entity, source_key, business_key, key_field,
+                 outcome, error, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'skip', ?7, ?8)",
+            params![
+                entry.last_run.unwrap_or(0),
+                pipeline,
+                entity.unwrap_or_default(),
+                entry.source_key,
+                entry.business_key,
+                key_field,
+                format!(
+                    "skipped by hand after {} failed attempts: {note}",
+                    entry.attempts
+                ),
+                now(),
+            ],
+        )?;
+        tx.execute(
+            "DELETE FROM retry WHERE pipeline = ?1 AND source_key = ?2",
+            params![pipeline, entry.source_key],
+        )?;
+        tx.commit()?;
+        Ok(Some(entry))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::Outcome;
     use serde_json::json;
 
     fn store() -> SqliteStore {
@@ -524,6 +574,8 @@ mod tests {
             pipeline: "orders".into(),
             entity: "SalesOrder".into(),
             source_key: Some("o-1".into()),
+            business_key: Some("1".into()),
+            key_field: Some("YourReference".into()),
             source_payload: Some(json!({"OrderNumber": 1, "Email": "a@b.nl"})),
             sent_payload: Some(json!({"YourReference": "1", "DeliveryName": "Jan"})),
             target_response: Some(json!({"SalesOrderNumber": "100"})),
@@ -660,16 +712,28 @@ mod tests {
     #[test]
     fn retries_are_kept_counted_and_cleared() {
         let s = store();
-        s.retry_put("orders", "o1", &json!({"OrderNumber": 1}), "item A missing")
+        let payload = json!({"OrderNumber": 1});
+        let failure = |key, reason| Failure {
+            source_key: key,
+            business_key: Some("1"),
+            key_field: Some("YourReference"),
+            run: Some(7),
+            payload: &payload,
+            reason,
+        };
+        s.retry_put("orders", &failure("o1", "item A missing"))
             .unwrap();
-        s.retry_put("orders", "o1", &json!({"OrderNumber": 1}), "item B missing")
+        s.retry_put("orders", &failure("o1", "item B missing"))
             .unwrap();
-        s.retry_put("products", "p1", &json!({}), "x").unwrap();
+        s.retry_put("products", &failure("p1", "x")).unwrap();
         let list = s.retry_list("orders").unwrap();
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].attempts, 2);
         assert_eq!(list[0].reason, "item B missing");
         assert_eq!(list[0].payload["OrderNumber"], 1);
+        assert_eq!(list[0].business_key.as_deref(), Some("1"));
+        assert_eq!(list[0].last_run, Some(7));
+        assert!(list[0].first_failed <= list[0].last_failed);
         s.retry_clear("orders", "o1").unwrap();
         assert!(s.retry_list("orders").unwrap().is_empty());
         assert_eq!(s.retry_list("products").unwrap().len(), 1);
