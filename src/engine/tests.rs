@@ -549,7 +549,11 @@ async fn a_failing_record_backs_off_and_stops_at_the_attempt_limit() {
     run(&env, RunOptions::default()).await.unwrap();
     // Failed once: the next run retries it at once, and it fails again.
     let r = run(&env, RunOptions::default()).await.unwrap();
-    assert_eq!((r.retried, r.entities["SalesOrder"].failed), (1, 1), "{r}");
+    assert_eq!(
+        (r.retried, r.entities["SalesOrderHeader"].failed),
+        (1, 1),
+        "{r}"
+    );
     // Failed twice: it waits an hour, so this run leaves it alone.
     let r = run(&env, RunOptions::default()).await.unwrap();
     assert_eq!(r.retried, 0, "{r}");
@@ -570,6 +574,6 @@ async fn a_failing_record_backs_off_and_stops_at_the_attempt_limit() {
     w.globe.insert("Item", json!({"ItemCode": "ZZ-9"}));
     w.globe.insert("Item", json!({"ItemCode": "QQ"}));
     let r = run(&env, by_hand).await.unwrap();
-    assert_eq!(r.entities["SalesOrder"].created, 1, "{r}");
+    assert_eq!(r.entities["SalesOrderHeader"].created, 1, "{r}");
     assert!(w.store.retry_list("orders").unwrap().is_empty());
 }
