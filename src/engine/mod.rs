@@ -86,6 +86,9 @@ pub struct RunOptions {
     pub max_pages: Option<usize>,
     /// Called after every page.
     pub progress: Option<ProgressFn>,
+    /// When set (SIGTERM in `exflow serve`), the run ends after the page in hand, its cursor
+    /// stored: the next run goes on from there.
+    pub stop: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Why a run stopped before its end. Problems of one record never end a run: they are

@@ -38,6 +38,8 @@ pub const CODES: &[(&str, &str, &str)] = &[
     ("E117", "missing environment variable", "`exflow.yaml` uses `${NAME}` but NAME is not set in the environment. Secrets belong in the environment, never in files under version control."),
     ("E118", "invalid match", "`match` is written `TargetField == expression`, for example `match: YourReference == text(OrderNumber)`, where TargetField is a field of the target entity."),
     ("E119", "invalid lines", "A document target (Globe sales order, invoice, financial entry) writes its lines from the map field named by `lines.field`, a list of objects whose keys are fields of `lines.entity`."),
+    ("E121", "invalid schedule", "`schedule:` is a cron expression in UTC: 5 fields (minute hour day-of-month month day-of-week, e.g. `*/15 * * * *`) or 6 with seconds first (`*/30 * * * * *`). `exflow validate --verbose` prints the next three run times."),
+    ("E122", "invalid service settings", "`serve:` or `notifications:` in exflow.yaml has an unknown key or a value of the wrong kind. See README, \"Running as a service\"."),
     ("E120", "field possibly too long", "The source field can be longer than the target field; long values will be refused by the target. Shorten with `left(x, n)` if that matters."),
 ];
 
