@@ -105,11 +105,10 @@ pub async fn online_client(project: &Project) -> Result<ExactOnlineClient, Conne
     }
     config.daily_reserve = c.daily_reserve;
     // Tokens live in the state file, written before use (they rotate).
-    let tokens =
-        TokenStore::open(&project.state_path()).map_err(|e| ConnectError::Invalid {
-            system,
-            message: e.to_string(),
-        })?;
+    let tokens = TokenStore::open(&project.state_path()).map_err(|e| ConnectError::Invalid {
+        system,
+        message: e.to_string(),
+    })?;
     ExactOnlineClient::new(config, tokens)
         .await
         .map_err(|e| ConnectError::Invalid {

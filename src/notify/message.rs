@@ -185,7 +185,8 @@ impl Scrubber {
             records: Vec::new(),
             at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         };
-        let show = |r: &FailedRecord| format!("{} {} {}: {}", r.entity, r.key_field, r.key, r.reason);
+        let show =
+            |r: &FailedRecord| format!("{} {} {}: {}", r.entity, r.key_field, r.key, r.reason);
         match event {
             Event::RunFailed { pipeline, error } => {
                 m.event = "run_failed";
@@ -242,9 +243,8 @@ impl Scrubber {
                 m.title = format!(
                     "exflow {project}: {system} division {division}: {remaining} of {limit} API calls left today"
                 );
-                m.lines.push(
-                    "runs stop at the reserve and go on after the daily reset".into(),
-                );
+                m.lines
+                    .push("runs stop at the reserve and go on after the daily reset".into());
             }
             Event::LoginLost { error, command } => {
                 m.event = "login_lost";
@@ -274,8 +274,7 @@ impl Scrubber {
                 m.event = "test";
                 m.severity = Severity::Info;
                 m.title = format!("exflow {project}: test message");
-                m.lines
-                    .push("notifications reach this channel".into());
+                m.lines.push("notifications reach this channel".into());
             }
         }
         m
@@ -304,7 +303,11 @@ mod tests {
         let e = Event::RecordsFailed {
             pipeline: "orders".into(),
             count: 7,
-            first: vec![failed("YourReference", "10042", "item `KOF-9` does not exist")],
+            first: vec![failed(
+                "YourReference",
+                "10042",
+                "item `KOF-9` does not exist",
+            )],
         };
         let m = s.message("shop", &e);
         assert!(m.title.contains("7 record(s)"), "{m:?}");

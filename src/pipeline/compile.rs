@@ -400,7 +400,8 @@ pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Opt
     if let Some(s) = &def.schedule {
         if let Err(e) = super::schedule::Schedule::parse(&s.value) {
             let d = Diagnostic::error("E121", s.loc.clone(), e);
-            ctx.diags.push(d.with_help("e.g. `*/15 * * * *` (every 15 minutes, UTC)"));
+            ctx.diags
+                .push(d.with_help("e.g. `*/15 * * * *` (every 15 minutes, UTC)"));
         }
     }
 

@@ -119,6 +119,9 @@ mod tests {
         let now = Utc::now();
         t.request("orders", now + Duration::seconds(5), Trigger::Webhook);
         t.request("orders", now, Trigger::Schedule);
-        assert_eq!(t.take_ready(now), vec![("orders".into(), Trigger::Schedule)]);
+        assert_eq!(
+            t.take_ready(now),
+            vec![("orders".into(), Trigger::Schedule)]
+        );
     }
 }

@@ -311,6 +311,9 @@ mod tests {
             "target_refused"
         );
         assert_eq!(reason_class("map Lines: division by zero"), "mapping");
-        assert_eq!(reason_class("item `X-1` does not exist"), "missing_reference");
+        assert_eq!(
+            reason_class("item `X-1` does not exist"),
+            "missing_reference"
+        );
     }
 }
