@@ -1,0 +1,574 @@
+//! `exflow serve`, the real binary, against both simulators on 127.0.0.1 port 0: schedules,
+//! Exact Online webhooks (signed, forged, in bursts), SIGTERM in the middle of a run,
+//! notifications to a local webhook listener and a local SMTP server, and `/metrics` read
+//! with a Prometheus text-format parser. Waiting is "until it happens, or give up after a
+//! generous deadline"; nothing asserts how long anything took.
+
+use exflow::sim::exact_globe::{GlobeSim, GlobeSimConfig};
+use exflow::sim::exact_online::{OnlineSim, OnlineSimConfig};
+use exflow::state::tokens::{StoredToken, TokenStore};
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+const DEADLINE: Duration = Duration::from_secs(120);
+
+struct Env {
+    online: OnlineSim,
+    globe: GlobeSim,
+    dir: tempfile::TempDir,
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else if !e.file_name().to_string_lossy().ends_with(".test.yaml") {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// Both simulators and a project; `pipelines` are the standard ones kept, each with its
+/// schedule (`None`: no `schedule:`); `extra` is appended to exflow.yaml.
+async fn env(
+    online: OnlineSimConfig,
+    globe: GlobeSimConfig,
+    pipelines: &[(&str, Option<&str>)],
+    extra: &str,
+) -> Env {
+    let online = OnlineSim::start(online, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let globe = GlobeSim::start(globe, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let pdir = dir.path().join("pipelines");
+    copy_dir(&root.join("pipelines"), &pdir);
+    for name in ["products", "customers", "orders"] {
+        let file = pdir.join(format!("{name}.yaml"));
+        match pipelines.iter().find(|(n, _)| *n == name) {
+            None => std::fs::remove_file(file).unwrap(),
+            Some((_, Some(cron))) => set_schedule(&file, cron),
+            Some((_, None)) => {}
+        }
+    }
+    let yaml = format!(
+        "project: e2e\nstate: .exflow/state.db\nretention_days: 30\n\
+         connections:\n  exact_online:\n    base_url: {}\n    division: {}\n    client_id: exflow-sim\n    \
+         client_secret: exflow-sim-secret\n    redirect_uri: http://127.0.0.1:9/callback\n    daily_reserve: 10\n  \
+         exact_globe:\n    base_url: {}\n    server_name: localhost\n    database_name: \"500\"\n    \
+         user: exflow\n    password: exflow\n\
+         vars:\n  default_debtor: null\n  home_country: NL\n  currency: EUR\n  prices_include_vat: false\n  skip_item_prefix: \"TMP-\"\n\
+         serve:\n  webhook_secret: {}\n  debounce_ms: 200\n  reload_seconds: 1\n{extra}",
+        online.base_url(),
+        online.division(),
+        globe.base_url(),
+        online.webhook_secret(),
+    );
+    std::fs::write(dir.path().join("exflow.yaml"), yaml).unwrap();
+    let (access, refresh) = online.issue_tokens();
+    let tokens = TokenStore::open(&dir.path().join(".exflow/state.db")).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let token = StoredToken {
+        access_token: access,
+        refresh_token: refresh,
+        access_expires_at: now + 600,
+        refreshed_at: now,
+    };
+    tokens.save("exact_online:exflow-sim", &token).unwrap();
+    Env { online, globe, dir }
+}
+
+fn set_schedule(file: &Path, cron: &str) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("schedule:"))
+        .collect();
+    let line = format!("schedule: \"{cron}\"");
+    kept.push(&line);
+    std::fs::write(file, kept.join("\n") + "\n").unwrap();
+}
+
+fn small_online(orders: usize) -> OnlineSimConfig {
+    OnlineSimConfig {
+        orders,
+        customers: 20,
+        products: 25,
+        minutely_limit: 100_000,
+        daily_limit: 1_000_000,
+        ..OnlineSimConfig::default()
+    }
+}
+
+/// A running `exflow serve` and the base URL it printed.
+struct Serve {
+    child: Child,
+    url: String,
+}
+
+impl Serve {
+    fn start(dir: &Path) -> Serve {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_exflow"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--project"])
+            .arg(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut first).unwrap();
+        let url = first
+            .trim()
+            .strip_prefix("exflow serve: listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
+            .to_string();
+        Serve { child, url }
+    }
+
+    fn terminate(&mut self) -> i32 {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        self.child.wait().unwrap().code().unwrap_or(-1)
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn exflow(args: &[&str], dir: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_exflow"))
+        .args(args)
+        .arg("--project")
+        .arg(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Waits until `f` holds, polling; panics with `what` after the deadline.
+async fn until<F: FnMut() -> bool>(what: &str, mut f: F) {
+    let start = std::time::Instant::now();
+    while !f() {
+        assert!(start.elapsed() < DEADLINE, "gave up waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn metrics(base: &str) -> prometheus_parse::Scrape {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap()
+}
+
+/// Sum of a metric's samples whose labels include every `(name, value)` of `labels`.
+fn value(s: &prometheus_parse::Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
+    s.samples
+        .iter()
+        .filter(|x| x.metric == metric)
+        .filter(|x| labels.iter().all(|(k, v)| x.labels.get(k) == Some(*v)))
+        .map(|x| match x.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            _ => 0.0,
+        })
+        .sum()
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.trim().to_string(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn sign(content: &str, secret: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(content.as_bytes());
+    let hash: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    format!("{{\"Content\":{content},\"HashCode\":\"{hash}\"}}")
+}
+
+/// Globe orders per YourReference.
+fn globe_orders(globe: &GlobeSim) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for h in globe.records("SalesOrderHeader") {
+        *out.entry(text(&h["YourReference"])).or_default() += 1;
+    }
+    out
+}
+
+/// Order numbers of the open Online orders with lines (what the orders pipeline moves).
+fn open_orders(online: &OnlineSim) -> Vec<String> {
+    let lines = online.records("SalesOrderLines");
+    online
+        .records("SalesOrders")
+        .into_iter()
+        .filter(|o| o["Status"] == 12)
+        .filter(|o| lines.iter().any(|l| l["OrderID"] == o["OrderID"]))
+        .map(|o| text(&o["OrderNumber"]))
+        .collect()
+}
+
+/// A new open order, copied from an existing one (same customer and items).
+fn new_order(online: &OnlineSim) -> String {
+    let lines = online.records("SalesOrderLines");
+    let template = online
+        .records("SalesOrders")
+        .into_iter()
+        .find(|o| o["Status"] == 12 && lines.iter().any(|l| l["OrderID"] == o["OrderID"]))
+        .unwrap();
+    let order_lines: Vec<Value> = lines
+        .iter()
+        .filter(|l| l["OrderID"] == template["OrderID"])
+        .map(|l| json!({"Item": l["Item"], "Quantity": 1.0}))
+        .collect();
+    let mut order = json!({
+        "OrderedBy": template["OrderedBy"],
+        "Description": "Webhook order",
+        "Status": 12,
+        "SalesOrderLines": order_lines,
+    });
+    for f in ["OrderedByContactPerson", "DeliveryAddress", "ShippingMethod", "PaymentCondition"] {
+        if !template[f].is_null() {
+            order[f] = template[f].clone();
+        }
+    }
+    let created = online.insert("SalesOrders", order).unwrap();
+    text(&created["OrderNumber"])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_schedule_runs_the_pipeline_and_metrics_count_what_it_did() {
+    let env = env(
+        small_online(10),
+        GlobeSimConfig::default(),
+        &[("products", Some("*/1 * * * * *"))],
+        "",
+    )
+    .await;
+    let items_before = env.globe.records("Item").len();
+    let online_items = env.online.records("Items").len();
+    let serve = Serve::start(env.dir.path());
+    until("the scheduled products run", || {
+        env.globe.records("Item").len() >= items_before + 1
+    })
+    .await;
+    let http = reqwest::Client::new();
+    // Wait for a second scheduled run, so the counts below are settled and stable.
+    let mut m = metrics(&serve.url).await;
+    let start = std::time::Instant::now();
+    while value(&m, "exflow_runs_total", &[("pipeline", "products"), ("trigger", "schedule")]) < 2.0 {
+        assert!(start.elapsed() < DEADLINE, "no second scheduled run");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        m = metrics(&serve.url).await;
+    }
+    let created = env.globe.records("Item").len() - items_before;
+    assert!(created > 0 && created <= online_items);
+    assert_eq!(
+        value(&m, "exflow_records_total", &[("pipeline", "products"), ("outcome", "create")]),
+        created as f64,
+        "records created by the runs"
+    );
+    assert_eq!(value(&m, "exflow_runs_total", &[("trigger", "webhook")]), 0.0);
+    assert!(value(&m, "exflow_api_calls_total", &[("system", "exact_online")]) >= 2.0);
+    assert!(value(&m, "exflow_rate_limit_remaining", &[("window", "daily")]) > 0.0);
+    // Health and readiness; no POST anywhere but the webhook path.
+    let get = |p: &str| http.get(format!("{}{p}", serve.url)).send();
+    assert_eq!(get("/healthz").await.unwrap().status(), 200);
+    assert_eq!(get("/readyz").await.unwrap().status(), 200);
+    let post = http.post(format!("{}/metrics", serve.url)).send().await.unwrap();
+    assert_eq!(post.status(), 405);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn webhooks_bring_a_new_order_to_globe_forgeries_are_refused_bursts_are_cheap() {
+    let yearly = Some("0 0 1 1 *");
+    let env = env(
+        small_online(40),
+        GlobeSimConfig::default(),
+        &[("products", yearly), ("customers", yearly), ("orders", yearly)],
+        "",
+    )
+    .await;
+    let dir = env.dir.path();
+    // Everything in step first, so no schedule is due when the service starts.
+    let (code, _, err) = exflow(&["run"], dir);
+    assert_eq!(code, 0, "{err}");
+    let serve = Serve::start(dir);
+    let callback = format!("{}/webhooks/exact-online", serve.url);
+    let (code, out, err) = exflow(&["webhooks", "subscribe", "--callback", &callback], dir);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("SalesOrders: subscribed"), "{out}");
+    let (code, out, _) = exflow(&["webhooks", "list", "--callback", &callback], dir);
+    assert_eq!(code, 0);
+    assert!(out.contains(&callback), "{out}");
+
+    let number = new_order(&env.online);
+    until("the new order in Globe", || {
+        globe_orders(&env.globe).contains_key(&number)
+    })
+    .await;
+    let m = metrics(&serve.url).await;
+    assert_eq!(value(&m, "exflow_runs_total", &[("trigger", "schedule")]), 0.0);
+    assert!(value(&m, "exflow_runs_total", &[("pipeline", "orders"), ("trigger", "webhook")]) >= 1.0);
+
+    // A forged HashCode is refused and counted.
+    let http = reqwest::Client::new();
+    let content = format!(
+        r#"{{"Topic":"SalesOrders","ClientId":"x","Division":{},"Action":"Update","Key":"00000000-0000-0000-0000-000000000001","EventCreatedOn":"2026-01-01T10:00:00.000"}}"#,
+        env.online.division()
+    );
+    let forged = http
+        .post(&callback)
+        .body(sign(&content, "not-the-secret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    let m = metrics(&serve.url).await;
+    assert_eq!(value(&m, "exflow_webhooks_refused_total", &[("reason", "bad_hash")]), 1.0);
+
+    // A burst of 500 notifications: a bounded number of runs and Exact Online calls.
+    let runs_before = value(&m, "exflow_runs_total", &[("trigger", "webhook")]);
+    let received_before = value(&m, "exflow_webhooks_received_total", &[]);
+    let calls_before = env.online.stats()["total"].as_u64().unwrap();
+    let body = sign(&content, env.online.webhook_secret());
+    for _ in 0..500 {
+        let r = http.post(&callback).body(body.clone()).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let mut quiet = 0;
+    let start = std::time::Instant::now();
+    while quiet < 5 {
+        assert!(start.elapsed() < DEADLINE, "the burst never settled");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let m = metrics(&serve.url).await;
+        let idle = value(&m, "exflow_runs_in_progress", &[]) == 0.0
+            && value(&m, "exflow_webhooks_received_total", &[]) == received_before + 500.0;
+        quiet = if idle { quiet + 1 } else { 0 };
+    }
+    let m = metrics(&serve.url).await;
+    let runs = value(&m, "exflow_runs_total", &[("trigger", "webhook")]) - runs_before;
+    let calls = env.online.stats()["total"].as_u64().unwrap() - calls_before;
+    assert!((1.0..=10.0).contains(&runs), "{runs} runs for 500 notifications");
+    assert!(calls <= 40, "{calls} Exact Online calls for 500 notifications");
+    let globe = globe_orders(&env.globe);
+    assert!(globe.values().all(|n| *n == 1), "duplicates: {globe:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_mid_run_loses_nothing_and_duplicates_nothing() {
+    let mut globe = GlobeSimConfig::default();
+    globe.faults.latency = Duration::from_millis(15);
+    let yearly = Some("0 0 1 1 *");
+    let env = env(
+        small_online(200),
+        globe,
+        &[("products", yearly), ("customers", yearly), ("orders", yearly)],
+        "",
+    )
+    .await;
+    let dir = env.dir.path();
+    let mut serve = Serve::start(dir);
+    // Never run before: every schedule is due at start. Stop once orders are arriving.
+    until("the first orders in Globe", || !globe_orders(&env.globe).is_empty()).await;
+    assert_eq!(serve.terminate(), 0, "exit code after SIGTERM");
+    let stopped_at = globe_orders(&env.globe);
+    assert!(stopped_at.values().all(|n| *n == 1), "duplicates: {stopped_at:?}");
+    // The next run goes on from the stored cursor.
+    let (code, _, err) = exflow(&["run"], dir);
+    assert_eq!(code, 0, "{err}");
+    let globe = globe_orders(&env.globe);
+    assert!(globe.values().all(|n| *n == 1), "duplicates: {globe:?}");
+    for number in open_orders(&env.online) {
+        assert!(globe.contains_key(&number), "order {number} lost");
+    }
+}
+
+/// A tiny SMTP server: accepts every message and keeps its DATA.
+async fn smtp_server() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mails = Arc::new(Mutex::new(Vec::new()));
+    let kept = mails.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut lines = BufReader::new(r).lines();
+                let _ = w.write_all(b"220 localhost ESMTP test\r\n").await;
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(d) = data.as_mut() {
+                        if line == "." {
+                            kept.lock().unwrap().push(std::mem::take(d));
+                            data = None;
+                            let _ = w.write_all(b"250 OK queued\r\n").await;
+                        } else {
+                            d.push_str(&line);
+                            d.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split_whitespace().next().unwrap_or("").to_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250-localhost\r\n250 8BITMIME\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = w.write_all(b"221 bye\r\n").await;
+                            break;
+                        }
+                        _ => b"250 OK\r\n",
+                    };
+                    let _ = w.write_all(answer).await;
+                }
+            });
+        }
+    });
+    (port, mails)
+}
+
+/// A webhook listener keeping every JSON body.
+async fn webhook_listener() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let kept = bodies.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push(v);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, bodies)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failures_reach_webhook_and_email_by_business_key_without_secrets_or_emails() {
+    let (smtp_port, mails) = smtp_server().await;
+    let (hook, bodies) = webhook_listener().await;
+    let extra = format!(
+        "redact_payloads: true\nnotifications:\n  channels:\n    - type: webhook\n      url: {hook}\n    \
+         - type: email\n      smtp_host: 127.0.0.1\n      smtp_port: {smtp_port}\n      tls: none\n      \
+         from: exflow@example.com\n      to: [ops@example.com]\n"
+    );
+    // Orders without the products pipeline: Globe lacks their items, so they fail.
+    let env = env(
+        small_online(20),
+        GlobeSimConfig::default(),
+        &[("orders", Some("0 0 1 1 *"))],
+        &extra,
+    )
+    .await;
+    let dir = env.dir.path();
+    let (code, out, err) = exflow(&["notify", "test"], dir);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("sent to 2 of 2"), "{out}");
+    assert!(bodies.lock().unwrap().iter().any(|b| b["event"] == "test"));
+    assert_eq!(mails.lock().unwrap().len(), 1);
+
+    let serve = Serve::start(dir);
+    until("the records_failed message", || {
+        bodies.lock().unwrap().iter().any(|b| b["event"] == "records_failed")
+    })
+    .await;
+    until("the e-mail", || mails.lock().unwrap().len() >= 2).await;
+    let body = bodies
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|b| b["event"] == "records_failed")
+        .cloned()
+        .unwrap();
+    assert_eq!(body["pipeline"], "orders");
+    let numbers: Vec<String> = env
+        .online
+        .records("SalesOrders")
+        .iter()
+        .map(|o| text(&o["OrderNumber"]))
+        .collect();
+    let records = body["records"].as_array().unwrap();
+    assert!(!records.is_empty(), "{body}");
+    for r in records {
+        assert_eq!(r["key_field"], "YourReference", "{r}");
+        assert!(numbers.contains(&text(&r["key"])), "not an order number: {r}");
+    }
+    let mail = mails.lock().unwrap()[1].clone();
+    assert!(mail.contains("failed in `orders`"), "{mail}");
+    let key = text(&records[0]["key"]);
+    assert!(mail.contains(&key), "{mail}");
+    let emails = regex::Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[a-z]{2,}").unwrap();
+    let everything = format!("{}\n{}", body, body["text"]);
+    for secret in ["exflow-sim-secret", env.online.webhook_secret()] {
+        assert!(!everything.contains(secret) && !mail.contains(secret));
+    }
+    assert!(!emails.is_match(&everything), "an e-mail address in {everything}");
+    let mail_body = mail.split("\n\n").skip(1).collect::<Vec<_>>().join("\n\n");
+    assert!(!emails.is_match(&mail_body), "an e-mail address in {mail_body}");
+
+    // A broken edit is reported, the previous configuration keeps running.
+    set_schedule(&dir.join("pipelines/orders.yaml"), "this is not cron");
+    until("the config_invalid message", || {
+        bodies.lock().unwrap().iter().any(|b| b["event"] == "config_invalid")
+    })
+    .await;
+    let invalid = bodies
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|b| b["event"] == "config_invalid")
+        .cloned()
+        .unwrap();
+    assert!(invalid["text"].as_str().unwrap().contains("E121"), "{invalid}");
+    let m = metrics(&serve.url).await;
+    assert_eq!(value(&m, "exflow_config_reload_failed", &[]), 1.0);
+    let ready = reqwest::get(format!("{}/readyz", serve.url)).await.unwrap();
+    assert_eq!(ready.status(), 200);
+}
