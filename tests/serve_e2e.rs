@@ -301,7 +301,11 @@ async fn a_schedule_runs_the_pipeline_and_metrics_count_what_it_did() {
     let created = env.globe.records("Item").len() - items_before;
     assert!(created > 0 && created <= online_items);
     assert_eq!(
-        value(&m, "exflow_records_total", &[("pipeline", "products"), ("outcome", "create")]),
+        value(
+            &m,
+            "exflow_records_total",
+            &[("pipeline", "products"), ("entity", "Item"), ("outcome", "create")]
+        ),
         created as f64,
         "records created by the runs"
     );
