@@ -130,7 +130,9 @@ impl Serve {
             .unwrap();
         let stdout = child.stdout.take().unwrap();
         let mut first = String::new();
-        std::io::BufReader::new(stdout).read_line(&mut first).unwrap();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut first)
+            .unwrap();
         let url = first
             .trim()
             .strip_prefix("exflow serve: listening on ")
@@ -264,7 +266,12 @@ fn new_order(online: &OnlineSim) -> String {
         "Status": 12,
         "SalesOrderLines": order_lines,
     });
-    for f in ["OrderedByContactPerson", "DeliveryAddress", "ShippingMethod", "PaymentCondition"] {
+    for f in [
+        "OrderedByContactPerson",
+        "DeliveryAddress",
+        "ShippingMethod",
+        "PaymentCondition",
+    ] {
         if !template[f].is_null() {
             order[f] = template[f].clone();
         }
@@ -293,7 +300,12 @@ async fn a_schedule_runs_the_pipeline_and_metrics_count_what_it_did() {
     // Wait for a second scheduled run, so the counts below are settled and stable.
     let mut m = metrics(&serve.url).await;
     let start = std::time::Instant::now();
-    while value(&m, "exflow_runs_total", &[("pipeline", "products"), ("trigger", "schedule")]) < 2.0 {
+    while value(
+        &m,
+        "exflow_runs_total",
+        &[("pipeline", "products"), ("trigger", "schedule")],
+    ) < 2.0
+    {
         assert!(start.elapsed() < DEADLINE, "no second scheduled run");
         tokio::time::sleep(Duration::from_millis(200)).await;
         m = metrics(&serve.url).await;
@@ -304,19 +316,30 @@ async fn a_schedule_runs_the_pipeline_and_metrics_count_what_it_did() {
         value(
             &m,
             "exflow_records_total",
-            &[("pipeline", "products"), ("entity", "Item"), ("outcome", "create")]
+            &[
+                ("pipeline", "products"),
+                ("entity", "Item"),
+                ("outcome", "create")
+            ]
         ),
         created as f64,
         "records created by the runs"
     );
-    assert_eq!(value(&m, "exflow_runs_total", &[("trigger", "webhook")]), 0.0);
+    assert_eq!(
+        value(&m, "exflow_runs_total", &[("trigger", "webhook")]),
+        0.0
+    );
     assert!(value(&m, "exflow_api_calls_total", &[("system", "exact_online")]) >= 2.0);
     assert!(value(&m, "exflow_rate_limit_remaining", &[("window", "daily")]) > 0.0);
     // Health and readiness; no POST anywhere but the webhook path.
     let get = |p: &str| http.get(format!("{}{p}", serve.url)).send();
     assert_eq!(get("/healthz").await.unwrap().status(), 200);
     assert_eq!(get("/readyz").await.unwrap().status(), 200);
-    let post = http.post(format!("{}/metrics", serve.url)).send().await.unwrap();
+    let post = http
+        .post(format!("{}/metrics", serve.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(post.status(), 405);
 }
 
@@ -326,7 +349,11 @@ async fn webhooks_bring_a_new_order_to_globe_forgeries_are_refused_bursts_are_ch
     let env = env(
         small_online(40),
         GlobeSimConfig::default(),
-        &[("products", yearly), ("customers", yearly), ("orders", yearly)],
+        &[
+            ("products", yearly),
+            ("customers", yearly),
+            ("orders", yearly),
+        ],
         "",
     )
     .await;
@@ -349,8 +376,17 @@ async fn webhooks_bring_a_new_order_to_globe_forgeries_are_refused_bursts_are_ch
     })
     .await;
     let m = metrics(&serve.url).await;
-    assert_eq!(value(&m, "exflow_runs_total", &[("trigger", "schedule")]), 0.0);
-    assert!(value(&m, "exflow_runs_total", &[("pipeline", "orders"), ("trigger", "webhook")]) >= 1.0);
+    assert_eq!(
+        value(&m, "exflow_runs_total", &[("trigger", "schedule")]),
+        0.0
+    );
+    assert!(
+        value(
+            &m,
+            "exflow_runs_total",
+            &[("pipeline", "orders"), ("trigger", "webhook")]
+        ) >= 1.0
+    );
 
     // A forged HashCode is refused and counted.
     let http = reqwest::Client::new();
@@ -366,7 +402,14 @@ async fn webhooks_bring_a_new_order_to_globe_forgeries_are_refused_bursts_are_ch
         .unwrap();
     assert_eq!(forged.status(), 401);
     let m = metrics(&serve.url).await;
-    assert_eq!(value(&m, "exflow_webhooks_refused_total", &[("reason", "bad_hash")]), 1.0);
+    assert_eq!(
+        value(
+            &m,
+            "exflow_webhooks_refused_total",
+            &[("reason", "bad_hash")]
+        ),
+        1.0
+    );
 
     // A burst of 500 notifications: a bounded number of runs and Exact Online calls.
     let runs_before = value(&m, "exflow_runs_total", &[("trigger", "webhook")]);
@@ -374,7 +417,12 @@ async fn webhooks_bring_a_new_order_to_globe_forgeries_are_refused_bursts_are_ch
     let calls_before = env.online.stats()["total"].as_u64().unwrap();
     let body = sign(&content, env.online.webhook_secret());
     for _ in 0..500 {
-        let r = http.post(&callback).body(body.clone()).send().await.unwrap();
+        let r = http
+            .post(&callback)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
     }
     let mut quiet = 0;
@@ -390,8 +438,14 @@ async fn webhooks_bring_a_new_order_to_globe_forgeries_are_refused_bursts_are_ch
     let m = metrics(&serve.url).await;
     let runs = value(&m, "exflow_runs_total", &[("trigger", "webhook")]) - runs_before;
     let calls = env.online.stats()["total"].as_u64().unwrap() - calls_before;
-    assert!((1.0..=10.0).contains(&runs), "{runs} runs for 500 notifications");
-    assert!(calls <= 40, "{calls} Exact Online calls for 500 notifications");
+    assert!(
+        (1.0..=10.0).contains(&runs),
+        "{runs} runs for 500 notifications"
+    );
+    assert!(
+        calls <= 40,
+        "{calls} Exact Online calls for 500 notifications"
+    );
     let globe = globe_orders(&env.globe);
     assert!(globe.values().all(|n| *n == 1), "duplicates: {globe:?}");
 }
@@ -404,17 +458,27 @@ async fn sigterm_mid_run_loses_nothing_and_duplicates_nothing() {
     let env = env(
         small_online(200),
         globe,
-        &[("products", yearly), ("customers", yearly), ("orders", yearly)],
+        &[
+            ("products", yearly),
+            ("customers", yearly),
+            ("orders", yearly),
+        ],
         "",
     )
     .await;
     let dir = env.dir.path();
     let mut serve = Serve::start(dir);
     // Never run before: every schedule is due at start. Stop once orders are arriving.
-    until("the first orders in Globe", || !globe_orders(&env.globe).is_empty()).await;
+    until("the first orders in Globe", || {
+        !globe_orders(&env.globe).is_empty()
+    })
+    .await;
     assert_eq!(serve.terminate(), 0, "exit code after SIGTERM");
     let stopped_at = globe_orders(&env.globe);
-    assert!(stopped_at.values().all(|n| *n == 1), "duplicates: {stopped_at:?}");
+    assert!(
+        stopped_at.values().all(|n| *n == 1),
+        "duplicates: {stopped_at:?}"
+    );
     // The next run goes on from the stored cursor.
     let (code, _, err) = exflow(&["run"], dir);
     assert_eq!(code, 0, "{err}");
@@ -520,7 +584,11 @@ async fn failures_reach_webhook_and_email_by_business_key_without_secrets_or_ema
 
     let serve = Serve::start(dir);
     until("the records_failed message", || {
-        bodies.lock().unwrap().iter().any(|b| b["event"] == "records_failed")
+        bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|b| b["event"] == "records_failed")
     })
     .await;
     until("the e-mail", || mails.lock().unwrap().len() >= 2).await;
@@ -542,7 +610,10 @@ async fn failures_reach_webhook_and_email_by_business_key_without_secrets_or_ema
     assert!(!records.is_empty(), "{body}");
     for r in records {
         assert_eq!(r["key_field"], "YourReference", "{r}");
-        assert!(numbers.contains(&text(&r["key"])), "not an order number: {r}");
+        assert!(
+            numbers.contains(&text(&r["key"])),
+            "not an order number: {r}"
+        );
     }
     let mail = mails.lock().unwrap()[1].clone();
     assert!(mail.contains("failed in `orders`"), "{mail}");
@@ -553,14 +624,24 @@ async fn failures_reach_webhook_and_email_by_business_key_without_secrets_or_ema
     for secret in ["exflow-sim-secret", env.online.webhook_secret()] {
         assert!(!everything.contains(secret) && !mail.contains(secret));
     }
-    assert!(!emails.is_match(&everything), "an e-mail address in {everything}");
+    assert!(
+        !emails.is_match(&everything),
+        "an e-mail address in {everything}"
+    );
     let mail_body = mail.split("\n\n").skip(1).collect::<Vec<_>>().join("\n\n");
-    assert!(!emails.is_match(&mail_body), "an e-mail address in {mail_body}");
+    assert!(
+        !emails.is_match(&mail_body),
+        "an e-mail address in {mail_body}"
+    );
 
     // A broken edit is reported, the previous configuration keeps running.
     set_schedule(&dir.join("pipelines/orders.yaml"), "this is not cron");
     until("the config_invalid message", || {
-        bodies.lock().unwrap().iter().any(|b| b["event"] == "config_invalid")
+        bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|b| b["event"] == "config_invalid")
     })
     .await;
     let invalid = bodies
@@ -570,9 +651,54 @@ async fn failures_reach_webhook_and_email_by_business_key_without_secrets_or_ema
         .find(|b| b["event"] == "config_invalid")
         .cloned()
         .unwrap();
-    assert!(invalid["text"].as_str().unwrap().contains("E121"), "{invalid}");
+    assert!(
+        invalid["text"].as_str().unwrap().contains("E121"),
+        "{invalid}"
+    );
     let m = metrics(&serve.url).await;
     assert_eq!(value(&m, "exflow_config_reload_failed", &[]), 1.0);
     let ready = reqwest::get(format!("{}/readyz", serve.url)).await.unwrap();
     assert_eq!(ready.status(), 200);
+}
+
+#[test]
+fn validate_refuses_a_bad_schedule_and_shows_the_next_runs_of_good_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy_dir(&root.join("pipelines"), &dir.path().join("pipelines"));
+    let vars = "vars:\n  default_debtor: null\n  home_country: NL\n  currency: EUR\n  prices_include_vat: false\n  skip_item_prefix: \"TMP-\"\n";
+    std::fs::write(dir.path().join("exflow.yaml"), vars).unwrap();
+    let file = dir.path().join("pipelines/products.yaml");
+    set_schedule(&file, "*/15 * * * *");
+    let validate = |verbose: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_exflow"));
+        c.arg("validate").arg(dir.path());
+        if verbose {
+            c.arg("--verbose");
+        }
+        c.output().unwrap()
+    };
+    let out = validate(true);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("products: schedule `*/15 * * * *`: next runs"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(
+        line.matches(":00 ").count() + line.matches(":00,").count(),
+        3,
+        "{line}"
+    );
+
+    set_schedule(&file, "this is not cron");
+    let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+    let out = validate(false);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("E121"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("products.yaml:{lines}:11")),
+        "{stderr}"
+    );
 }

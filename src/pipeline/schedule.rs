@@ -61,6 +61,21 @@ impl Schedule {
     }
 }
 
+/// "schedule `*/15 * * * *`: next runs 10:15, 10:30, 10:45 UTC", for `plan` and
+/// `validate --verbose`; `None` when the text does not parse.
+pub fn describe(text: &str, now: DateTime<Utc>) -> Option<String> {
+    let s = Schedule::parse(text).ok()?;
+    let next: Vec<String> = s
+        .upcoming(now, 3)
+        .iter()
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .collect();
+    Some(format!(
+        "schedule `{text}`: next runs {} (UTC)",
+        next.join(", ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
