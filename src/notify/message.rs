@@ -336,4 +336,21 @@ mod tests {
         assert!(!text.contains("hunter2"), "{text}");
         assert!(text.contains("EmailAddress [redacted]"), "{text}");
     }
+
+    #[test]
+    fn a_lost_login_says_what_to_run() {
+        let s = Scrubber {
+            secrets: vec![],
+            redact: false,
+        };
+        let e = Event::LoginLost {
+            error: "Old refresh token used.".into(),
+            command: "exflow auth exact-online --project /srv/exflow".into(),
+        };
+        let text = s.message("shop", &e).text();
+        assert!(
+            text.contains("run `exflow auth exact-online --project /srv/exflow`"),
+            "{text}"
+        );
+    }
 }

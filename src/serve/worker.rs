@@ -375,3 +375,24 @@ fn token_idle(s: &Service, l: &Loaded) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connectors::exact_online::AuthError;
+
+    #[test]
+    fn a_rotated_refresh_token_is_a_lost_login_and_a_refusal_is_not() {
+        let auth = EngineError::Connector(ConnectorError::Auth {
+            system: System::ExactOnline,
+            reason: Box::new(AuthError::OldRefreshToken),
+        });
+        assert!(login_lost(&auth));
+        let refused = EngineError::Connector(ConnectorError::Refused {
+            system: System::ExactOnline,
+            status: 400,
+            message: "bad".into(),
+        });
+        assert!(!login_lost(&refused));
+    }
+}
