@@ -365,7 +365,10 @@ async fn webhooks_bring_a_new_order_to_globe_forgeries_are_refused_bursts_are_ch
     let callback = format!("{}/webhooks/exact-online", serve.url);
     let (code, out, err) = exflow(&["webhooks", "subscribe", "--callback", &callback], dir);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("SalesOrders: subscribed"), "{out}");
+    assert!(
+        out.contains("SalesOrders: subscribed") && out.contains("Items: subscribed"),
+        "{out}"
+    );
     let (code, out, _) = exflow(&["webhooks", "list", "--callback", &callback], dir);
     assert_eq!(code, 0);
     assert!(out.contains(&callback), "{out}");
@@ -448,6 +451,12 @@ async fn webhooks_bring_a_new_order_to_globe_forgeries_are_refused_bursts_are_ch
     );
     let globe = globe_orders(&env.globe);
     assert!(globe.values().all(|n| *n == 1), "duplicates: {globe:?}");
+
+    let (code, out, err) = exflow(&["webhooks", "unsubscribe", "--callback", &callback], dir);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("2 subscription(s) removed"), "{out}");
+    let (_, out, _) = exflow(&["webhooks", "list", "--callback", &callback], dir);
+    assert!(!out.contains(&callback), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
