@@ -461,12 +461,12 @@ async fn webhooks_bring_a_new_order_to_globe_forgeries_are_refused_bursts_are_ch
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_mid_run_loses_nothing_and_duplicates_nothing() {
-    let mut globe = GlobeSimConfig::default();
-    globe.faults.latency = Duration::from_millis(15);
+    // More orders than one page of the sync endpoint (1,000): the stop lands in page one,
+    // so the run ends after it with the second page unread.
     let yearly = Some("0 0 1 1 *");
     let env = env(
-        small_online(200),
-        globe,
+        small_online(1100),
+        GlobeSimConfig::default(),
         &[
             ("products", yearly),
             ("customers", yearly),
@@ -488,12 +488,19 @@ async fn sigterm_mid_run_loses_nothing_and_duplicates_nothing() {
         stopped_at.values().all(|n| *n == 1),
         "duplicates: {stopped_at:?}"
     );
+    let open = open_orders(&env.online);
+    assert!(
+        stopped_at.len() < open.len(),
+        "the stop did not land mid-run ({} of {})",
+        stopped_at.len(),
+        open.len()
+    );
     // The next run goes on from the stored cursor.
     let (code, _, err) = exflow(&["run"], dir);
     assert_eq!(code, 0, "{err}");
     let globe = globe_orders(&env.globe);
     assert!(globe.values().all(|n| *n == 1), "duplicates: {globe:?}");
-    for number in open_orders(&env.online) {
+    for number in open {
         assert!(globe.contains_key(&number), "order {number} lost");
     }
 }
