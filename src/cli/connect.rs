@@ -51,17 +51,26 @@ pub async fn connectors(
     project: &Project,
     pipelines: &[&Pipeline],
 ) -> Result<Connectors, ConnectError> {
+    Ok(connect(project, pipelines).await?.0)
+}
+
+/// [`connectors`], and the Exact Online client itself when one was built (its rate limits,
+/// the webhooks API): one client per process, so that its token refreshes never race.
+pub async fn connect(
+    project: &Project,
+    pipelines: &[&Pipeline],
+) -> Result<(Connectors, Option<ExactOnlineClient>), ConnectError> {
     let mut out = Connectors::default();
+    let mut online = None;
     for p in pipelines {
         for system in [p.source.system, p.target.system] {
+            let missing = || ConnectError::Missing {
+                pipeline: p.name.clone(),
+                system,
+            };
             match system {
                 System::ExactGlobe if out.exact_globe.is_none() => {
-                    let c = project.config.exact_globe.as_ref().ok_or_else(|| {
-                        ConnectError::Missing {
-                            pipeline: p.name.clone(),
-                            system,
-                        }
-                    })?;
+                    let c = project.config.exact_globe.as_ref().ok_or_else(missing)?;
                     let config = GlobeConfig::new(
                         c.base_url.clone(),
                         c.server_name.clone(),
@@ -77,38 +86,46 @@ pub async fn connectors(
                     out.exact_globe = Some(Arc::new(client));
                 }
                 System::ExactOnline if out.exact_online.is_none() => {
-                    let c = project.config.exact_online.as_ref().ok_or_else(|| {
-                        ConnectError::Missing {
-                            pipeline: p.name.clone(),
-                            system,
-                        }
-                    })?;
-                    let mut config = OnlineConfig::new(&c.base_url, &c.client_id, &c.client_secret);
-                    config.division = c.division;
-                    if !c.redirect_uri.is_empty() {
-                        config.redirect_uri = c.redirect_uri.clone();
-                    }
-                    config.daily_reserve = c.daily_reserve;
-                    // Tokens live in the state file, written before use (they rotate).
-                    let tokens = TokenStore::open(&project.state_path()).map_err(|e| {
-                        ConnectError::Invalid {
-                            system,
-                            message: e.to_string(),
-                        }
-                    })?;
-                    let client = ExactOnlineClient::new(config, tokens).await.map_err(|e| {
-                        ConnectError::Invalid {
-                            system,
-                            message: auth_hint(system, &e.to_string()),
-                        }
-                    })?;
-                    out.exact_online = Some(Arc::new(client));
+                    project.config.exact_online.as_ref().ok_or_else(missing)?;
+                    let client = online_client(project).await?;
+                    out.exact_online = Some(Arc::new(client.clone()));
+                    online = Some(client);
                 }
                 _ => {}
             }
         }
     }
-    Ok(out)
+    Ok((out, online))
+}
+
+/// The Exact Online client of the project's `connections.exact_online`.
+pub async fn online_client(project: &Project) -> Result<ExactOnlineClient, ConnectError> {
+    let system = System::ExactOnline;
+    let c = project
+        .config
+        .exact_online
+        .as_ref()
+        .ok_or_else(|| ConnectError::Missing {
+            pipeline: "(webhooks)".into(),
+            system,
+        })?;
+    let mut config = OnlineConfig::new(&c.base_url, &c.client_id, &c.client_secret);
+    config.division = c.division;
+    if !c.redirect_uri.is_empty() {
+        config.redirect_uri = c.redirect_uri.clone();
+    }
+    config.daily_reserve = c.daily_reserve;
+    // Tokens live in the state file, written before use (they rotate).
+    let tokens = TokenStore::open(&project.state_path()).map_err(|e| ConnectError::Invalid {
+        system,
+        message: e.to_string(),
+    })?;
+    ExactOnlineClient::new(config, tokens)
+        .await
+        .map_err(|e| ConnectError::Invalid {
+            system,
+            message: auth_hint(system, &e.to_string()),
+        })
 }
 
 /// The project's state store (created on first use).

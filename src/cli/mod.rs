@@ -15,15 +15,18 @@ pub mod fetch_online;
 pub mod functions;
 pub mod load;
 pub mod map;
+pub mod notify;
 pub mod output;
 pub mod plan;
 pub mod run;
 pub mod runs;
 pub mod schema;
+pub mod serve;
 pub mod session;
 pub mod sim;
 pub mod test;
 pub mod validate;
+pub mod webhooks;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -77,12 +80,22 @@ pub enum Command {
     Activity(activity::ActivityArgs),
     /// The retry list of failed records: list, show, retry now, or skip.
     Failed(failed::FailedArgs),
+    /// Run the pipelines as a service: schedules, webhooks, notifications, metrics.
+    Serve(serve::ServeArgs),
+    /// Manage Exact Online webhook subscriptions (subscribe, list, unsubscribe).
+    Webhooks(webhooks::WebhooksArgs),
+    /// Notification channels (`exflow notify test`).
+    Notify(notify::NotifyArgs),
 }
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    init_tracing();
     let cli = Cli::parse();
+    // A service logs what it does by default; commands stay quiet.
+    match &cli.command {
+        Command::Serve(a) => init_tracing("info", a.log_format == serve::LogFormat::Json),
+        _ => init_tracing("warn", false),
+    }
     match cli.command {
         Command::Validate(a) => validate::run(a),
         Command::Schema(a) => schema::run(a),
@@ -100,16 +113,24 @@ pub fn main() -> ExitCode {
         Command::Runs(a) => runs::run(a),
         Command::Activity(a) => activity::run(a),
         Command::Failed(a) => failed::run(a),
+        Command::Serve(a) => serve::run(a),
+        Command::Webhooks(a) => webhooks::run(a),
+        Command::Notify(a) => notify::run(a),
     }
 }
 
-/// Logs to stderr, `EXFLOW_LOG` (or `RUST_LOG`) picks the level; quiet by default.
-fn init_tracing() {
+/// Logs to stderr, `EXFLOW_LOG` (or `RUST_LOG`) picks the level (`default` otherwise);
+/// `json`: one JSON object per line.
+fn init_tracing(default: &str, json: bool) {
     let filter = std::env::var("EXFLOW_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "warn".to_string());
-    let _ = tracing_subscriber::fmt()
+        .unwrap_or_else(|_| default.to_string());
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }

@@ -72,13 +72,26 @@ pub fn run(args: PlanArgs) -> ExitCode {
     match args.format {
         Format::Json => {
             let mut doc = report.to_json();
+            if let Some(s) = &pipeline.schedule {
+                let next = crate::pipeline::schedule::Schedule::parse(s)
+                    .map(|s| s.upcoming(chrono::Utc::now(), 3))
+                    .unwrap_or_default();
+                doc["next_runs"] = serde_json::to_value(next).unwrap_or(Value::Null);
+            }
             doc["steps"] = serde_json::to_value(&plan.steps).unwrap_or(Value::Null);
             doc["records"] = serde_json::to_value(&report.decisions).unwrap_or(Value::Null);
             doc["defaults"] = serde_json::to_value(&report.defaults).unwrap_or(Value::Null);
             doc["complement_calls"] = report.complement_calls.into();
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
-        Format::Text => print_text(&plan, &report),
+        Format::Text => {
+            print_text(&plan, &report);
+            if let Some(s) = pipeline.schedule.as_deref() {
+                if let Some(line) = crate::pipeline::schedule::describe(s, chrono::Utc::now()) {
+                    println!("{line}");
+                }
+            }
+        }
     }
     if report.total_failed() > 0 {
         ExitCode::from(EXIT_FAILED)

@@ -15,6 +15,9 @@ pub struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Also print each pipeline's next three scheduled runs.
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 /// Runs the command.
@@ -51,6 +54,18 @@ pub fn run(args: ValidateArgs) -> ExitCode {
                     names.join(", "),
                     diags.warning_count()
                 );
+                if args.verbose {
+                    for pl in &p.pipelines {
+                        let now = chrono::Utc::now();
+                        if let Some(line) = pl
+                            .schedule
+                            .as_deref()
+                            .and_then(|s| crate::pipeline::schedule::describe(s, now))
+                        {
+                            println!("  {}: {line}", pl.name);
+                        }
+                    }
+                }
             }
             _ => eprintln!(
                 "{} error(s), {} warning(s)",

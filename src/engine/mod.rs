@@ -91,6 +91,9 @@ pub struct RunOptions {
     /// Handle only these records of the retry list (by source key), now, whatever their
     /// backoff, and read nothing new from the source (`exflow failed retry`).
     pub retry_only: Option<Vec<String>>,
+    /// When set (SIGTERM in `exflow serve`), the run ends after the page in hand, its cursor
+    /// stored: the next run goes on from there.
+    pub stop: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Why a run stopped before its end. Problems of one record never end a run: they are

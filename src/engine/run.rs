@@ -502,8 +502,13 @@ async fn run_pages(runner: &mut Runner<'_>, source: &dyn Connector) -> Result<()
             .options
             .max_pages
             .is_some_and(|m| runner.report.pages as usize >= m);
+        let stopping = runner
+            .options
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst));
         // A page that says "more" without a cursor to continue from would loop forever.
-        if !page.more || page.cursor.is_none() || limit_reached {
+        if !page.more || page.cursor.is_none() || limit_reached || stopping {
             return Ok(());
         }
         query.cursor = page.cursor;

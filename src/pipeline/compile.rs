@@ -426,6 +426,13 @@ pub fn compile(def: &PipelineDef, scope: &Scope, diags: &mut Diagnostics) -> Opt
     }
     let co = create_only(&mut ctx, &def.create_only, tgt_entity);
     let complement = src_entity.and_then(|e| complement(&mut ctx, e, def.source.filter.is_some()));
+    if let Some(s) = &def.schedule {
+        if let Err(e) = super::schedule::Schedule::parse(&s.value) {
+            let d = Diagnostic::error("E121", s.loc.clone(), e);
+            ctx.diags
+                .push(d.with_help("e.g. `*/15 * * * *` (every 15 minutes, UTC)"));
+        }
+    }
 
     let ok = ctx.diags.error_count() == before;
     if !ok {

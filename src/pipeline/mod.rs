@@ -17,6 +17,8 @@ pub mod model;
 pub mod project;
 pub mod reads;
 pub mod scan;
+pub mod schedule;
+pub mod service;
 pub mod source;
 pub mod source_fields;
 pub mod sparse;

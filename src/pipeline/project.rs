@@ -6,6 +6,7 @@ use super::def::{self, PipelineDef};
 use super::diagnostic::{Diagnostic, Diagnostics};
 use super::layout::{add_pipelines_dir, discover};
 use super::model::Pipeline;
+use super::service;
 use super::source::{Loc, SourceFile};
 use super::yaml::{self, Reader};
 use crate::lang::{ScriptHost, Tables};
@@ -66,6 +67,10 @@ pub struct ProjectConfig {
     pub exact_globe: Option<GlobeConnection>,
     /// Folder of pipeline files.
     pub pipelines_dir: PathBuf,
+    /// `serve:`: how `exflow serve` listens and takes webhooks.
+    pub serve: super::service::ServeConfig,
+    /// `notifications:`: who is told when something breaks.
+    pub notify: super::service::NotifyConfig,
 }
 
 impl Default for ProjectConfig {
@@ -78,6 +83,8 @@ impl Default for ProjectConfig {
             exact_online: None,
             exact_globe: None,
             pipelines_dir: PathBuf::from("pipelines"),
+            serve: Default::default(),
+            notify: Default::default(),
         }
     }
 }
@@ -225,6 +232,8 @@ const PROJECT_KEYS: &[&str] = &[
     "connections",
     "vars",
     "pipelines",
+    "serve",
+    "notifications",
 ];
 
 fn read_project_file(
@@ -298,6 +307,19 @@ fn read_project_file(
                         loc,
                         "`vars` must be a mapping of names to values",
                     ));
+                }
+            }
+        }
+        for key in ["serve", "notifications"] {
+            if let Some((_, node)) = r.entry(top, key) {
+                let (loc, value) = (r.loc(node), yaml::to_json(node));
+                let d = &mut pending;
+                if key == "serve" {
+                    config.serve = service::read_section(value, key, &loc, strict, d);
+                    service::check_serve(&config.serve, &loc, d);
+                } else {
+                    config.notify = service::read_section(value, key, &loc, strict, d);
+                    service::check_notify(&config.notify, &loc, d);
                 }
             }
         }
