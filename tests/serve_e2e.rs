@@ -208,6 +208,25 @@ async fn sigterm_mid_run_loses_nothing_and_duplicates_nothing() {
     )
     .await;
     let dir = env.dir.path();
+    // Changed orders come last in the sync feed: touching 150 open ones puts open orders on
+    // the second page, the one a stop during the first leaves unread.
+    let touched: Vec<serde_json::Value> = env
+        .online
+        .records("SalesOrders")
+        .into_iter()
+        .filter(|o| o["Status"] == 12)
+        .take(150)
+        .collect();
+    for o in &touched {
+        let id = o["OrderID"].as_str().unwrap().to_string();
+        env.online
+            .update(
+                "SalesOrders",
+                &id,
+                serde_json::json!({"Remarks": "gewijzigd"}),
+            )
+            .unwrap();
+    }
     let mut serve = Serve::start(dir);
     // Never run before: every schedule is due at start. Stop once orders are arriving.
     until("the first orders in Globe", || {
