@@ -361,3 +361,16 @@ fn a_folder_without_pipelines_is_an_error_not_an_ok() {
         .code(2)
         .stderr(predicates::str::contains("no pipeline files"));
 }
+
+/// Log lines written to a pipe carry no ANSI colour escapes (they end up in files and CI logs).
+#[test]
+fn piped_logs_have_no_colour_escapes() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_exflow"))
+        .args(["demo", "--format", "json"])
+        .env("EXFLOW_LOG", "exflow::connectors=debug")
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("DEBUG"), "something was logged: {err}");
+    assert!(!err.contains('\u{1b}'), "{err}");
+}

@@ -125,8 +125,11 @@ fn init_tracing(default: &str, json: bool) {
     let filter = std::env::var("EXFLOW_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| default.to_string());
+    // Colour only on a terminal: piped or redirected logs carry no ANSI escapes.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     let _ = if json {
         builder.json().try_init()
