@@ -31,21 +31,27 @@ pub enum AuthTarget {
 /// Options of `exflow auth exact-online`.
 #[derive(Debug, Args)]
 pub struct ExactOnlineAuthArgs {
-    /// Exact Online host (per country), or the simulator's URL.
-    #[arg(long, default_value = "https://start.exactonline.nl")]
-    pub base_url: String,
-    /// The app's client id.
+    /// The project whose `exflow.yaml` gives `base_url`, `redirect_uri`, the credentials and
+    /// `state` (flags and the environment override it).
+    #[arg(long, default_value = ".")]
+    pub project: PathBuf,
+    /// Exact Online host (per country), or the simulator's URL (default: the project's,
+    /// else `https://start.exactonline.nl`).
+    #[arg(long, env = "EXACT_ONLINE_BASE_URL")]
+    pub base_url: Option<String>,
+    /// The app's client id (default: the project's).
     #[arg(long, env = "EXACT_ONLINE_CLIENT_ID")]
-    pub client_id: String,
-    /// The app's client secret.
+    pub client_id: Option<String>,
+    /// The app's client secret (default: the project's).
     #[arg(long, env = "EXACT_ONLINE_CLIENT_SECRET", hide_env_values = true)]
-    pub client_secret: String,
-    /// Redirect URI registered for the app; the listener binds its host and port.
-    #[arg(long, default_value = "http://127.0.0.1:8901/callback")]
-    pub redirect_uri: String,
-    /// The state store.
-    #[arg(long = "state", default_value = ".exflow/state.db")]
-    pub state: PathBuf,
+    pub client_secret: Option<String>,
+    /// Redirect URI registered for the app; the listener binds its host and port (default:
+    /// the project's `redirect_uri`, else `http://127.0.0.1:8787/callback`).
+    #[arg(long, env = "EXACT_ONLINE_REDIRECT_URI")]
+    pub redirect_uri: Option<String>,
+    /// The state store (default: the project's `state`, else `.exflow/state.db`).
+    #[arg(long = "state")]
+    pub state: Option<PathBuf>,
     /// Exchange this authorization code (from a redirect URL) instead of listening.
     #[arg(long, conflicts_with = "refresh_token")]
     pub code: Option<String>,
@@ -248,8 +254,20 @@ async fn accept_code(
 /// Runs the command.
 pub fn run(args: AuthArgs) -> ExitCode {
     let AuthTarget::ExactOnline(a) = args.target;
-    let mut config = OnlineConfig::new(&a.base_url, &a.client_id, &a.client_secret);
-    config.redirect_uri = a.redirect_uri.clone();
+    let settings = match Settings::resolve(&a) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(super::EXIT_INVALID);
+        }
+    };
+    let mut config = OnlineConfig::new(
+        &settings.base_url,
+        &settings.client_id,
+        &settings.client_secret,
+    );
+    config.redirect_uri = settings.redirect_uri.clone();
+    let state = settings.state;
     let mode = match (a.code, a.refresh_token) {
         (Some(c), _) => AuthMode::Code(c),
         (None, Some(t)) => AuthMode::RefreshToken(t),
@@ -268,13 +286,13 @@ pub fn run(args: AuthArgs) -> ExitCode {
         println!("Open this URL in a browser and log in to Exact Online:\n\n  {url}\n");
         println!("Waiting for the redirect...");
     };
-    match runtime.block_on(run_auth(config, &a.state, mode, &show)) {
+    match runtime.block_on(run_auth(config, &state, mode, &show)) {
         Ok(out) => {
             println!(
                 "Connected to Exact Online division {}; tokens stored as `{}` in {}.",
                 out.division,
                 out.token_key,
-                a.state.display()
+                state.display()
             );
             ExitCode::SUCCESS
         }
@@ -288,6 +306,54 @@ pub fn run(args: AuthArgs) -> ExitCode {
         }
     }
 }
+
+/// What `exflow auth exact-online` connects with: flags and the environment first, then the
+/// project file, then the defaults (the same as `exflow.yaml`'s).
+struct Settings {
+    base_url: String,
+    client_id: String,
+    client_secret: String,
+    redirect_uri: String,
+    state: PathBuf,
+}
+
+impl Settings {
+    fn resolve(a: &ExactOnlineAuthArgs) -> Result<Settings, String> {
+        let found = crate::pipeline::read_connections(&a.project);
+        let online = found.as_ref().and_then(|(_, c)| c.exact_online.as_ref());
+        let pick = |flag: &Option<String>, project: Option<&String>| {
+            flag.clone()
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| project.filter(|v| !v.trim().is_empty()).cloned())
+        };
+        let needed = |what: &str, env: &str| {
+            format!(
+                "exact_online needs {what}: --{}, {env} or its value in exflow.yaml",
+                what.replace(' ', "-")
+            )
+        };
+        let state = match (&a.state, &found) {
+            (Some(s), _) => s.clone(),
+            (None, Some((_, c))) if c.state.is_absolute() => c.state.clone(),
+            (None, Some((root, c))) => root.join(&c.state),
+            (None, None) => PathBuf::from(".exflow/state.db"),
+        };
+        Ok(Settings {
+            base_url: pick(&a.base_url, online.map(|c| &c.base_url))
+                .unwrap_or_else(|| "https://start.exactonline.nl".into()),
+            client_id: pick(&a.client_id, online.map(|c| &c.client_id))
+                .ok_or_else(|| needed("client id", "EXACT_ONLINE_CLIENT_ID"))?,
+            client_secret: pick(&a.client_secret, online.map(|c| &c.client_secret))
+                .ok_or_else(|| needed("client secret", "EXACT_ONLINE_CLIENT_SECRET"))?,
+            redirect_uri: pick(&a.redirect_uri, online.map(|c| &c.redirect_uri))
+                .unwrap_or_else(|| DEFAULT_REDIRECT_URI.into()),
+            state,
+        })
+    }
+}
+
+/// The redirect URI `exflow.yaml` and the README name: register this one in the App Center.
+pub const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1:8787/callback";
 
 fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();

@@ -43,36 +43,39 @@ pub struct FetchArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// Exact Globe: Entity Services root, e.g. `http://server:8020`.
-    #[arg(long, env = "EXFLOW_GLOBE_URL")]
+    /// The project whose `exflow.yaml` gives the connections (flags and the environment
+    /// override it); without a project file only flags and the environment count.
+    #[arg(long, default_value = ".")]
+    pub project: std::path::PathBuf,
+    /// Exact Globe: Entity Services root, e.g. `http://server:8020` (default: the project's
+    /// `connections.exact_globe.base_url`).
+    #[arg(long, env = "EXACT_GLOBE_BASE_URL")]
     pub globe_url: Option<String>,
-    /// Exact Globe: SQL Server instance (`ServerName` header).
-    #[arg(long, env = "EXFLOW_GLOBE_SERVER", default_value = "localhost")]
-    pub globe_server: String,
-    /// Exact Globe: administration database (`DatabaseName` header).
-    #[arg(long, env = "EXFLOW_GLOBE_DATABASE", default_value = "500")]
-    pub globe_database: String,
+    /// Exact Globe: SQL Server instance (`ServerName` header; default `localhost`).
+    #[arg(long, env = "EXACT_GLOBE_SERVER")]
+    pub globe_server: Option<String>,
+    /// Exact Globe: administration database (`DatabaseName` header; default `500`).
+    #[arg(long, env = "EXACT_GLOBE_DATABASE")]
+    pub globe_database: Option<String>,
     /// Exact Globe: user (an active Globe employee; `DOMAIN\user` for NTLM). The password
-    /// is read from `EXFLOW_GLOBE_PASSWORD` only.
-    #[arg(long, env = "EXFLOW_GLOBE_USER")]
+    /// comes from `EXACT_GLOBE_PASSWORD` or the project file, never from a flag.
+    #[arg(long, env = "EXACT_GLOBE_USER")]
     pub globe_user: Option<String>,
     /// Exact Globe: `basic` or `ntlm`.
-    #[arg(long, env = "EXFLOW_GLOBE_AUTH", default_value = "basic")]
+    #[arg(long, env = "EXACT_GLOBE_AUTH", default_value = "basic")]
     pub globe_auth: String,
-    /// Exact Online: host (per country) or the simulator's URL. Credentials come from
-    /// `EXACT_ONLINE_CLIENT_ID` / `EXACT_ONLINE_CLIENT_SECRET`, tokens from `--state`.
-    #[arg(
-        long,
-        env = "EXACT_ONLINE_BASE_URL",
-        default_value = "https://start.exactonline.nl"
-    )]
-    pub online_url: String,
-    /// Exact Online: division (default: the user's current division).
+    /// Exact Online: host (per country) or the simulator's URL (default: the project's
+    /// `base_url`, else `https://start.exactonline.nl`). Credentials come from
+    /// `EXACT_ONLINE_CLIENT_ID` / `EXACT_ONLINE_CLIENT_SECRET` or the project file.
+    #[arg(long, env = "EXACT_ONLINE_BASE_URL")]
+    pub online_url: Option<String>,
+    /// Exact Online: division (default: the project's, else the user's current division).
     #[arg(long, env = "EXACT_ONLINE_DIVISION")]
     pub online_division: Option<i32>,
-    /// Exact Online: the state store holding the tokens of `exflow auth exact-online`.
-    #[arg(long = "state", default_value = ".exflow/state.db")]
-    pub state: std::path::PathBuf,
+    /// Exact Online: the state store holding the tokens of `exflow auth exact-online`
+    /// (default: the project's `state`, else `.exflow/state.db`).
+    #[arg(long = "state")]
+    pub state: Option<std::path::PathBuf>,
 }
 
 /// Runs `exflow fetch`.
@@ -123,25 +126,80 @@ pub fn run(args: FetchArgs) -> ExitCode {
     }
 }
 
+/// The connection settings `fetch` uses: flags and the environment first, then the
+/// project file, then the defaults. Both systems' commands read the same names.
+pub(crate) struct Settings {
+    /// The project's connections, when there is a project file.
+    pub project: Option<crate::pipeline::ProjectConfig>,
+    /// The project root (for a relative `state:`).
+    pub root: std::path::PathBuf,
+}
+
+impl Settings {
+    /// Reads the project file of `--project`, if there is one.
+    pub fn read(args: &FetchArgs) -> Settings {
+        match crate::pipeline::read_connections(&args.project) {
+            Some((root, config)) => Settings {
+                project: Some(config),
+                root,
+            },
+            None => Settings {
+                project: None,
+                root: args.project.clone(),
+            },
+        }
+    }
+
+    /// The project's Globe connection.
+    pub fn globe(&self) -> Option<&crate::pipeline::GlobeConnection> {
+        self.project.as_ref().and_then(|c| c.exact_globe.as_ref())
+    }
+
+    /// The project's Exact Online connection.
+    pub fn online(&self) -> Option<&crate::pipeline::OnlineConnection> {
+        self.project.as_ref().and_then(|c| c.exact_online.as_ref())
+    }
+
+    /// The state store: `--state`, else the project's, else `.exflow/state.db`.
+    pub fn state(&self, args: &FetchArgs) -> std::path::PathBuf {
+        if let Some(s) = &args.state {
+            return s.clone();
+        }
+        match &self.project {
+            Some(c) if c.state.is_absolute() => c.state.clone(),
+            Some(c) => self.root.join(&c.state),
+            None => std::path::PathBuf::from(".exflow/state.db"),
+        }
+    }
+}
+
+/// A value given, or the project's when that is not empty.
+fn given_or(flag: &Option<String>, project: Option<&String>) -> Option<String> {
+    flag.clone()
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| project.filter(|v| !v.trim().is_empty()).cloned())
+}
+
 fn globe_client(args: &FetchArgs) -> Result<ExactGlobeClient, ConnectorError> {
+    let settings = Settings::read(args);
+    let project = settings.globe();
     let missing = |what: &str| ConnectorError::Config(format!("exact_globe needs {what}"));
-    let url = args
-        .globe_url
-        .clone()
-        .ok_or_else(|| missing("--globe-url or EXFLOW_GLOBE_URL"))?;
-    let user = args
-        .globe_user
-        .clone()
-        .ok_or_else(|| missing("--globe-user or EXFLOW_GLOBE_USER"))?;
-    let password = std::env::var("EXFLOW_GLOBE_PASSWORD")
-        .map_err(|_| missing("the password in EXFLOW_GLOBE_PASSWORD"))?;
-    let mut config = GlobeConfig::new(
-        url,
-        &args.globe_server,
-        &args.globe_database,
-        user,
-        password,
-    );
+    let url = given_or(&args.globe_url, project.map(|c| &c.base_url)).ok_or_else(|| {
+        missing("a base URL: --globe-url, EXACT_GLOBE_BASE_URL or connections.exact_globe.base_url in exflow.yaml")
+    })?;
+    let user = given_or(&args.globe_user, project.map(|c| &c.user)).ok_or_else(|| {
+        missing("a user: --globe-user, EXACT_GLOBE_USER or connections.exact_globe.user")
+    })?;
+    let password = given_or(
+        &std::env::var("EXACT_GLOBE_PASSWORD").ok(),
+        project.map(|c| &c.password),
+    )
+    .ok_or_else(|| missing("a password: EXACT_GLOBE_PASSWORD"))?;
+    let server = given_or(&args.globe_server, project.map(|c| &c.server_name))
+        .unwrap_or_else(|| "localhost".into());
+    let database = given_or(&args.globe_database, project.map(|c| &c.database_name))
+        .unwrap_or_else(|| "500".into());
+    let mut config = GlobeConfig::new(url, server, database, user, password);
     config.auth = GlobeAuth::parse(&args.globe_auth).ok_or_else(|| {
         ConnectorError::Config(format!(
             "--globe-auth must be basic or ntlm, not {:?}",

@@ -42,24 +42,50 @@ pub fn run(args: &FetchArgs) -> ExitCode {
 fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     if let Some(src) = e.source() {
-        s.push_str(": ");
-        s.push_str(&src.to_string());
+        // Said once: many errors quote their source already.
+        let t = src.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
     }
     s
 }
 
 async fn fetch(args: &FetchArgs) -> Result<(Vec<Record>, ExactOnlineClient), ConnectorError> {
-    let env = |name: &str| {
+    let settings = super::fetch::Settings::read(args);
+    let project = settings.online();
+    let given = |name: &str, from_project: Option<&String>| {
         std::env::var(name)
-            .map_err(|_| ConnectorError::Config(format!("exact_online needs {name}")))
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .or_else(|| from_project.filter(|v| !v.trim().is_empty()).cloned())
+            .ok_or_else(|| {
+                ConnectorError::Config(format!(
+                    "exact_online needs {name} (or its value in exflow.yaml)"
+                ))
+            })
     };
+    let base_url = args
+        .online_url
+        .clone()
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| {
+            project
+                .map(|c| c.base_url.clone())
+                .filter(|v| !v.is_empty())
+        })
+        .unwrap_or_else(|| "https://start.exactonline.nl".into());
     let mut config = OnlineConfig::new(
-        &args.online_url,
-        &env("EXACT_ONLINE_CLIENT_ID")?,
-        &env("EXACT_ONLINE_CLIENT_SECRET")?,
+        &base_url,
+        &given("EXACT_ONLINE_CLIENT_ID", project.map(|c| &c.client_id))?,
+        &given(
+            "EXACT_ONLINE_CLIENT_SECRET",
+            project.map(|c| &c.client_secret),
+        )?,
     );
-    config.division = args.online_division;
-    let store = TokenStore::open(&args.state)
+    config.division = args.online_division.or(project.and_then(|c| c.division));
+    let store = TokenStore::open(&settings.state(args))
         .map_err(|e| ConnectorError::Config(format!("state store: {e}")))?;
     let client = ExactOnlineClient::new(config, store).await?;
     let top = args.top.unwrap_or(usize::MAX);

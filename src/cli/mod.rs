@@ -5,6 +5,7 @@
 
 pub mod activity;
 pub mod auth;
+pub mod completions;
 pub mod connect;
 pub mod demo;
 pub mod eval;
@@ -86,6 +87,8 @@ pub enum Command {
     Webhooks(webhooks::WebhooksArgs),
     /// Notification channels (`exflow notify test`).
     Notify(notify::NotifyArgs),
+    /// Print the shell completion script (`exflow completions bash|zsh|fish`).
+    Completions(completions::CompletionsArgs),
 }
 
 /// Entry point of the binary.
@@ -116,6 +119,7 @@ pub fn main() -> ExitCode {
         Command::Serve(a) => serve::run(a),
         Command::Webhooks(a) => webhooks::run(a),
         Command::Notify(a) => notify::run(a),
+        Command::Completions(a) => completions::run(a),
     }
 }
 

@@ -89,12 +89,12 @@ pub struct GlobeArgs {
         default_value = "exflow"
     )]
     pub user: String,
-    /// Its password (read from EXFLOW_GLOBE_PASSWORD when set).
+    /// Its password (read from EXACT_GLOBE_PASSWORD when set).
     #[arg(
         long = "globe-password",
         id = "globe_password",
         value_name = "PASSWORD",
-        env = "EXFLOW_GLOBE_PASSWORD",
+        env = "EXACT_GLOBE_PASSWORD",
         default_value = "exflow",
         hide_env_values = true
     )]

@@ -28,5 +28,6 @@ pub use compile::Scope;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use model::*;
 pub use project::{
-    check_source, load, load_project, GlobeConnection, OnlineConnection, Project, ProjectConfig,
+    check_source, load, load_project, read_connections, GlobeConnection, OnlineConnection, Project,
+    ProjectConfig,
 };

@@ -174,8 +174,16 @@ pub fn interpolate(text: &str, loc: &Loc, strict: bool, diags: &mut Diagnostics)
             Ok(v) if !v.is_empty() => out.push_str(&v),
             _ => match default {
                 Some(d) => out.push_str(d),
-                // Validation runs where secrets are not set (CI): only a run insists.
-                None if !strict => {}
+                // Validation runs where secrets are not set (CI): only a run insists, but
+                // the user hears of it before going live.
+                None if !strict => {
+                    let msg = format!("environment variable `{name}` is not set");
+                    diags.push(
+                        Diagnostic::warning("E117", loc.clone(), msg).with_help(format!(
+                            "a run refuses to start without it: export {name}=... where exflow runs"
+                        )),
+                    );
+                }
                 None => {
                     let msg = format!("environment variable `{name}` is not set");
                     diags.push(
@@ -565,6 +573,23 @@ pub fn load(paths: &[PathBuf], strict: bool) -> (Option<Project>, Diagnostics) {
         pipeline_vars,
     };
     (Some(project), diags)
+}
+
+/// Reads only the project file of `dir` (or the one above a `pipelines/` folder), leniently:
+/// unset environment variables are left empty. For commands that need the connections but
+/// not the pipelines (`fetch`, `auth`). `None` when there is no project file.
+pub fn read_connections(dir: &Path) -> Option<(PathBuf, ProjectConfig)> {
+    let layout = discover(&[dir.to_path_buf()]);
+    let path = layout.project_file?;
+    let mut diags = Diagnostics::default();
+    let file = read_file(&path, &mut diags)?;
+    let (config, _) = read_project_file(&file, false, &mut diags);
+    let root = if layout.root.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        layout.root
+    };
+    Some((root, config))
 }
 
 /// Loads the project in `dir` for a run: environment variables must be set.

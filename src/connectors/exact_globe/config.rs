@@ -78,9 +78,9 @@ impl GlobeConfig {
         }
     }
 
-    /// Reads `EXFLOW_GLOBE_URL`, `EXFLOW_GLOBE_SERVER`, `EXFLOW_GLOBE_DATABASE`,
-    /// `EXFLOW_GLOBE_USER` and `EXFLOW_GLOBE_PASSWORD` (and optionally
-    /// `EXFLOW_GLOBE_AUTH` = `basic`/`ntlm` and `EXFLOW_GLOBE_PAGE_SIZE`) from the environment.
+    /// Reads `EXACT_GLOBE_BASE_URL`, `EXACT_GLOBE_SERVER`, `EXACT_GLOBE_DATABASE`,
+    /// `EXACT_GLOBE_USER` and `EXACT_GLOBE_PASSWORD` (and optionally
+    /// `EXACT_GLOBE_AUTH` = `basic`/`ntlm` and `EXACT_GLOBE_PAGE_SIZE`) from the environment.
     pub fn from_env() -> Result<Self, ConnectorError> {
         let var = |name: &str| {
             std::env::var(name).map_err(|_| {
@@ -88,22 +88,22 @@ impl GlobeConfig {
             })
         };
         let mut config = GlobeConfig::new(
-            var("EXFLOW_GLOBE_URL")?,
-            var("EXFLOW_GLOBE_SERVER")?,
-            var("EXFLOW_GLOBE_DATABASE")?,
-            var("EXFLOW_GLOBE_USER")?,
-            var("EXFLOW_GLOBE_PASSWORD")?,
+            var("EXACT_GLOBE_BASE_URL")?,
+            var("EXACT_GLOBE_SERVER")?,
+            var("EXACT_GLOBE_DATABASE")?,
+            var("EXACT_GLOBE_USER")?,
+            var("EXACT_GLOBE_PASSWORD")?,
         );
-        if let Ok(auth) = std::env::var("EXFLOW_GLOBE_AUTH") {
+        if let Ok(auth) = std::env::var("EXACT_GLOBE_AUTH") {
             config.auth = GlobeAuth::parse(&auth).ok_or_else(|| {
                 ConnectorError::Config(format!(
-                    "EXFLOW_GLOBE_AUTH must be basic or ntlm, not {auth:?}"
+                    "EXACT_GLOBE_AUTH must be basic or ntlm, not {auth:?}"
                 ))
             })?;
         }
-        if let Ok(size) = std::env::var("EXFLOW_GLOBE_PAGE_SIZE") {
+        if let Ok(size) = std::env::var("EXACT_GLOBE_PAGE_SIZE") {
             config.page_size = size.trim().parse().map_err(|_| {
-                ConnectorError::Config(format!("EXFLOW_GLOBE_PAGE_SIZE is not a number: {size:?}"))
+                ConnectorError::Config(format!("EXACT_GLOBE_PAGE_SIZE is not a number: {size:?}"))
             })?;
         }
         Ok(config)

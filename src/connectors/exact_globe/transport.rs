@@ -272,7 +272,12 @@ impl ExactGlobeClient {
         let response = match request.send().await {
             Ok(r) => r,
             Err(e) if e.is_connect() => {
-                return Attempt::NotSent(format!("cannot connect: {}", e.without_url()))
+                // The server root only: the full URL can carry filter values.
+                return Attempt::NotSent(format!(
+                    "cannot connect to {}: {}",
+                    config.base_url,
+                    e.without_url()
+                ));
             }
             Err(e) if e.is_builder() => {
                 return Attempt::Broken(format!("cannot build the request: {}", e.without_url()))

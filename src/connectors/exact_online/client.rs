@@ -323,7 +323,12 @@ impl ExactOnlineClient {
             let resp = match req.send().await {
                 Ok(r) => r,
                 Err(e) if e.is_connect() => {
-                    return Ok(Outcome::NotSent(e.without_url().to_string()))
+                    // The host only: the full URL can carry filter values.
+                    return Ok(Outcome::NotSent(format!(
+                        "cannot connect to {}: {}",
+                        self.inner.config.base_url,
+                        e.without_url()
+                    )));
                 }
                 Err(e) => return Ok(Outcome::Lost(e.without_url().to_string())),
             };

@@ -32,7 +32,7 @@ impl OnlineConfig {
             division: None,
             client_id: client_id.to_string(),
             client_secret: client_secret.to_string(),
-            redirect_uri: "http://127.0.0.1:8901/callback".to_string(),
+            redirect_uri: "http://127.0.0.1:8787/callback".to_string(),
             daily_reserve: Self::DEFAULT_DAILY_RESERVE,
             token_key: format!("exact_online:{client_id}"),
         }

@@ -30,6 +30,27 @@ impl Faults {
     pub fn is_none(&self) -> bool {
         *self == Faults::default()
     }
+
+    /// The spec as `--faults` takes it (empty when none): what `GET /_sim/faults` answers.
+    pub fn spec(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.latency.is_zero() {
+            parts.push(format!("latency={}ms", self.latency.as_millis()));
+        }
+        for (name, share) in [
+            ("status503", self.status503),
+            ("restart", self.restart),
+            ("locked", self.locked),
+            ("drop", self.drop),
+            ("lost_post", self.lost_post),
+            ("mac", self.mac),
+        ] {
+            if share > 0.0 {
+                parts.push(format!("{name}={share}"));
+            }
+        }
+        parts.join(",")
+    }
 }
 
 /// Why a faults spec was refused.

@@ -158,7 +158,7 @@ impl GlobeSim {
             world: Mutex::new(world),
             stats: Mutex::new(server::Stats::default()),
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(config.seed ^ 0x5eed_fa17)),
-            faults: config.faults.clone(),
+            faults: Mutex::new(config.faults.clone()),
             user: config.user.clone(),
             password: config.password.clone(),
             needs_restart: AtomicBool::new(false),

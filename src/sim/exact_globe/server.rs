@@ -82,8 +82,8 @@ pub struct Shared {
     pub stats: Mutex<Stats>,
     /// Fault decisions.
     pub rng: Mutex<ChaCha8Rng>,
-    /// Configured faults.
-    pub faults: Faults,
+    /// The faults in force: `--faults` at start, changed by `PUT /_sim/faults`.
+    pub faults: Mutex<Faults>,
     /// Basic credentials.
     pub user: String,
     /// Basic credentials.
@@ -101,6 +101,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/_sim/reset", post(reset))
         .route("/_sim/restart", post(restart))
         .route("/_sim/staged", get(staged))
+        .route(
+            "/_sim/faults",
+            get(faults_get).put(faults_put).delete(faults_clear),
+        )
         .fallback(entity)
         .with_state(shared)
 }
@@ -121,6 +125,31 @@ async fn staged(State(sh): State<Arc<Shared>>) -> Json<Value> {
             .unwrap_or_default()
     };
     Json(json!({ "count": lines.len(), "lines": lines }))
+}
+
+async fn faults_get(State(sh): State<Arc<Shared>>) -> Json<Value> {
+    Json(json!({ "faults": sh.faults.lock().spec() }))
+}
+
+/// Sets the faults at run time, from a spec as `--faults` takes it: a test turns them off
+/// without a restart that would lose the simulator's data.
+async fn faults_put(State(sh): State<Arc<Shared>>, body: Bytes) -> Response {
+    let parsed = std::str::from_utf8(&body)
+        .map_err(|_| "the spec is not UTF-8".to_string())
+        .and_then(|t| t.parse::<Faults>().map_err(|e| e.to_string()));
+    match parsed {
+        Ok(f) => {
+            let spec = f.spec();
+            *sh.faults.lock() = f;
+            Json(json!({ "faults": spec })).into_response()
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
+    }
+}
+
+async fn faults_clear(State(sh): State<Arc<Shared>>) -> Json<Value> {
+    *sh.faults.lock() = Faults::default();
+    Json(json!({ "faults": "" }))
 }
 
 async fn reset(State(sh): State<Arc<Shared>>) -> StatusCode {
@@ -251,22 +280,23 @@ async fn serve(
         return (StatusCode::NOT_FOUND, "Endpoint not found.").into_response();
     };
     let entity = Catalog::get().entity(&name);
+    let faults = sh.faults.lock().clone();
 
-    if !sh.faults.latency.is_zero() {
-        tokio::time::sleep(sh.faults.latency).await;
+    if !faults.latency.is_zero() {
+        tokio::time::sleep(faults.latency).await;
     }
     if sh.needs_restart.load(Ordering::SeqCst) {
         return error_response(&ApiError::server(
             "Insufficient memory to continue the execution of the program. The Exact Globe Entity Service must be restarted.",
         ));
     }
-    if chance(sh, sh.faults.restart) {
+    if chance(sh, faults.restart) {
         sh.needs_restart.store(true, Ordering::SeqCst);
         return error_response(&ApiError::server(
             "Insufficient memory to continue the execution of the program. The Exact Globe Entity Service must be restarted.",
         ));
     }
-    if chance(sh, sh.faults.status503) {
+    if chance(sh, faults.status503) {
         let mut r = (
             StatusCode::SERVICE_UNAVAILABLE,
             "<h1>Service Unavailable</h1>",
@@ -276,13 +306,13 @@ async fn serve(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return r;
     }
-    if chance(sh, sh.faults.drop) {
+    if chance(sh, faults.drop) {
         return cut(conn);
     }
     if let Some(answer) = super::auth::authenticate(sh, conn, headers) {
         return answer;
     }
-    if chance(sh, sh.faults.mac) {
+    if chance(sh, faults.mac) {
         return error_response(&ApiError::server(
             "MacAddress2: this workstation is not registered in Exact Globe (System / HR and Security / Workstation).",
         ));
@@ -310,7 +340,7 @@ async fn serve(
     let is_write = verb != "GET";
     let locks = matches!(verb, "MERGE" | "PUT" | "PATCH" | "DELETE")
         || (verb == "POST" && super::documents::is_header(&entity.name));
-    if locks && chance(sh, sh.faults.locked) {
+    if locks && chance(sh, faults.locked) {
         return error_response(&ApiError::server(
             "The record is locked by another user. Try again later.",
         ));
@@ -339,7 +369,7 @@ async fn serve(
         Ok(Outcome::Ok(v)) => json_response(StatusCode::OK, &v),
         Ok(Outcome::Body(text)) => json_text_response(StatusCode::OK, text),
         Ok(Outcome::Created(v)) => {
-            if chance(sh, sh.faults.lost_post) {
+            if chance(sh, faults.lost_post) {
                 return cut(conn);
             }
             let mut r = json_response(StatusCode::CREATED, &v);

@@ -33,6 +33,30 @@ fn share(v: &str, part: &str) -> Result<f64, FaultsError> {
     }
 }
 
+impl Faults {
+    /// The spec as `--faults` takes it (empty when none): what `GET /_sim/faults` answers.
+    pub fn spec(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(l) = self.latency {
+            parts.push(format!("latency={}ms", l.as_millis()));
+        }
+        for (name, share) in [
+            ("status500", self.status500),
+            ("status503", self.status503),
+            ("drop", self.drop),
+            ("lost_post", self.lost_post),
+        ] {
+            if share > 0.0 {
+                parts.push(format!("{name}={share}"));
+            }
+        }
+        if self.burst429 > 0 {
+            parts.push(format!("burst429={}", self.burst429));
+        }
+        parts.join(",")
+    }
+}
+
 impl FromStr for Faults {
     type Err = FaultsError;
     fn from_str(s: &str) -> Result<Faults, FaultsError> {

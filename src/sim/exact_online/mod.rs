@@ -126,6 +126,8 @@ struct Inner {
     stats: stats::Stats,
     fault_rng: ChaCha8Rng,
     burst_left: u32,
+    /// The faults in force: `--faults` at start, changed at run time by `PUT /_sim/faults`.
+    faults: Faults,
 }
 
 impl Shared {
@@ -166,6 +168,7 @@ impl OnlineSim {
             stats: stats::Stats::default(),
             fault_rng: ChaCha8Rng::seed_from_u64(config.seed ^ 0x5eed_fa17),
             burst_left: config.faults.burst429,
+            faults: config.faults.clone(),
         };
         let shared = Arc::new(Shared {
             base_url: format!("http://{local}"),

@@ -130,10 +130,11 @@ async fn handle(
 ) -> Response {
     let path = uri.path().to_string();
     if let Some(rest) = path.strip_prefix("/_sim/") {
-        return into_response(sim_endpoint(&sh, &method, rest, uri.query()));
+        return into_response(sim_endpoint(&sh, &method, rest, uri.query(), &body));
     }
     let pattern = stats::pattern(method.as_str(), &path);
-    if let Some(l) = sh.config.faults.latency {
+    let latency = sh.inner.lock().faults.latency;
+    if let Some(l) = latency {
         tokio::time::sleep(l).await;
     }
     // Exact Online refuses URLs over 6,000 characters (KB "Restrictions").
@@ -151,7 +152,7 @@ async fn handle(
     let is_api = path.starts_with("/api/v1/") && !path.starts_with("/api/v1/current/");
     let fault = {
         let mut inner = sh.inner.lock();
-        let f = sh.config.faults.clone();
+        let f = inner.faults.clone();
         if !is_api {
             Fault::None
         } else if inner.burst_left > 0 {
@@ -196,12 +197,11 @@ async fn handle(
     };
     let mut inner = sh.inner.lock();
     inner.stats.record(&pattern, answer.status);
-    let lost = method == Method::POST
-        && (200..300).contains(&answer.status)
-        && sh.config.faults.lost_post > 0.0
-        && {
+    let lost_post = inner.faults.lost_post;
+    let lost =
+        method == Method::POST && (200..300).contains(&answer.status) && lost_post > 0.0 && {
             let x: f64 = inner.fault_rng.gen();
-            x < sh.config.faults.lost_post
+            x < lost_post
         };
     let deliveries = webhooks::deliveries(&mut inner.store, &sh.base_url, sh.now_ms());
     drop(inner);
@@ -233,8 +233,29 @@ async fn subscription_check(method: &Method, path: &str, body: &[u8]) -> Option<
     }
 }
 
-fn sim_endpoint(sh: &Shared, method: &Method, rest: &str, q: Option<&str>) -> Answer {
+fn sim_endpoint(sh: &Shared, method: &Method, rest: &str, q: Option<&str>, body: &[u8]) -> Answer {
     match (method.as_str(), rest) {
+        // Faults at run time, without a restart that would lose the data: `PUT` a spec as
+        // `--faults` takes it (the 429 burst starts over), `DELETE` clears them all.
+        ("GET", "faults") => Answer::json(200, json!({"faults": sh.inner.lock().faults.spec()})),
+        ("PUT", "faults") => match std::str::from_utf8(body)
+            .map_err(|_| "the spec is not UTF-8".to_string())
+            .and_then(|t| t.parse::<super::Faults>().map_err(|e| e.to_string()))
+        {
+            Ok(f) => {
+                let mut inner = sh.inner.lock();
+                inner.burst_left = f.burst429;
+                inner.faults = f;
+                Answer::json(200, json!({"faults": inner.faults.spec()}))
+            }
+            Err(e) => Answer::error(&ApiError::new(400, e), true),
+        },
+        ("DELETE", "faults") => {
+            let mut inner = sh.inner.lock();
+            inner.faults = super::Faults::default();
+            inner.burst_left = 0;
+            Answer::json(200, json!({"faults": ""}))
+        }
         ("GET", "stats") => {
             let inner = sh.inner.lock();
             let mut v = inner.stats.json();
@@ -245,7 +266,7 @@ fn sim_endpoint(sh: &Shared, method: &Method, rest: &str, q: Option<&str>) -> An
             let mut inner = sh.inner.lock();
             inner.stats = Default::default();
             inner.store.dropped.clear();
-            inner.burst_left = sh.config.faults.burst429;
+            inner.burst_left = inner.faults.burst429;
             Answer::json(200, json!({"reset": true}))
         }
         ("POST", "advance") => {
