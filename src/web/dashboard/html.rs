@@ -69,7 +69,7 @@ pub fn chart(bars: &[Bar]) -> String {
         return "<p>No runs yet.</p>".into();
     }
     let (w, h, gap) = (14u64, 60u64, 4u64);
-    let width = (w + gap) * bars.len() as u64 + 60;
+    let width = (w + gap) * bars.len() as u64 + 110;
     let max_r = bars.iter().map(|b| b.records).max().unwrap_or(0).max(1);
     let max_c = bars.iter().map(|b| b.calls).max().unwrap_or(0).max(1);
     let mut s = format!(
@@ -81,7 +81,7 @@ pub fn chart(bars: &[Bar]) -> String {
         h + 32
     );
     for (i, b) in bars.iter().enumerate() {
-        let x = 60 + (w + gap) * i as u64;
+        let x = 110 + (w + gap) * i as u64;
         let rh = (b.records * h / max_r).max(1);
         let ch = (b.calls * h / max_c).max(1);
         let _ = write!(
