@@ -251,24 +251,10 @@ fn retry(project: &Project, pipeline: Option<String>, keys: &[String], format: F
     // error rather than a run that does nothing.
     let mut work = Vec::new();
     for p in pipelines {
-        let mut chosen = Vec::new();
-        let wanted: Vec<Option<&str>> = match keys.is_empty() {
-            true => vec![None],
-            false => keys.iter().map(|k| Some(k.as_str())).collect(),
+        let chosen = match crate::engine::retry::chosen_keys(&store, &p.name, keys) {
+            Ok(c) => c,
+            Err(e) => return fail(EXIT_FAILED, &e.to_string()),
         };
-        for key in wanted {
-            match store.failed_records(Some(&p.name), key, false) {
-                Ok(found) if found.is_empty() && key.is_some() => {
-                    let key = key.unwrap_or_default();
-                    return fail(
-                        EXIT_FAILED,
-                        &format!("no failed record {key:?} waits in pipeline `{}`", p.name),
-                    );
-                }
-                Ok(found) => chosen.extend(found.into_iter().map(|f| f.entry.source_key)),
-                Err(e) => return fail(EXIT_FAILED, &e.to_string()),
-            }
-        }
         if !chosen.is_empty() {
             work.push((p, chosen));
         }

@@ -102,7 +102,8 @@ pub fn run(args: PlanArgs) -> ExitCode {
 
 /// `decisions` with personal values (by field name, as the state store redacts them)
 /// replaced: match values of a personal match field, created payloads, changed fields.
-fn redacted(pipeline: &Pipeline, decisions: &[RecordPlan]) -> Vec<RecordPlan> {
+/// `decisions` with personal values hidden, as `redact_payloads` asks.
+pub(crate) fn redacted(pipeline: &Pipeline, decisions: &[RecordPlan]) -> Vec<RecordPlan> {
     let match_field = |entity: &str| -> Option<&str> {
         std::iter::once((&pipeline.target.entity, &pipeline.target.match_.field))
             .chain(

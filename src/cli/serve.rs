@@ -28,6 +28,10 @@ pub struct ServeArgs {
     /// with HTTPS in front for Exact Online's webhooks). Port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8790")]
     pub listen: SocketAddr,
+    /// Ask for the dashboard login (`EXFLOW_DASHBOARD_PASSWORD`) even on 127.0.0.1; any
+    /// other address always asks for it.
+    #[arg(long)]
+    pub dashboard_login: bool,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -45,6 +49,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     let opts = ServeOptions {
         project: args.project,
         listen: args.listen,
+        dashboard_login: args.dashboard_login,
     };
     match runtime.block_on(serve(opts)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -17,6 +17,7 @@ mod plan;
 mod recover;
 mod report;
 mod require;
+pub mod retry;
 mod run;
 pub mod spec;
 mod upsert;

@@ -10,6 +10,7 @@
 //! May use: `engine`, `notify`, `web`, `pipeline`, `state`, `connectors`, and the shared
 //! setup in `cli::connect`.
 
+mod dashboard;
 mod reload;
 pub mod scheduler;
 pub mod triggers;
@@ -43,6 +44,8 @@ pub struct ServeOptions {
     pub project: PathBuf,
     /// Where to listen (127.0.0.1 unless asked otherwise).
     pub listen: SocketAddr,
+    /// Ask for the dashboard login even on a loopback address (elsewhere it always is).
+    pub dashboard_login: bool,
 }
 
 /// Why `serve` could not start or went wrong.
@@ -232,8 +235,17 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
     println!("exflow serve: listening on http://{local}");
     tracing::info!(%local, "listening");
 
-    let app =
-        crate::web::router(WebState { metrics, health }).merge(webhook_router(service.clone()));
+    let board = crate::web::dashboard::Dashboard {
+        store: service.store.clone(),
+        actions: Arc::new(dashboard::ServiceActions(service.clone())),
+        access: Arc::new(crate::web::dashboard::Access::for_address(
+            local,
+            opts.dashboard_login,
+        )),
+    };
+    let app = crate::web::router(WebState { metrics, health })
+        .merge(webhook_router(service.clone()))
+        .merge(crate::web::dashboard::router(board));
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let mut rx = shutdown_rx.clone();
     let http = tokio::spawn(async move {

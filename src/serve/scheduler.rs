@@ -60,6 +60,11 @@ impl Book {
         out
     }
 
+    /// The next moment of `name`'s schedule.
+    pub fn next_of(&self, name: &str) -> Option<DateTime<Utc>> {
+        self.entries.get(name).map(|(_, next)| *next)
+    }
+
     /// The earliest next moment.
     pub fn earliest(&self) -> Option<DateTime<Utc>> {
         self.entries.values().map(|(_, n)| *n).min()

@@ -4,6 +4,7 @@
 //! `.merge()` their own routers into it.
 //! May use: `state` (read only), `connectors` (names). Never `serve` or `engine`.
 
+pub mod dashboard;
 pub mod health;
 pub mod metrics;
 

@@ -3,6 +3,8 @@
 //! receivers (a webhook listener and a tiny SMTP server).
 #![allow(dead_code)]
 
+pub mod dashboard;
+
 use exflow::sim::exact_globe::{GlobeSim, GlobeSimConfig};
 use exflow::sim::exact_online::{OnlineSim, OnlineSimConfig};
 use exflow::state::tokens::{StoredToken, TokenStore};

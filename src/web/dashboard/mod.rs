@@ -1,0 +1,127 @@
+//! The dashboard served by `exflow serve`: every pipeline with its runs and budgets, a run's
+//! records (filtered, searched, paged), one record's payloads side by side, the failed
+//! records with **Retry** and **Skip**, and the plan of a pipeline. HTML is rendered here,
+//! the stylesheet is in the binary; no front-end build.
+//! Parts: `html` (escaping, layout, charts), `access` (login, sessions, CSRF), `pages`
+//! (what is read), `forms` (what is posted).
+//! May use: `state` (through its trait). What acts (a retry, a plan) is asked of
+//! [`Actions`], which `serve` implements: `web` never calls `engine` itself.
+
+mod access;
+mod forms;
+mod html;
+mod pages;
+
+pub use access::Access;
+
+use crate::state::StateStore;
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// A pipeline as the overview lists it.
+#[derive(Debug, Clone)]
+pub struct PipelineInfo {
+    /// Its name.
+    pub name: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// Its `schedule:` expression.
+    pub schedule: Option<String>,
+    /// When the schedule runs it next.
+    pub next_run: Option<DateTime<Utc>>,
+}
+
+/// What one system's API budget stands at.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    /// The system's name.
+    pub system: String,
+    /// The division (Exact Online) or database it applies to.
+    pub division: String,
+    /// Calls allowed a day.
+    pub daily_limit: Option<u64>,
+    /// Calls left today.
+    pub daily_remaining: Option<u64>,
+}
+
+/// One line of a plan preview.
+#[derive(Debug, Clone)]
+pub struct PlanLine {
+    /// `create`, `update`, `skip` or `fail`.
+    pub action: String,
+    /// The entity and match value.
+    pub what: String,
+    /// The source record's key.
+    pub source: Option<String>,
+    /// A skip's or failure's reason, or the number of fields of a create.
+    pub note: String,
+    /// An update's changed fields: field, old, new.
+    pub diff: Vec<(String, String, String)>,
+}
+
+/// The plan of a pipeline: its steps as text and what a run would do.
+#[derive(Debug, Clone)]
+pub struct PlanView {
+    /// The compiled steps, as `exflow plan` prints them.
+    pub steps: String,
+    /// The decisions.
+    pub lines: Vec<PlanLine>,
+    /// The summary line(s).
+    pub summary: String,
+}
+
+/// What a retry did.
+#[derive(Debug, Clone)]
+pub struct RetryDone {
+    /// The run it made (none: nothing waited).
+    pub run: Option<i64>,
+    /// Records created, updated, skipped, failed.
+    pub counts: [u64; 4],
+}
+
+/// What the dashboard asks of the service.
+#[async_trait::async_trait]
+pub trait Actions: Send + Sync {
+    /// The project's pipelines.
+    fn pipelines(&self) -> Vec<PipelineInfo>;
+    /// The API budgets known from the last calls.
+    fn budgets(&self) -> Vec<Budget>;
+    /// Runs the failed records `keys` of `pipeline` now.
+    async fn retry(&self, pipeline: &str, keys: Vec<String>) -> Result<RetryDone, String>;
+    /// What a run of `pipeline` would do now (a dry run).
+    async fn plan(&self, pipeline: &str) -> Result<PlanView, String>;
+}
+
+/// What the dashboard's handlers share.
+#[derive(Clone)]
+pub struct Dashboard {
+    /// The state store (read, and the retry list's skip).
+    pub store: Arc<dyn StateStore>,
+    /// The service.
+    pub actions: Arc<dyn Actions>,
+    /// Login and CSRF.
+    pub access: Arc<Access>,
+}
+
+/// The dashboard's routes, to `.merge()` into the base router.
+pub fn router(d: Dashboard) -> Router {
+    let access = d.access.clone();
+    Router::new()
+        .route("/", get(pages::overview))
+        .route("/search", get(pages::search))
+        .route("/runs/{id}", get(pages::run))
+        .route("/records/{id}", get(pages::record))
+        .route("/failed", get(pages::failed))
+        .route("/failed/retry", post(forms::retry))
+        .route("/failed/skip", post(forms::skip))
+        .route("/plan/{pipeline}", get(pages::plan))
+        .route("/dashboard.css", get(html::stylesheet))
+        .layer(axum::middleware::from_fn_with_state(
+            access.clone(),
+            access::guard,
+        ))
+        .route("/login", get(access::login_page).post(access::login))
+        .with_state(d)
+}
