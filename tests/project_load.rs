@@ -107,7 +107,13 @@ fn a_run_needs_the_environment_variables_that_validation_does_not() {
         "exflow.yaml",
         "connections:\n  exact_globe:\n    password: ${EXFLOW_TEST_SURELY_UNSET_VAR}\n",
     );
-    assert!(codes(dir.path(), false).is_empty());
+    // Validation warns (E117 as a warning, the run would refuse); a run refuses.
+    let (project, diags) = pipeline::load(&[dir.path().to_path_buf()], false);
+    assert!(project.is_some() && !diags.has_errors(), "{diags}");
+    assert_eq!(
+        codes(dir.path(), false),
+        vec![("E117".to_string(), "exflow.yaml".to_string(), 3, 15)]
+    );
     assert_eq!(
         codes(dir.path(), true),
         vec![("E117".to_string(), "exflow.yaml".to_string(), 3, 15)]
