@@ -321,11 +321,7 @@ impl Settings {
     fn resolve(a: &ExactOnlineAuthArgs) -> Result<Settings, String> {
         let found = crate::pipeline::read_connections(&a.project);
         let online = found.as_ref().and_then(|(_, c)| c.exact_online.as_ref());
-        let pick = |flag: &Option<String>, project: Option<&String>| {
-            flag.clone()
-                .filter(|v| !v.trim().is_empty())
-                .or_else(|| project.filter(|v| !v.trim().is_empty()).cloned())
-        };
+        let pick = super::fetch::given_or;
         let needed = |what: &str, env: &str| {
             format!(
                 "exact_online needs {what}: --{}, {env} or its value in exflow.yaml",

@@ -173,8 +173,9 @@ impl Settings {
     }
 }
 
-/// A value given, or the project's when that is not empty.
-fn given_or(flag: &Option<String>, project: Option<&String>) -> Option<String> {
+/// A value given (flag or environment), or the project's; empty text counts as not given.
+/// The one precedence rule of `fetch` and `auth`.
+pub(crate) fn given_or(flag: &Option<String>, project: Option<&String>) -> Option<String> {
     flag.clone()
         .filter(|v| !v.trim().is_empty())
         .or_else(|| project.filter(|v| !v.trim().is_empty()).cloned())

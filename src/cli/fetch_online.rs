@@ -56,25 +56,13 @@ async fn fetch(args: &FetchArgs) -> Result<(Vec<Record>, ExactOnlineClient), Con
     let settings = super::fetch::Settings::read(args);
     let project = settings.online();
     let given = |name: &str, from_project: Option<&String>| {
-        std::env::var(name)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .or_else(|| from_project.filter(|v| !v.trim().is_empty()).cloned())
-            .ok_or_else(|| {
-                ConnectorError::Config(format!(
-                    "exact_online needs {name} (or its value in exflow.yaml)"
-                ))
-            })
-    };
-    let base_url = args
-        .online_url
-        .clone()
-        .filter(|v| !v.trim().is_empty())
-        .or_else(|| {
-            project
-                .map(|c| c.base_url.clone())
-                .filter(|v| !v.is_empty())
+        super::fetch::given_or(&std::env::var(name).ok(), from_project).ok_or_else(|| {
+            ConnectorError::Config(format!(
+                "exact_online needs {name} (or its value in exflow.yaml)"
+            ))
         })
+    };
+    let base_url = super::fetch::given_or(&args.online_url, project.map(|c| &c.base_url))
         .unwrap_or_else(|| "https://start.exactonline.nl".into());
     let mut config = OnlineConfig::new(
         &base_url,
