@@ -3,8 +3,9 @@
 //! endpoint, shared like the rate limiter, and stops calling an endpoint one error short of
 //! the block, so a run with many bad records pauses instead of locking the integration out.
 
+use super::per_division::PerDivision;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Errors allowed per endpoint per window before the guard stops calls (Exact blocks at 11).
@@ -37,14 +38,8 @@ pub fn counts(status: u16) -> bool {
 impl ErrorBudget {
     /// The shared budget of `base_url` + `client_id` + `division`.
     pub fn shared(base_url: &str, client_id: &str, division: i32) -> Arc<ErrorBudget> {
-        type Registry = parking_lot::Mutex<HashMap<(String, String, i32), Arc<ErrorBudget>>>;
-        static REGISTRY: OnceLock<Registry> = OnceLock::new();
-        REGISTRY
-            .get_or_init(Default::default)
-            .lock()
-            .entry((base_url.to_string(), client_id.to_string(), division))
-            .or_default()
-            .clone()
+        static REGISTRY: PerDivision<ErrorBudget> = PerDivision::new();
+        REGISTRY.get_or_make(base_url, client_id, division, ErrorBudget::default)
     }
 
     /// `Err(errors)` when `endpoint` already had the allowed errors in the last hour.

@@ -14,6 +14,7 @@ pub mod entities;
 pub mod error_budget;
 pub mod odata;
 pub mod paging;
+pub mod per_division;
 pub mod rate_limit;
 pub mod token;
 

@@ -2,9 +2,9 @@
 //! the six `X-RateLimit-*` headers (epoch milliseconds). The server counts per app +
 //! division, so two limiters for the same pair would only race each other into 429s.
 
+use super::per_division::PerDivision;
 use reqwest::header::HeaderMap;
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What the limiter knows of the server's counters.
@@ -93,19 +93,11 @@ impl RateLimiter {
         division: i32,
         reserve: u32,
     ) -> Arc<RateLimiter> {
-        type Registry = parking_lot::Mutex<HashMap<(String, String, i32), Arc<RateLimiter>>>;
-        static REGISTRY: OnceLock<Registry> = OnceLock::new();
-        let registry = REGISTRY.get_or_init(Default::default);
-        registry
-            .lock()
-            .entry((base_url.to_string(), client_id.to_string(), division))
-            .or_insert_with(|| {
-                Arc::new(RateLimiter {
-                    division: Some(division),
-                    ..RateLimiter::new(reserve)
-                })
-            })
-            .clone()
+        static REGISTRY: PerDivision<RateLimiter> = PerDivision::new();
+        REGISTRY.get_or_make(base_url, client_id, division, || RateLimiter {
+            division: Some(division),
+            ..RateLimiter::new(reserve)
+        })
     }
 
     /// What the limiter currently believes.
