@@ -12,6 +12,12 @@ pub struct PerDivision<T> {
     entries: OnceLock<parking_lot::Mutex<HashMap<Key, Weak<T>>>>,
 }
 
+impl<T> Default for PerDivision<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<T> PerDivision<T> {
     /// An empty registry, for a `static`.
     pub const fn new() -> PerDivision<T> {
