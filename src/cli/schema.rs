@@ -1,22 +1,64 @@
-//! `exflow schema SYSTEM [ENTITY]`: prints the entity catalogue.
+//! `exflow schema SYSTEM [ENTITY]`: prints the entity catalogue;
+//! `exflow schema --json-schema pipeline|project`: writes a JSON Schema for editors.
 
 use super::output::Format;
 use super::EXIT_INVALID;
 use crate::connectors::System;
+use crate::pipeline::json_schema;
 use crate::schema::{catalogue, Entity};
-use clap::Args;
+use clap::{Args, ValueEnum};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Show the entities of a system, or the fields of one entity.
+/// Show the entities of a system, or the fields of one entity; or write a JSON Schema.
+///
+/// `exflow schema --json-schema pipeline --out exflow.pipeline.schema.json` writes the schema
+/// of pipeline files (entity names per system, each target entity's fields under `map:`);
+/// `--json-schema project` the schema of `exflow.yaml`. Point an editor at it with a first
+/// line `# yaml-language-server: $schema=../exflow.pipeline.schema.json`.
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// `exact_online` or `exact_globe`.
-    pub system: String,
+    #[arg(required_unless_present = "json_schema")]
+    pub system: Option<String>,
     /// An entity of that system.
     pub entity: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Write a JSON Schema (draft-07) instead: of a pipeline file or of `exflow.yaml`.
+    #[arg(long, value_enum, value_name = "KIND", conflicts_with_all = ["system", "entity"])]
+    pub json_schema: Option<JsonSchemaKind>,
+    /// Where `--json-schema` writes (default: standard output).
+    #[arg(long, value_name = "FILE", requires = "json_schema")]
+    pub out: Option<PathBuf>,
+}
+
+/// Which file a JSON Schema describes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum JsonSchemaKind {
+    /// A pipeline file (`pipelines/*.yaml`).
+    Pipeline,
+    /// The project file `exflow.yaml`.
+    Project,
+}
+
+fn write_json_schema(kind: JsonSchemaKind, out: Option<&Path>) -> ExitCode {
+    let schema = match kind {
+        JsonSchemaKind::Pipeline => json_schema::pipeline(),
+        JsonSchemaKind::Project => json_schema::project(),
+    };
+    let text = serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n";
+    match out {
+        None => print!("{text}"),
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return ExitCode::from(EXIT_INVALID);
+            }
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn flags(f: &crate::schema::Field) -> String {
@@ -68,11 +110,12 @@ fn print_entity(e: &Entity) {
 
 /// Runs the command.
 pub fn run(args: SchemaArgs) -> ExitCode {
-    let Some(system) = System::parse(&args.system) else {
-        eprintln!(
-            "error: unknown system `{}` (use exact_online or exact_globe)",
-            args.system
-        );
+    if let Some(kind) = args.json_schema {
+        return write_json_schema(kind, args.out.as_deref());
+    }
+    let name = args.system.unwrap_or_default();
+    let Some(system) = System::parse(&name) else {
+        eprintln!("error: unknown system `{name}` (use exact_online or exact_globe)");
         return ExitCode::from(EXIT_INVALID);
     };
     let cat = catalogue();

@@ -20,11 +20,11 @@ pub const PIPELINE_KEYS: &[&str] = &[
     "schedule",
     "vars",
 ];
-const SOURCE_KEYS: &[&str] = &["system", "entity", "filter", "where", "expand", "join"];
-const TARGET_KEYS: &[&str] = &["system", "entity", "lines", "match", "on_match"];
-const LINES_KEYS: &[&str] = &["entity", "field"];
-const JOIN_KEYS: &[&str] = &["entity", "on"];
-const REQUIRE_KEYS: &[&str] = &[
+pub(crate) const SOURCE_KEYS: &[&str] = &["system", "entity", "filter", "where", "expand", "join"];
+pub(crate) const TARGET_KEYS: &[&str] = &["system", "entity", "lines", "match", "on_match"];
+pub(crate) const LINES_KEYS: &[&str] = &["entity", "field"];
+pub(crate) const JOIN_KEYS: &[&str] = &["entity", "on"];
+pub(crate) const REQUIRE_KEYS: &[&str] = &[
     "entity",
     "each",
     "as",

@@ -12,6 +12,7 @@ mod compile;
 pub mod def;
 pub mod diagnostic;
 mod fields;
+pub mod json_schema;
 mod layout;
 pub mod model;
 pub mod project;

@@ -231,7 +231,7 @@ fn literal_secret(
     );
 }
 
-const PROJECT_KEYS: &[&str] = &[
+pub(crate) const PROJECT_KEYS: &[&str] = &[
     "project",
     "state",
     "retention_days",
