@@ -143,14 +143,7 @@ pub async fn run_auth(
                 }
             }
             let state = uuid::Uuid::new_v4().simple().to_string();
-            let authorize = format!(
-                "{}/api/oauth2/auth?client_id={}&redirect_uri={}&response_type=code&force_login=0&state={}",
-                config.base(),
-                enc(&config.client_id),
-                enc(&config.redirect_uri),
-                state
-            );
-            show_url(&authorize);
+            show_url(&authorize_url(&config, &state));
             let code = tokio::time::timeout(timeout, accept_code(listener, &state))
                 .await
                 .map_err(|_| AuthRunError::Listener("timed out".into()))??;
@@ -163,6 +156,18 @@ pub async fn run_auth(
         division: client.division(),
         token_key: config.token_key,
     })
+}
+
+/// Where a browser logs in to Exact Online and approves the app; Exact then redirects to
+/// `config.redirect_uri` with a `code` and this `state`.
+pub fn authorize_url(config: &OnlineConfig, state: &str) -> String {
+    format!(
+        "{}/api/oauth2/auth?client_id={}&redirect_uri={}&response_type=code&force_login=0&state={}",
+        config.base(),
+        enc(&config.client_id),
+        enc(&config.redirect_uri),
+        enc(state)
+    )
 }
 
 fn enc(s: &str) -> String {

@@ -70,20 +70,8 @@ pub async fn connect(
             };
             match system {
                 System::ExactGlobe if out.exact_globe.is_none() => {
-                    let c = project.config.exact_globe.as_ref().ok_or_else(missing)?;
-                    let config = GlobeConfig::new(
-                        c.base_url.clone(),
-                        c.server_name.clone(),
-                        c.database_name.clone(),
-                        c.user.clone(),
-                        c.password.clone(),
-                    );
-                    let client =
-                        ExactGlobeClient::new(config).map_err(|e| ConnectError::Invalid {
-                            system,
-                            message: e.to_string(),
-                        })?;
-                    out.exact_globe = Some(Arc::new(client));
+                    project.config.exact_globe.as_ref().ok_or_else(missing)?;
+                    out.exact_globe = Some(Arc::new(globe_client(project)?));
                 }
                 System::ExactOnline if out.exact_online.is_none() => {
                     project.config.exact_online.as_ref().ok_or_else(missing)?;
@@ -98,23 +86,49 @@ pub async fn connect(
     Ok((out, online))
 }
 
-/// The Exact Online client of the project's `connections.exact_online`.
-pub async fn online_client(project: &Project) -> Result<ExactOnlineClient, ConnectError> {
-    let system = System::ExactOnline;
+/// The Exact Globe client of the project's `connections.exact_globe`.
+pub fn globe_client(project: &Project) -> Result<ExactGlobeClient, ConnectError> {
+    let system = System::ExactGlobe;
     let c = project
         .config
-        .exact_online
+        .exact_globe
         .as_ref()
         .ok_or_else(|| ConnectError::Missing {
-            pipeline: "(webhooks)".into(),
+            pipeline: "(connection test)".into(),
             system,
         })?;
+    let config = GlobeConfig::new(
+        c.base_url.clone(),
+        c.server_name.clone(),
+        c.database_name.clone(),
+        c.user.clone(),
+        c.password.clone(),
+    );
+    ExactGlobeClient::new(config).map_err(|e| ConnectError::Invalid {
+        system,
+        message: e.to_string(),
+    })
+}
+
+/// The client settings of the project's `connections.exact_online`, if it has one.
+pub fn online_config(project: &Project) -> Option<OnlineConfig> {
+    let c = project.config.exact_online.as_ref()?;
     let mut config = OnlineConfig::new(&c.base_url, &c.client_id, &c.client_secret);
     config.division = c.division;
     if !c.redirect_uri.is_empty() {
         config.redirect_uri = c.redirect_uri.clone();
     }
     config.daily_reserve = c.daily_reserve;
+    Some(config)
+}
+
+/// The Exact Online client of the project's `connections.exact_online`.
+pub async fn online_client(project: &Project) -> Result<ExactOnlineClient, ConnectError> {
+    let system = System::ExactOnline;
+    let config = online_config(project).ok_or_else(|| ConnectError::Missing {
+        pipeline: "(webhooks)".into(),
+        system,
+    })?;
     // Tokens live in the state file, written before use (they rotate).
     let tokens = TokenStore::open(&project.state_path()).map_err(|e| ConnectError::Invalid {
         system,

@@ -17,8 +17,9 @@ pub mod triggers;
 pub mod webhook;
 mod worker;
 
-use crate::cli::connect::{connect, state_store};
+use crate::cli::connect::{connect, state_store, ConnectError};
 use crate::connectors::exact_online::ExactOnlineClient;
+use crate::connectors::System;
 use crate::engine::Connectors;
 use crate::notify::Notifier;
 use crate::pipeline::schedule::Schedule;
@@ -67,18 +68,73 @@ pub struct Loaded {
     pub conns: Connectors,
     /// The Exact Online client (rate limits), when a pipeline uses Exact Online.
     pub online: Option<ExactOnlineClient>,
+    /// Why Exact Online is not connected (no token yet, the login lost): the service runs
+    /// on, the pipelines that need it wait, and the dashboard offers **Connect**.
+    pub online_problem: Option<String>,
+}
+
+impl Loaded {
+    /// Whether `p` cannot run now because Exact Online is not connected.
+    pub fn waits_for_online(&self, p: &crate::pipeline::Pipeline) -> bool {
+        self.online_problem.is_some() && uses_online(p)
+    }
+}
+
+fn uses_online(p: &crate::pipeline::Pipeline) -> bool {
+    [p.source.system, p.target.system].contains(&System::ExactOnline)
 }
 
 async fn open(project: Project) -> Result<Loaded, ServeError> {
     let pipelines: Vec<_> = project.pipelines.iter().collect();
-    let (conns, online) = connect(&project, &pipelines)
+    let connected = connect(&project, &pipelines)
         .await
-        .map_err(|e| ServeError::Invalid(e.to_string()))?;
-    Ok(Loaded {
-        project,
-        conns,
-        online,
-    })
+        .and_then(|(conns, online)| {
+            // With the division in exflow.yaml the client is built without a call: ask the
+            // token store, or the service would say "connected" with no login.
+            match online.as_ref().map(|c| c.tokens().is_stored()) {
+                Some(Ok(false)) => Err(ConnectError::Invalid {
+                    system: System::ExactOnline,
+                    message: crate::connectors::exact_online::token::AuthError::NoToken(
+                        online
+                            .as_ref()
+                            .map(|c| c.config().token_key.clone())
+                            .unwrap_or_default(),
+                    )
+                    .to_string(),
+                }),
+                Some(Err(e)) => Err(ConnectError::Invalid {
+                    system: System::ExactOnline,
+                    message: e.to_string(),
+                }),
+                _ => Ok((conns, online)),
+            }
+        });
+    match connected {
+        Ok((conns, online)) => Ok(Loaded {
+            project,
+            conns,
+            online,
+            online_problem: None,
+        }),
+        // A service must come up without a login: it is how the dashboard gets one.
+        Err(ConnectError::Invalid {
+            system: System::ExactOnline,
+            message,
+        }) => {
+            let rest: Vec<_> = pipelines.into_iter().filter(|p| !uses_online(p)).collect();
+            let (conns, _) = connect(&project, &rest)
+                .await
+                .map_err(|e| ServeError::Invalid(e.to_string()))?;
+            tracing::warn!("Exact Online is not connected, its pipelines wait: {message}");
+            Ok(Loaded {
+                project,
+                conns,
+                online: None,
+                online_problem: Some(message),
+            })
+        }
+        Err(e) => Err(ServeError::Invalid(e.to_string())),
+    }
 }
 
 /// The running service, shared by the worker and the HTTP handlers.
@@ -100,6 +156,45 @@ pub struct Service {
 impl Service {
     fn current(&self) -> Arc<Loaded> {
         self.loaded.read().clone()
+    }
+
+    /// Puts a freshly opened project in place: its schedules, purge, notifier.
+    fn install(&self, loaded: Loaded) {
+        let system = System::ExactOnline;
+        self.health
+            .set_system(system, loaded.online_problem.clone());
+        let mut book = self.book_for(&loaded.project);
+        book.carry_over(&self.book.lock());
+        *self.book.lock() = book;
+        *self.purge.lock() = Service::purge_for(&loaded.project);
+        *self.notifier.write() = notifier_for(&loaded.project, &self.metrics);
+        *self.loaded.write() = Arc::new(loaded);
+    }
+
+    /// Loads the project again and reconnects (after a login from the dashboard); the
+    /// pipelines that waited for Exact Online run at once. Err: why it is still offline.
+    async fn reopen(&self) -> Result<(), String> {
+        let project = reload::load(&self.root)?;
+        let loaded = open(project).await.map_err(|e| e.to_string())?;
+        let problem = loaded.online_problem.clone();
+        let waited: Vec<String> = self
+            .current()
+            .project
+            .pipelines
+            .iter()
+            .filter(|p| uses_online(p))
+            .map(|p| p.name.clone())
+            .collect();
+        self.install(loaded);
+        match problem {
+            Some(p) => Err(p),
+            None => {
+                for name in waited {
+                    self.triggers.request(&name, Utc::now(), Trigger::Connected);
+                }
+                Ok(())
+            }
+        }
     }
 
     fn notifier(&self) -> Notifier {
@@ -189,8 +284,9 @@ async fn intake(State(s): State<Arc<Service>>, body: Bytes) -> StatusCode {
     let at = Utc::now() + debounce;
     let mut any = false;
     for p in &loaded.project.pipelines {
-        if p.source.system == crate::connectors::System::ExactOnline
+        if p.source.system == System::ExactOnline
             && webhook::topic_of(&p.source.entity) == content.topic
+            && !loaded.waits_for_online(p)
         {
             s.triggers.request(&p.name, at, Trigger::Webhook);
             any = true;
@@ -224,6 +320,9 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
     });
     let book = service.book_for(&service.current().project);
     *service.book.lock() = book;
+    if let Some(problem) = &service.current().online_problem {
+        health.set_system(System::ExactOnline, Some(problem.clone()));
+    }
 
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
@@ -237,11 +336,15 @@ pub async fn serve(opts: ServeOptions) -> Result<(), ServeError> {
 
     let board = crate::web::dashboard::Dashboard {
         store: service.store.clone(),
-        actions: Arc::new(dashboard::ServiceActions(service.clone())),
+        actions: Arc::new(dashboard::ServiceActions {
+            service: service.clone(),
+            local,
+        }),
         access: Arc::new(crate::web::dashboard::Access::for_address(
             local,
             opts.dashboard_login,
         )),
+        logins: Arc::default(),
     };
     let app = crate::web::router(WebState { metrics, health })
         .merge(webhook_router(service.clone()))

@@ -16,6 +16,8 @@ pub enum Trigger {
     Schedule,
     /// An Exact Online webhook named a topic it reads.
     Webhook,
+    /// Exact Online was just connected (from the dashboard): what waited for it runs.
+    Connected,
 }
 
 impl Trigger {
@@ -24,6 +26,7 @@ impl Trigger {
         match self {
             Trigger::Schedule => "schedule",
             Trigger::Webhook => "webhook",
+            Trigger::Connected => "connected",
         }
     }
 }

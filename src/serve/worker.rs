@@ -3,7 +3,7 @@
 //! project between runs, so a swap never happens under a running pipeline.
 
 use super::triggers::Trigger;
-use super::{notifier_for, open, reload, Loaded, Service};
+use super::{open, reload, Loaded, Service};
 use crate::cli::load::pick;
 use crate::connectors::{ConnectorError, System};
 use crate::engine::{run_pipeline, Decision, EngineError, RunOptions, RunReport};
@@ -95,12 +95,7 @@ async fn try_reload(s: &Arc<Service>) {
     match reload::load(&s.root) {
         Ok(project) => match open(project).await {
             Ok(loaded) => {
-                let mut book = s.book_for(&loaded.project);
-                book.carry_over(&s.book.lock());
-                *s.book.lock() = book;
-                *s.purge.lock() = Service::purge_for(&loaded.project);
-                *s.notifier.write() = notifier_for(&loaded.project, &s.metrics);
-                *s.loaded.write() = Arc::new(loaded);
+                s.install(loaded);
                 s.metrics.reload_failed(false);
                 tracing::info!("configuration reloaded");
             }
@@ -168,6 +163,20 @@ fn failed_records(p: &Pipeline, report: &RunReport, max: usize) -> Vec<FailedRec
 }
 
 async fn run_one(s: &Arc<Service>, l: &Loaded, p: &Pipeline, trigger: Trigger) {
+    if l.waits_for_online(p) {
+        let problem = l.online_problem.as_deref().unwrap_or_default();
+        tracing::warn!(pipeline = %p.name, "not run: Exact Online is not connected ({problem}); connect it on the dashboard or with `exflow auth exact-online`");
+        if once(s, format!("offline:{}", Utc::now().date_naive())) {
+            s.notifier().notify(Event::LoginLost {
+                error: problem.to_string(),
+                command: format!(
+                    "exflow auth exact-online --project {}",
+                    l.project.root.display()
+                ),
+            });
+        }
+        return;
+    }
     let started = std::time::Instant::now();
     let options = RunOptions {
         stop: Some(s.stop.clone()),

@@ -110,6 +110,11 @@ impl TokenManager {
         }
     }
 
+    /// Whether a login is stored at all (no token call: a service starts without one).
+    pub fn is_stored(&self) -> Result<bool, ConnectorError> {
+        Ok(self.load()?.is_some())
+    }
+
     fn load(&self) -> Result<Option<StoredToken>, ConnectorError> {
         self.store
             .load(&self.config.token_key)

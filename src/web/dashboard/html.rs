@@ -45,7 +45,7 @@ pub fn page(title: &str, logout: bool, body: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>{t} · exflow</title><link rel=\"stylesheet\" href=\"/dashboard.css\"></head><body>\
-         <header><strong>exflow</strong><a href=\"/\">Overview</a><a href=\"/failed\">Failed records</a>\
+         <header><strong>exflow</strong><a href=\"/\">Overview</a><a href=\"/failed\">Failed records</a><a href=\"/connections\">Connections</a>\
          <form method=\"get\" action=\"/search\"><input id=\"search\" name=\"q\" \
          placeholder=\"order number, item code, e-mail\"> <button id=\"search-go\">Search</button></form>{out}</header>\
          <main><h1>{t}</h1>{body}</main></body></html>",

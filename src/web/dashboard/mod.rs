@@ -8,11 +8,13 @@
 //! [`Actions`], which `serve` implements: `web` never calls `engine` itself.
 
 mod access;
+mod connections;
 mod forms;
 mod html;
 mod pages;
 
 pub use access::Access;
+pub use connections::{Connection, PendingLogins};
 
 use crate::state::StateStore;
 use axum::routing::{get, post};
@@ -92,6 +94,17 @@ pub trait Actions: Send + Sync {
     async fn retry(&self, pipeline: &str, keys: Vec<String>) -> Result<RetryDone, String>;
     /// What a run of `pipeline` would do now (a dry run).
     async fn plan(&self, pipeline: &str) -> Result<PlanView, String>;
+    /// Both systems' connections, as the Connections page shows them.
+    fn connections(&self) -> Vec<Connection>;
+    /// Exact Online's authorize page for the app, carrying `state` to the redirect.
+    fn online_authorize_url(&self, state: &str) -> Result<String, String>;
+    /// The path of the redirect URI, where Exact Online sends the browser back.
+    fn online_callback_path(&self) -> String;
+    /// Exchanges an authorization code, stores the tokens and reconnects; Ok: what it
+    /// connected to (the division).
+    async fn online_connect(&self, code: &str) -> Result<String, String>;
+    /// Asks Exact Globe for one record; Ok: what answered.
+    async fn globe_test(&self) -> Result<String, String>;
 }
 
 /// What the dashboard's handlers share.
@@ -103,11 +116,50 @@ pub struct Dashboard {
     pub actions: Arc<dyn Actions>,
     /// Login and CSRF.
     pub access: Arc<Access>,
+    /// Exact Online authorizations in progress.
+    pub logins: Arc<PendingLogins>,
+}
+
+/// Where Exact Online's redirect is answered when the redirect URI's own path cannot be:
+/// it is a page of ours, or not a plain path.
+pub const FALLBACK_CALLBACK: &str = "/oauth/exact-online/callback";
+
+/// The redirect URI's path as a route of its own, or [`FALLBACK_CALLBACK`].
+pub fn callback_route(path: &str) -> String {
+    const OURS: [&str; 12] = [
+        "/runs",
+        "/records",
+        "/failed",
+        "/plan",
+        "/search",
+        "/connections",
+        "/login",
+        "/dashboard.css",
+        "/metrics",
+        "/healthz",
+        "/readyz",
+        "/webhooks",
+    ];
+    let plain = path.len() > 1
+        && path.starts_with('/')
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b))
+        && !path.contains("//");
+    let taken = OURS
+        .iter()
+        .any(|o| path == *o || path.starts_with(&format!("{o}/")));
+    if plain && !taken {
+        path.to_string()
+    } else {
+        FALLBACK_CALLBACK.to_string()
+    }
 }
 
 /// The dashboard's routes, to `.merge()` into the base router.
 pub fn router(d: Dashboard) -> Router {
     let access = d.access.clone();
+    let callback = callback_route(&d.actions.online_callback_path());
     Router::new()
         .route("/", get(pages::overview))
         .route("/search", get(pages::search))
@@ -117,11 +169,45 @@ pub fn router(d: Dashboard) -> Router {
         .route("/failed/retry", post(forms::retry))
         .route("/failed/skip", post(forms::skip))
         .route("/plan/{pipeline}", get(pages::plan))
+        .route("/connections", get(connections::page))
+        .route(
+            "/connections/exact-online",
+            post(connections::connect_online),
+        )
+        .route(
+            "/connections/exact-globe/test",
+            post(connections::test_globe),
+        )
         .route("/dashboard.css", get(html::stylesheet))
         .layer(axum::middleware::from_fn_with_state(
             access.clone(),
             access::guard,
         ))
         .route("/login", get(access::login_page).post(access::login))
+        // Exact's redirect carries no session cookie; the one-time state guards it.
+        .route(&callback, get(connections::callback))
         .with_state(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_callback_never_takes_a_page_of_ours() {
+        assert_eq!(callback_route("/callback"), "/callback");
+        assert_eq!(callback_route("/exflow/oauth/"), "/exflow/oauth/");
+        for taken in [
+            "/",
+            "",
+            "/login",
+            "/runs/1",
+            "/metrics",
+            "/a/{x}",
+            "/a//b",
+            "/webhooks/exact-online",
+        ] {
+            assert_eq!(callback_route(taken), FALLBACK_CALLBACK, "{taken}");
+        }
+    }
 }

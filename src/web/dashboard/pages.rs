@@ -15,7 +15,7 @@ const PAGE: usize = 50;
 /// Runs in a pipeline's chart.
 const CHART_RUNS: usize = 30;
 
-fn problem(status: StatusCode, text: &str) -> Response {
+pub(super) fn problem(status: StatusCode, text: &str) -> Response {
     (
         status,
         page(
@@ -27,7 +27,7 @@ fn problem(status: StatusCode, text: &str) -> Response {
         .into_response()
 }
 
-fn shown(d: &Dashboard, title: &str, body: &str) -> Html<String> {
+pub(super) fn shown(d: &Dashboard, title: &str, body: &str) -> Html<String> {
     page(title, d.access.login_required(), body)
 }
 
