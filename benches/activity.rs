@@ -2,11 +2,21 @@
 //! a 1.5 KB source payload and what was sent each) in a SQLite state file, then the queries
 //! `exflow activity` makes: the newest page, a page deep in the log, failed records of one
 //! pipeline, one run's failures, one record by its order number. Prints the file's size.
+//! Then the dashboard's pages over the same log, through its router (HTML rendered): a run,
+//! a run's failures, a search by order number, a record with its payloads.
 
+use axum::body::{to_bytes, Body};
+use axum::http::Request;
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion};
 use exflow::state::{Activity, ActivityQuery, Outcome, SqliteStore, StateStore};
+use exflow::web::dashboard::{
+    router, Access, Actions, Budget, Connection, Dashboard, PipelineInfo, PlanView, RetryDone,
+    FALLBACK_CALLBACK,
+};
 use serde_json::json;
+use std::sync::Arc;
+use tower::ServiceExt;
 
 const RECORDS: i64 = 100_000;
 const PER_RUN: i64 = 10_000;
@@ -135,5 +145,75 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// The service side the pages do not use here.
+struct NoService;
+
+#[async_trait::async_trait]
+impl Actions for NoService {
+    fn pipelines(&self) -> Vec<PipelineInfo> {
+        Vec::new()
+    }
+    fn budgets(&self) -> Vec<Budget> {
+        Vec::new()
+    }
+    async fn retry(&self, _: &str, _: Vec<String>) -> Result<RetryDone, String> {
+        Err("not in a benchmark".into())
+    }
+    async fn plan(&self, _: &str) -> Result<PlanView, String> {
+        Err("not in a benchmark".into())
+    }
+    fn connections(&self) -> Vec<Connection> {
+        Vec::new()
+    }
+    fn online_authorize_url(&self, _: &str) -> Result<String, String> {
+        Err("not in a benchmark".into())
+    }
+    fn online_callback_path(&self) -> String {
+        FALLBACK_CALLBACK.into()
+    }
+    async fn online_connect(&self, _: &str) -> Result<String, String> {
+        Err("not in a benchmark".into())
+    }
+    async fn globe_test(&self) -> Result<String, String> {
+        Err("not in a benchmark".into())
+    }
+}
+
+fn pages(c: &mut Criterion) {
+    let (_dir, store, middle_run) = filled();
+    let router = router(Dashboard {
+        store: Arc::new(store),
+        actions: Arc::new(NoService),
+        access: Arc::new(Access::new(false, None)),
+        logins: Arc::default(),
+    });
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let get = |uri: &str| {
+        let request = Request::get(uri).body(Body::empty()).unwrap();
+        runtime.block_on(async {
+            let answer = router.clone().oneshot(request).await.unwrap();
+            assert_eq!(answer.status(), 200, "{uri}");
+            to_bytes(answer.into_body(), usize::MAX)
+                .await
+                .unwrap()
+                .len()
+        })
+    };
+    let record = RECORDS / 3;
+    let mut g = c.benchmark_group("dashboard_100k");
+    for (name, uri) in [
+        ("run page", format!("/runs/{middle_run}")),
+        (
+            "run page, failed",
+            format!("/runs/{middle_run}?outcome=failed"),
+        ),
+        ("search by order number", "/search?q=154321".to_string()),
+        ("record with payloads", format!("/records/{record}")),
+    ] {
+        g.bench_function(name, |b| b.iter(|| get(&uri)));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, pages);
 criterion_main!(benches);

@@ -211,3 +211,50 @@ async fn off_loopback_the_browser_logs_in_first() {
     assert!(!html.contains("pw-123") && !html.contains("exflow-sim-secret"));
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn exact_online_is_connected_by_clicking_connect() {
+    let env = env(small_online(2), GlobeSimConfig::default(), &[], "").await;
+    let dir = env.dir.path();
+    // No login yet; Exact sends the browser back to this service's own port.
+    std::fs::remove_dir_all(dir.join(".exflow")).unwrap();
+    let yaml = std::fs::read_to_string(dir.join("exflow.yaml")).unwrap();
+    let yaml = yaml.replace(
+        "http://127.0.0.1:9/callback",
+        "http://127.0.0.1:0/exflow/callback",
+    );
+    std::fs::write(dir.join("exflow.yaml"), yaml).unwrap();
+    let serve = Serve::start(dir);
+    let (_driver, c) = browser().await;
+    c.goto(&format!("{}/connections", serve.url)).await.unwrap();
+    assert!(text_of(&c, "#exact-online").await.contains("not connected"));
+    c.find(Locator::Css("#exact-online-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The simulator's authorize page approves at once and redirects to the callback.
+    let division = env.online.division().to_string();
+    let want = format!("Connected to Exact Online: division {division}");
+    text_of(&c, "#back").await;
+    let message = text_of(&c, "#message").await;
+    assert!(message.contains(&want), "{message}");
+    screenshot(&c, "connected").await;
+    c.goto(&format!("{}/connections", serve.url)).await.unwrap();
+    assert!(text_of(&c, "#exact-online").await.contains(&division));
+    c.find(Locator::Css("#exact-globe-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let globe = text_of(&c, "#exact-globe").await;
+    assert!(globe.contains("connected"), "{globe}");
+    let page = text_of(&c, "main").await;
+    assert!(page.contains("Exact Globe answered"), "{page}");
+    screenshot(&c, "connections").await;
+    let html = c.source().await.unwrap();
+    assert!(!html.contains("exflow-sim-secret"));
+    c.close().await.unwrap();
+}

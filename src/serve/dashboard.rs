@@ -145,6 +145,7 @@ impl ServiceActions {
 /// `seconds` as a person says it.
 fn ago(seconds: i64) -> String {
     match seconds.max(0) {
+        1 => "1 second".into(),
         s if s < 120 => format!("{s} seconds"),
         s if s < 7_200 => format!("{} minutes", s / 60),
         s if s < 172_800 => format!("{} hours", s / 3_600),

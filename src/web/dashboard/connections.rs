@@ -77,13 +77,15 @@ pub struct Message {
 
 /// `GET /connections`.
 pub async fn page(State(d): State<Dashboard>, Query(m): Query<Message>) -> Response {
-    let mut body = String::new();
+    // The message of the last button stands above the cards, not as one of them.
+    let mut message = String::new();
     if let Some(msg) = &m.msg {
-        let _ = write!(body, "<p class=\"msg\" id=\"message\">{}</p>", esc(msg));
+        let _ = write!(message, "<p class=\"msg\" id=\"message\">{}</p>", esc(msg));
     }
     if let Some(e) = &m.error {
-        let _ = write!(body, "<p class=\"reason\" id=\"message\">{}</p>", esc(e));
+        let _ = write!(message, "<p class=\"reason\" id=\"message\">{}</p>", esc(e));
     }
+    let mut body = String::new();
     let csrf = esc(&d.access.csrf());
     for c in d.actions.connections() {
         let id = if c.system == "Exact Online" {
@@ -131,7 +133,7 @@ pub async fn page(State(d): State<Dashboard>, Query(m): Query<Message>) -> Respo
     shown(
         &d,
         "Connections",
-        &format!("<div class=\"cards\">{body}</div>"),
+        &format!("{message}<div class=\"cards\">{body}</div>"),
     )
     .into_response()
 }
