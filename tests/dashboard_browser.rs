@@ -216,14 +216,7 @@ async fn off_loopback_the_browser_logs_in_first() {
 async fn exact_online_is_connected_by_clicking_connect() {
     let env = env(small_online(2), GlobeSimConfig::default(), &[], "").await;
     let dir = env.dir.path();
-    // No login yet; Exact sends the browser back to this service's own port.
-    std::fs::remove_dir_all(dir.join(".exflow")).unwrap();
-    let yaml = std::fs::read_to_string(dir.join("exflow.yaml")).unwrap();
-    let yaml = yaml.replace(
-        "http://127.0.0.1:9/callback",
-        "http://127.0.0.1:0/exflow/callback",
-    );
-    std::fs::write(dir.join("exflow.yaml"), yaml).unwrap();
+    not_logged_in(dir);
     let serve = Serve::start(dir);
     let (_driver, c) = browser().await;
     c.goto(&format!("{}/connections", serve.url)).await.unwrap();

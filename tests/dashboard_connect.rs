@@ -39,14 +39,7 @@ async fn connect_exact_online_from_the_dashboard_and_test_globe() {
     )
     .await;
     let dir = env.dir.path();
-    // No login yet, and Exact redirects to this service's own port.
-    std::fs::remove_dir_all(dir.join(".exflow")).unwrap();
-    let yaml = std::fs::read_to_string(dir.join("exflow.yaml")).unwrap();
-    let yaml = yaml.replace(
-        "http://127.0.0.1:9/callback",
-        "http://127.0.0.1:0/exflow/callback",
-    );
-    std::fs::write(dir.join("exflow.yaml"), yaml).unwrap();
+    not_logged_in(dir);
 
     let serve = Serve::start(dir);
     let http = client();

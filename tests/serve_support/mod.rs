@@ -349,3 +349,15 @@ pub async fn webhook_listener() -> (String, Arc<Mutex<Vec<Value>>>) {
     });
     (url, bodies)
 }
+
+/// Forgets the Exact Online login of `dir` and points its redirect URI at serve's own port
+/// (port 0), as a project looks before anyone pressed Connect.
+pub fn not_logged_in(dir: &Path) {
+    std::fs::remove_dir_all(dir.join(".exflow")).unwrap();
+    let yaml = std::fs::read_to_string(dir.join("exflow.yaml")).unwrap();
+    let yaml = yaml.replace(
+        "http://127.0.0.1:9/callback",
+        "http://127.0.0.1:0/exflow/callback",
+    );
+    std::fs::write(dir.join("exflow.yaml"), yaml).unwrap();
+}
