@@ -65,6 +65,7 @@ fn filled() -> (tempfile::TempDir, SqliteStore, i64) {
                         "OrderDebtor": "   12345", "Lines": source["SalesOrderLines"].clone()})),
                     source_payload: Some(source),
                     target_response: (!failed).then(|| json!({"SalesOrderNumber": n})),
+                    changes: None,
                     outcome: if failed {
                         Outcome::Fail
                     } else {

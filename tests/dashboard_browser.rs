@@ -1,7 +1,8 @@
 //! The dashboard in real headless Chromium (`/usr/bin/chromium` driven by
 //! `/usr/bin/chromedriver`): after a run in which orders failed (Globe lacks their items),
 //! find a failed order by its order number, see its reason and payloads, fix the cause in the
-//! simulator, click Retry and see it created; and the login when bound to a non-local address.
+//! simulator, see a forged Retry (wrong CSRF token) refused, click Retry and see it created;
+//! and the login when bound to a non-local address.
 //! A missing browser fails this test: it does not skip. Screenshots go to `docs/dashboard/`.
 
 mod serve_support;
@@ -111,6 +112,25 @@ async fn a_failed_order_is_found_inspected_fixed_and_retried_from_the_browser() 
     c.goto(&serve.url).await.unwrap();
     assert!(text_of(&c, "#pipeline-orders").await.contains("failed"));
     screenshot(&c, "overview").await;
+    // The budget part of the overview: calls per day against the daily limit.
+    let daily = c
+        .wait()
+        .at_most(DEADLINE)
+        .for_element(Locator::Css("#daily-calls"))
+        .await
+        .unwrap();
+    let tip = daily.find(Locator::Css("title")).await.unwrap();
+    let tip = tip.prop("textContent").await.unwrap().unwrap_or_default();
+    assert!(tip.contains("Exact Online calls"), "{tip}");
+    let png = c
+        .find(Locator::Css("#budget"))
+        .await
+        .unwrap()
+        .screenshot()
+        .await
+        .unwrap();
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/dashboard");
+    std::fs::write(docs.join("budget.png"), png).unwrap();
 
     // Find the order by its number, open it: the reason and the payloads.
     c.find(Locator::Css("#search"))
@@ -164,6 +184,25 @@ async fn a_failed_order_is_found_inspected_fixed_and_retried_from_the_browser() 
     // Fix the cause in the simulator: the items come to Globe; then Retry.
     let (code, out, err) = exflow(&["run", "products"], dir);
     assert_eq!(code, 0, "{out}{err}");
+    c.back().await.unwrap();
+    c.refresh().await.unwrap();
+    // A forged form (its CSRF token replaced, as another site's page would post it) is
+    // refused, and nothing is written.
+    c.wait()
+        .at_most(DEADLINE)
+        .for_element(Locator::Css("button.retry-button"))
+        .await
+        .unwrap();
+    c.execute(
+        "const f = document.querySelector('form.retry'); \
+         f.querySelector('input[name=csrf]').value = 'forged'; f.submit();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let refused = text_of(&c, "body").await;
+    assert!(refused.contains("missing or wrong CSRF token"), "{refused}");
+    assert!(!globe_orders(&env.globe).contains_key(&number));
     c.back().await.unwrap();
     c.refresh().await.unwrap();
     c.wait()

@@ -8,22 +8,8 @@ mod serve_support;
 
 use exflow::sim::exact_globe::GlobeSimConfig;
 use exflow::state::tokens::TokenStore;
+use serve_support::dashboard::{client, csrf_of};
 use serve_support::*;
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn csrf_of(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap_or_else(|| panic!("no CSRF token in {html}"))
-        .to_string()
-}
 
 fn location(r: &reqwest::Response) -> String {
     r.headers()["location"].to_str().unwrap().to_string()

@@ -5,14 +5,8 @@
 mod serve_support;
 
 use exflow::sim::exact_globe::GlobeSimConfig;
+use serve_support::dashboard::client;
 use serve_support::*;
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_post_without_the_csrf_token_is_refused() {

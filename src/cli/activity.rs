@@ -132,6 +132,7 @@ fn row_json(r: &ActivityRow, show: bool) -> Value {
         doc["source_payload"] = a.source_payload.clone().unwrap_or(Value::Null);
         doc["sent_payload"] = a.sent_payload.clone().unwrap_or(Value::Null);
         doc["target_response"] = a.target_response.clone().unwrap_or(Value::Null);
+        doc["changes"] = a.changes.clone().unwrap_or(Value::Null);
     }
     doc
 }
@@ -164,6 +165,7 @@ fn row_text(r: &ActivityRow, show: bool) -> String {
             ("source", &a.source_payload),
             ("sent", &a.sent_payload),
             ("answer", &a.target_response),
+            ("changes", &a.changes),
         ] {
             if let Some(v) = v {
                 s.push_str(&format!("\n    {label}: {v}"));

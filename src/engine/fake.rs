@@ -17,6 +17,7 @@ struct Inner {
     calls: CallCount,
     next_id: u64,
     creates: usize,
+    lookups: HashMap<String, usize>,
 }
 
 /// The fake system.
@@ -29,6 +30,9 @@ pub struct FakeConnector {
     /// The create with this number (1-based, counting every create) is made but its answer
     /// is lost: the call fails as unavailable.
     pub lose_create: Mutex<Option<usize>>,
+    /// After this many lookups of the entity have been answered, the record appears in it:
+    /// another process created it between a check and a write.
+    pub appears: Mutex<Option<(String, usize, Record)>>,
 }
 
 impl FakeConnector {
@@ -39,6 +43,7 @@ impl FakeConnector {
             inner: Mutex::new(Inner::default()),
             refuse: Mutex::new(None),
             lose_create: Mutex::new(None),
+            appears: Mutex::new(None),
         }
     }
 
@@ -135,7 +140,7 @@ impl Connector for FakeConnector {
         let mut inner = self.inner.lock();
         inner.calls.reads += 1;
         let wanted: Vec<String> = values.iter().filter_map(key_string).collect();
-        Ok(inner
+        let found = inner
             .tables
             .get(entity)
             .map(|t| {
@@ -148,7 +153,24 @@ impl Connector for FakeConnector {
                     .cloned()
                     .collect()
             })
-            .unwrap_or_default())
+            .unwrap_or_default();
+        let n = inner.lookups.entry(entity.to_string()).or_default();
+        *n += 1;
+        let n = *n;
+        let mut appears = self.appears.lock();
+        if appears
+            .as_ref()
+            .is_some_and(|(e, after, _)| e == entity && *after == n)
+        {
+            if let Some((_, _, record)) = appears.take() {
+                inner
+                    .tables
+                    .entry(entity.to_string())
+                    .or_default()
+                    .push(record);
+            }
+        }
+        Ok(found)
     }
 
     async fn create(

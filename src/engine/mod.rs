@@ -26,6 +26,8 @@ mod write;
 #[cfg(test)]
 mod fake;
 #[cfg(test)]
+mod race_tests;
+#[cfg(test)]
 mod tests;
 
 pub use batch::{key_string, KeyIndex};

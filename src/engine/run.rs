@@ -194,6 +194,7 @@ impl<'a> Runner<'a> {
                 source_payload: with_source.then(|| item.source.clone()),
                 sent_payload: sent,
                 target_response: response,
+                changes: changes_of(&decision),
                 outcome,
                 error,
                 at: chrono::Utc::now(),
@@ -514,4 +515,19 @@ async fn run_pages(runner: &mut Runner<'_>, source: &dyn Connector) -> Result<()
         query.cursor = page.cursor;
         query.since = None;
     }
+}
+
+/// The field diff of an update as the activity log keeps it: `{"Field": {"old", "new"}}`.
+fn changes_of(decision: &Decision) -> Option<Value> {
+    let Decision::Update { diff, .. } = decision else {
+        return None;
+    };
+    let fields = diff
+        .iter()
+        .map(|c| {
+            let pair = serde_json::json!({ "old": c.old, "new": c.new });
+            (c.field.clone(), pair)
+        })
+        .collect();
+    Some(Value::Object(fields))
 }

@@ -126,30 +126,91 @@ impl Runner<'_> {
     /// page's records.
     pub(super) async fn upsert(&mut self, items: &mut [Item]) -> Result<(), EngineError> {
         self.check(items, false).await?;
+        let mut mapped = Vec::with_capacity(items.len());
         for item in items.iter_mut() {
             if !item.active() {
-                let decision = item
-                    .done
-                    .take()
-                    .unwrap_or_else(|| Decision::skip("not handled"));
-                let entity = self.pipeline.target.entity.clone();
-                let mv = item.match_value.clone().unwrap_or(Value::Null);
-                self.record_outcome(&entity, item, mv, decision, None, None)?;
+                mapped.push(None);
                 continue;
             }
+            let out = self.eval_map(&self.pipeline.map, item, &[]);
+            if let Ok(out) = &out {
+                self.report.mapped += 1;
+                item.defaulted = self.defaulted(item, out);
+            }
+            mapped.push(Some(out));
+        }
+        self.recheck(items, &mapped).await?;
+        for (item, out) in items.iter_mut().zip(mapped) {
+            let entity = self.pipeline.target.entity.clone();
             let mv = item.match_value.clone().unwrap_or(Value::Null);
-            match self.eval_map(&self.pipeline.map, item, &[]) {
-                Ok(out) => {
-                    self.report.mapped += 1;
-                    item.defaulted = self.defaulted(item, &out);
+            match out {
+                None => {
+                    let decision = item
+                        .done
+                        .take()
+                        .unwrap_or_else(|| Decision::skip("not handled"));
+                    self.record_outcome(&entity, item, mv, decision, None, None)?;
+                }
+                Some(Ok(out)) => {
                     let existing = item.existing.take();
                     self.decide_and_write(item, out, mv, existing).await?;
                 }
-                Err(reason) => {
-                    let entity = self.pipeline.target.entity.clone();
+                Some(Err(reason)) => {
                     let d = Decision::fail(reason);
                     self.record_outcome(&entity, item, mv, d, None, None)?;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Asks the target once more, in one batched call, about the page's records that are
+    /// about to be created: another process writing the same systems (a second `exflow` on
+    /// its own state) may have created them since the check, which ran before the requires.
+    /// A record found now is decided against what was found (skipped or updated), not
+    /// created beside it. A dry run asks nothing more, but counts the call.
+    async fn recheck(
+        &mut self,
+        items: &mut [Item],
+        mapped: &[Option<Result<Record, String>>],
+    ) -> Result<(), EngineError> {
+        let creates: Vec<usize> = (0..items.len())
+            .filter(|&i| matches!(mapped[i], Some(Ok(_))) && items[i].existing.is_none())
+            .filter(|&i| {
+                items[i]
+                    .match_value
+                    .as_ref()
+                    .is_some_and(|v| key_string(v).is_some())
+            })
+            .collect();
+        if creates.is_empty() {
+            return Ok(());
+        }
+        if self.options.dry_run {
+            self.writer.plan_read();
+            return Ok(());
+        }
+        let target = &self.pipeline.target;
+        let found = resolve(
+            self.writer.target,
+            &target.entity,
+            &target.match_.field,
+            creates.iter().filter_map(|&i| items[i].match_value.clone()),
+        )
+        .await?;
+        for i in creates {
+            let item = &mut items[i];
+            if let Some(rec) = item.match_value.as_ref().and_then(|mv| found.get(mv)) {
+                // The match value may be personal (an e-mail): the log names the source key.
+                tracing::warn!(
+                    pipeline = %self.pipeline.name,
+                    entity = %target.entity,
+                    source_key = item.source_key.as_deref().unwrap_or("-"),
+                    "the record appeared on the target after the check (another process?): \
+                     matched by {}, not created again",
+                    target.match_.field,
+                );
+                item.existing = Some(rec.clone());
             }
         }
         Ok(())

@@ -76,6 +76,12 @@ impl<'a> Writer<'a> {
         *self.planned.entry(self.target.system()).or_default() += n;
     }
 
+    /// A dry run's count of a read the real run makes only when it writes (the re-check
+    /// before a page's creates), so a plan's call figure is the run's.
+    pub fn plan_read(&mut self) {
+        self.plan_writes(1);
+    }
+
     /// Creates `payload` (with `lines` as one document when given). Returns the record as
     /// stored, or in a dry run the payload itself.
     pub async fn create(

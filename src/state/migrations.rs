@@ -91,6 +91,8 @@ const MIGRATIONS: &[&str] = &[
         value BLOB NOT NULL
     );
     INSERT INTO meta (name, value) VALUES ('business_key_secret', randomblob(32));",
+    // 4: the field diff of an update, kept beside what was sent (which holds only the new values)
+    "ALTER TABLE activity ADD COLUMN changes TEXT;",
 ];
 
 /// Brings the database to the newest schema.

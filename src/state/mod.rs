@@ -16,12 +16,14 @@ mod retry;
 pub mod seal;
 mod sqlite;
 pub mod tokens;
+mod usage;
 
 pub use payload::{cap_payload, is_capped, ACTIVITY_PAYLOAD_CAP, TRUNCATED_MARKER};
 pub use query::{ActivityQuery, ActivityRow, FailedRecord};
 pub use redact::{hashed_key, is_personal, redact, HASHED_PREFIX, REDACTED};
 pub use retry::{RetryPolicy, RetryState};
 pub use sqlite::SqliteStore;
+pub use usage::DayUsage;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -187,6 +189,9 @@ pub struct Activity {
     pub sent_payload: Option<Value>,
     /// The target's answer.
     pub target_response: Option<Value>,
+    /// For an update: per changed target property its value before and after
+    /// (`{"Field": {"old": .., "new": ..}}`), the diff the dashboard shows.
+    pub changes: Option<Value>,
     /// What happened.
     pub outcome: Outcome,
     /// Why it failed or was skipped.
@@ -225,6 +230,8 @@ pub trait StateStore: Send + Sync {
     fn finish_run(&self, run: RunId, status: RunStatus, counts: &Value) -> Result<(), StateError>;
     /// The latest runs, newest first, of one pipeline or of all.
     fn runs(&self, pipeline: Option<&str>, limit: usize) -> Result<Vec<RunRecord>, StateError>;
+    /// Records and API calls per day over the last `days` days, today last.
+    fn usage_per_day(&self, days: u32) -> Result<Vec<DayUsage>, StateError>;
 
     /// Appends one record's story to the activity log (redacted when the store is set so).
     fn log_activity(&self, activity: &Activity) -> Result<(), StateError>;

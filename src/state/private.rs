@@ -26,15 +26,25 @@ fn files(db: &Path) -> [PathBuf; 3] {
 
 /// Creates the database file 0600 when it is missing (SQLite gives its `-wal` and `-shm`
 /// the database's mode), and narrows the mode of those that exist with a wider one.
+///
+/// An existing database is never opened here: closing any descriptor of a file drops every
+/// POSIX lock this process holds on it, SQLite's among them. A connection that lost its
+/// shared lock lets another process, closing its last connection, checkpoint and delete
+/// the WAL under it, and what it writes after that goes to an unlinked file nobody reads.
 pub fn protect(db: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        std::fs::OpenOptions::new()
-            .create(true)
+        match std::fs::OpenOptions::new()
+            .create_new(true)
             .append(true)
             .mode(0o600)
-            .open(db)?;
+            .open(db)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
         for file in files(db) {
             match std::fs::metadata(&file) {
                 Ok(m) if m.permissions().mode() & 0o077 != 0 => {

@@ -107,9 +107,9 @@ impl Reader<'_> {
         q: &ActivityQuery,
     ) -> Result<Vec<ActivityRow>, StateError> {
         let payloads = if q.payloads {
-            "source_payload, sent_payload, target_response"
+            "source_payload, sent_payload, target_response, changes"
         } else {
-            "NULL, NULL, NULL"
+            "NULL, NULL, NULL, NULL"
         };
         let mut sql = format!(
             "SELECT id, run_id, pipeline, entity, source_key, business_key, key_field, {payloads},
@@ -160,6 +160,7 @@ impl Reader<'_> {
             activity.source_payload = self.shown(activity.source_payload);
             activity.sent_payload = self.shown(activity.sent_payload);
             activity.target_response = self.shown(activity.target_response);
+            activity.changes = self.shown(activity.changes);
             activity.business_key =
                 self.shown_key(activity.business_key, activity.key_field.as_deref());
             activity.error = activity.error.map(|e| self.shown_reason(e));
@@ -220,7 +221,7 @@ impl Reader<'_> {
 pub(super) fn activity_of_run(conn: &Connection, run: RunId) -> Result<Vec<Activity>, StateError> {
     let mut stmt = conn.prepare(
         "SELECT run_id, pipeline, entity, source_key, business_key, key_field, source_payload,
-                sent_payload, target_response, outcome, error, at
+                sent_payload, target_response, changes, outcome, error, at
          FROM activity WHERE run_id = ?1 ORDER BY id",
     )?;
     let rows = stmt.query_map([run], |r| raw_activity(r, 0))?;
@@ -245,13 +246,13 @@ struct RawActivity {
     source_key: Option<String>,
     business_key: Option<String>,
     key_field: Option<String>,
-    payloads: [Option<String>; 3],
+    payloads: [Option<String>; 4],
     outcome: String,
     error: Option<String>,
     at: String,
 }
 
-/// Reads the twelve activity columns starting at `at`, in the order of [`activity_of_run`].
+/// Reads the thirteen activity columns starting at `at`, in the order of [`activity_of_run`].
 fn raw_activity(r: &Row<'_>, at: usize) -> rusqlite::Result<RawActivity> {
     Ok(RawActivity {
         run: r.get(at)?,
@@ -260,16 +261,21 @@ fn raw_activity(r: &Row<'_>, at: usize) -> rusqlite::Result<RawActivity> {
         source_key: r.get(at + 3)?,
         business_key: r.get(at + 4)?,
         key_field: r.get(at + 5)?,
-        payloads: [r.get(at + 6)?, r.get(at + 7)?, r.get(at + 8)?],
-        outcome: r.get(at + 9)?,
-        error: r.get(at + 10)?,
-        at: r.get(at + 11)?,
+        payloads: [
+            r.get(at + 6)?,
+            r.get(at + 7)?,
+            r.get(at + 8)?,
+            r.get(at + 9)?,
+        ],
+        outcome: r.get(at + 10)?,
+        error: r.get(at + 11)?,
+        at: r.get(at + 12)?,
     })
 }
 
 impl RawActivity {
     fn parse(self) -> Result<Activity, StateError> {
-        let [src, sent, resp] = self.payloads;
+        let [src, sent, resp, changes] = self.payloads;
         Ok(Activity {
             run: self.run,
             pipeline: self.pipeline,
@@ -280,6 +286,7 @@ impl RawActivity {
             source_payload: opt_json(src)?,
             sent_payload: opt_json(sent)?,
             target_response: opt_json(resp)?,
+            changes: opt_json(changes)?,
             outcome: Outcome::parse(&self.outcome),
             error: self.error,
             at: time(&self.at)?,
@@ -357,6 +364,7 @@ mod tests {
             source_payload: Some(json!({"Email": "jan@example.nl", "Code": key})),
             sent_payload: Some(json!({"Code": key})),
             target_response: None,
+            changes: None,
             outcome,
             error: (outcome == Outcome::Fail).then(|| format!("{key} refused for jan@example.nl")),
             at: Utc::now(),

@@ -5,8 +5,8 @@ use super::payload::{cap_payload, ACTIVITY_PAYLOAD_CAP};
 use super::query::{self, ActivityQuery, ActivityRow, FailedRecord, Reader};
 use super::redact::{hashed_key, scrub};
 use super::{
-    is_personal, migrations, redact, Activity, Failure, JournalEntry, RetryEntry, RunId, RunLock,
-    RunRecord, RunStatus, StateError, StateStore,
+    is_personal, migrations, redact, Activity, DayUsage, Failure, JournalEntry, RetryEntry, RunId,
+    RunLock, RunRecord, RunStatus, StateError, StateStore,
 };
 use chrono::{DateTime, Duration, Utc};
 use parking_lot::Mutex;
@@ -253,11 +253,16 @@ impl StateStore for SqliteStore {
         Ok(out)
     }
 
+    fn usage_per_day(&self, days: u32) -> Result<Vec<DayUsage>, StateError> {
+        super::usage::per_day(&self.conn.lock(), days)
+    }
+
     fn log_activity(&self, a: &Activity) -> Result<(), StateError> {
         self.conn.lock().execute(
             "INSERT INTO activity (run_id, pipeline, entity, source_key, source_payload,
-                 sent_payload, target_response, outcome, error, at, business_key, key_field)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 sent_payload, target_response, outcome, error, at, business_key, key_field,
+                 changes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 a.run,
                 a.pipeline,
@@ -271,6 +276,7 @@ impl StateStore for SqliteStore {
                 a.at.to_rfc3339(),
                 self.business_key(a.business_key.as_deref(), a.key_field.as_deref()),
                 a.key_field,
+                self.payload(&a.changes),
             ],
         )?;
         Ok(())
@@ -579,6 +585,7 @@ mod tests {
             source_payload: Some(json!({"OrderNumber": 1, "Email": "a@b.nl"})),
             sent_payload: Some(json!({"YourReference": "1", "DeliveryName": "Jan"})),
             target_response: Some(json!({"SalesOrderNumber": "100"})),
+            changes: None,
             outcome: Outcome::Create,
             error: None,
             at,

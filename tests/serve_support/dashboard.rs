@@ -28,3 +28,25 @@ pub fn start_listening(dir: &Path, listen: &str, password: &str) -> Serve {
         .replace("0.0.0.0", "127.0.0.1");
     Serve { child, url }
 }
+
+/// An HTTP client that shows redirects instead of following them.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The CSRF token of a page's forms.
+pub fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no CSRF token in {html}"))
+        .to_string()
+}
+
+/// The body of `GET url`.
+pub async fn page_text(http: &reqwest::Client, url: &str) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
+}

@@ -100,6 +100,72 @@ pub fn chart(bars: &[Bar]) -> String {
     s
 }
 
+/// Calls per day to each system over the last days, oldest left, with the Exact Online daily
+/// limit drawn as a line when known: how close the runs come to the budget.
+pub fn daily_calls_chart(days: &[crate::state::DayUsage], online_limit: Option<u64>) -> String {
+    if days.iter().all(|d| d.runs == 0) {
+        return "<p>No runs in the last days.</p>".into();
+    }
+    let (w, gap, h, left) = (12u64, 10u64, 90u64, 40u64);
+    let width = left + (2 * w + gap) * days.len() as u64;
+    let busiest = days
+        .iter()
+        .map(|d| d.exact_online_calls.max(d.exact_globe_calls))
+        .max()
+        .unwrap_or(0);
+    // Scale to the limit only when the runs come near it, or the bars would be invisible.
+    let top = match online_limit {
+        Some(l) if busiest * 4 >= l => busiest.max(l),
+        _ => busiest,
+    }
+    .max(1);
+    let mut s = format!(
+        "<svg id=\"daily-calls\" role=\"img\" width=\"{width}\" height=\"{hh}\" viewBox=\"0 0 {width} {hh}\">\
+         <text x=\"0\" y=\"12\">calls per day (max {top})</text>\
+         <rect x=\"{lx}\" y=\"4\" width=\"10\" height=\"10\" fill=\"#3c78d8\"/><text x=\"{tx}\" y=\"13\">Exact Online</text>\
+         <rect x=\"{lx2}\" y=\"4\" width=\"10\" height=\"10\" fill=\"#6aa84f\"/><text x=\"{tx2}\" y=\"13\">Exact Globe</text>",
+        hh = h + 44,
+        lx = 170,
+        tx = 184,
+        lx2 = 280,
+        tx2 = 294,
+    );
+    let base = 20 + h;
+    for (i, d) in days.iter().enumerate() {
+        let x = left + (2 * w + gap) * i as u64;
+        let oh = d.exact_online_calls * h / top;
+        let gh = d.exact_globe_calls * h / top;
+        let _ = write!(
+            s,
+            "<g><title>{day}: {o} Exact Online calls, {g} Exact Globe calls, {r} records, {n} runs</title>\
+             <rect x=\"{x}\" y=\"{oy}\" width=\"{w}\" height=\"{oh}\" fill=\"#3c78d8\"/>\
+             <rect x=\"{x2}\" y=\"{gy}\" width=\"{w}\" height=\"{gh}\" fill=\"#6aa84f\"/>\
+             <text x=\"{x}\" y=\"{ty}\" font-size=\"9\">{label}</text></g>",
+            day = d.day,
+            o = d.exact_online_calls,
+            g = d.exact_globe_calls,
+            r = d.records,
+            n = d.runs,
+            oy = base - oh,
+            x2 = x + w,
+            gy = base - gh,
+            ty = base + 14,
+            label = d.day.format("%m-%d"),
+        );
+    }
+    if let Some(limit) = online_limit.filter(|l| *l <= top) {
+        let y = base - limit * h / top;
+        let _ = write!(
+            s,
+            "<line x1=\"{left}\" y1=\"{y}\" x2=\"{width}\" y2=\"{y}\" stroke=\"#cc0000\" stroke-dasharray=\"4 3\"/>\
+             <text x=\"0\" y=\"{ly}\" font-size=\"9\" fill=\"#cc0000\">limit {limit}</text>",
+            ly = y + 3,
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
 /// A JSON value, pretty and escaped, in a `<pre>` (a dash when absent).
 pub fn json_block(id: &str, v: Option<&serde_json::Value>) -> String {
     let text = match v {
@@ -107,6 +173,35 @@ pub fn json_block(id: &str, v: Option<&serde_json::Value>) -> String {
         None => "-".into(),
     };
     format!("<pre id=\"{id}\">{}</pre>", esc(&text))
+}
+
+/// The field diff of an update as a table: property, value before, value after. A redacted
+/// property shows as redacted on both sides.
+pub fn changes_table(v: Option<&serde_json::Value>) -> String {
+    let Some(serde_json::Value::Object(fields)) = v else {
+        return String::new();
+    };
+    let shown = |v: Option<&serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => esc(s),
+        Some(v) => esc(&v.to_string()),
+        None => "-".into(),
+    };
+    let mut s = String::from(
+        "<h2>Changes</h2><table id=\"changes\"><tr><th>Field</th><th>Before</th><th>After</th></tr>",
+    );
+    for (field, pair) in fields {
+        let (old, new) = match pair {
+            serde_json::Value::Object(p) => (shown(p.get("old")), shown(p.get("new"))),
+            other => (shown(Some(other)), shown(Some(other))),
+        };
+        let _ = write!(
+            s,
+            "<tr><td><code>{}</code></td><td class=\"old\">{old}</td><td class=\"new\">{new}</td></tr>",
+            esc(field)
+        );
+    }
+    s.push_str("</table>");
+    s
 }
 
 #[cfg(test)]
@@ -138,5 +233,42 @@ mod tests {
         ];
         let svg = chart(&bars);
         assert!(svg.contains("/runs/1") && svg.contains("/runs/2"));
+    }
+
+    #[test]
+    fn changes_show_before_and_after_escaped() {
+        let v = serde_json::json!({
+            "Description": {"old": "Old <b>", "new": "New"},
+            "Price": {"old": 1.5, "new": 2},
+            "DeliveryName": "[redacted]"
+        });
+        let t = changes_table(Some(&v));
+        assert!(t.contains("<code>Description</code></td><td class=\"old\">Old &lt;b&gt;</td><td class=\"new\">New</td>"));
+        assert!(t.contains("<td class=\"old\">1.5</td><td class=\"new\">2</td>"));
+        assert!(t.contains("<td class=\"old\">[redacted]</td><td class=\"new\">[redacted]</td>"));
+        assert_eq!(changes_table(None), "");
+    }
+
+    #[test]
+    fn the_daily_limit_line_shows_once_the_runs_come_near_it() {
+        let day = |n: u32, online: u64| crate::state::DayUsage {
+            day: chrono::NaiveDate::from_ymd_opt(2026, 12, n).unwrap(),
+            runs: 1,
+            records: 10,
+            exact_online_calls: online,
+            exact_globe_calls: 3,
+        };
+        let quiet = daily_calls_chart(&[day(1, 20), day(2, 30)], Some(5000));
+        assert!(quiet.contains("12-02") && quiet.contains("30 Exact Online calls"));
+        assert!(
+            !quiet.contains("limit 5000"),
+            "far below the limit: no line"
+        );
+        let busy = daily_calls_chart(&[day(1, 2000), day(2, 4800)], Some(5000));
+        assert!(busy.contains("limit 5000"));
+        assert_eq!(
+            daily_calls_chart(&[], None),
+            "<p>No runs in the last days.</p>"
+        );
     }
 }

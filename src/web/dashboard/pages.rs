@@ -1,7 +1,7 @@
 //! The pages that only read: the overview, a search, a run, a record, the failed records
 //! and the plan preview. Activity is read a page at a time (keyset on the line id).
 
-use super::html::{chart, esc, json_block, page, url, Bar};
+use super::html::{changes_table, chart, daily_calls_chart, esc, json_block, page, url, Bar};
 use super::Dashboard;
 use crate::state::{ActivityQuery, ActivityRow, Outcome, RunRecord};
 use axum::extract::{Path, Query, State};
@@ -14,6 +14,8 @@ use std::fmt::Write;
 const PAGE: usize = 50;
 /// Runs in a pipeline's chart.
 const CHART_RUNS: usize = 30;
+/// Days of API calls in the overview's budget chart.
+const BUDGET_DAYS: u32 = 14;
 
 pub(super) fn problem(status: StatusCode, text: &str) -> Response {
     (
@@ -100,16 +102,20 @@ pub async fn overview(State(d): State<Dashboard>) -> Response {
             u = url(&p.name),
         );
     }
-    body.push_str("</div><h2>API budget</h2>");
+    body.push_str("</div><section id=\"budget\"><h2>API budget</h2>");
     let budgets = d.actions.budgets();
+    let days = d.store.usage_per_day(BUDGET_DAYS).unwrap_or_default();
+    // Until this process has an answer of Exact Online's, what the runs logged today says
+    // how much of the day is spent (every process on this state logs its runs here).
+    let logged_today = days.last().map_or(0, |t| t.exact_online_calls);
     if budgets.is_empty() {
         body.push_str("<p>No calls made yet.</p>");
     } else {
         body.push_str("<table><tr><th>System</th><th>Division</th><th>Used today</th><th>Left today</th><th>Daily limit</th></tr>");
-        for b in budgets {
+        for b in &budgets {
             let used = match (b.daily_limit, b.daily_remaining) {
                 (Some(l), Some(r)) => l.saturating_sub(r).to_string(),
-                _ => "?".into(),
+                _ => format!("{logged_today} (by the runs logged today)"),
             };
             let show = |v: Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
             let _ = write!(
@@ -123,6 +129,15 @@ pub async fn overview(State(d): State<Dashboard>) -> Response {
         }
         body.push_str("</table>");
     }
+    let online_limit = budgets
+        .iter()
+        .filter(|b| b.system == "Exact Online")
+        .find_map(|b| b.daily_limit);
+    let _ = write!(
+        body,
+        "<h3>The last {BUDGET_DAYS} days</h3>{}</section>",
+        daily_calls_chart(&days, online_limit)
+    );
     shown(&d, "Overview", &body).into_response()
 }
 
@@ -296,6 +311,7 @@ pub async fn record(State(d): State<Dashboard>, Path(id): Path<i64>) -> Response
             a.source_key.as_deref().unwrap_or_default(),
         ));
     }
+    body.push_str(&changes_table(a.changes.as_ref()));
     let _ = write!(
         body,
         "<div class=\"side\"><div><h2>From the source</h2>{}</div><div><h2>Sent</h2>{}</div>\
