@@ -630,8 +630,16 @@ mod tests {
     fn activity_payloads_are_redacted_when_asked() {
         let s = SqliteStore::in_memory(true).unwrap();
         let run = s.begin_run("orders").unwrap();
-        s.log_activity(&activity(run, Utc::now())).unwrap();
+        let mut line = activity(run, Utc::now());
+        line.changes = Some(json!({
+            "DeliveryName": {"old": "Jan", "new": "Piet"},
+            "Description": {"old": "a", "new": "b"}
+        }));
+        s.log_activity(&line).unwrap();
         let got = &s.activity(run).unwrap()[0];
+        let changes = got.changes.as_ref().unwrap();
+        assert_eq!(changes["DeliveryName"], "[redacted]");
+        assert_eq!(changes["Description"]["new"], "b");
         let src = got.source_payload.as_ref().unwrap();
         assert_eq!(src["Email"], "[redacted]");
         assert_eq!(src["OrderNumber"], 1);
