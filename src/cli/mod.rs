@@ -8,6 +8,7 @@ pub mod auth;
 pub mod completions;
 pub mod connect;
 pub mod demo;
+pub mod doctor;
 pub mod eval;
 pub mod explain;
 pub mod failed;
@@ -89,6 +90,9 @@ pub enum Command {
     Notify(notify::NotifyArgs),
     /// Print the shell completion script (`exflow completions bash|zsh|fish`).
     Completions(completions::CompletionsArgs),
+    /// Check the project: connections, login and its expiry, division, API budget,
+    /// webhooks, state file permissions; says what to do about each problem.
+    Doctor(doctor::DoctorArgs),
 }
 
 /// Entry point of the binary.
@@ -120,6 +124,7 @@ pub fn main() -> ExitCode {
         Command::Webhooks(a) => webhooks::run(a),
         Command::Notify(a) => notify::run(a),
         Command::Completions(a) => completions::run(a),
+        Command::Doctor(a) => doctor::run(a),
     }
 }
 

@@ -49,7 +49,8 @@ pub enum WebhooksCommand {
 
 const ENTITY: &str = "webhooks/WebhookSubscriptions";
 
-fn callback(project: &Project, given: &Option<String>) -> Result<String, String> {
+/// The callback URL: `given`, else `serve.public_url` + the webhook path.
+pub(crate) fn callback(project: &Project, given: &Option<String>) -> Result<String, String> {
     if let Some(c) = given {
         return Ok(c.clone());
     }
@@ -61,7 +62,8 @@ fn callback(project: &Project, given: &Option<String>) -> Result<String, String>
     }
 }
 
-async fn subscriptions(client: &ExactOnlineClient) -> Result<Vec<Value>, String> {
+/// Every subscription of the app in the client's division (all pages).
+pub(crate) async fn subscriptions(client: &ExactOnlineClient) -> Result<Vec<Value>, String> {
     let mut url = Some(client.url(ENTITY, &[]));
     let mut out = Vec::new();
     while let Some(u) = url {
@@ -72,7 +74,8 @@ async fn subscriptions(client: &ExactOnlineClient) -> Result<Vec<Value>, String>
     Ok(out)
 }
 
-fn field<'a>(v: &'a Value, name: &str) -> &'a str {
+/// A text field of a subscription (empty when absent).
+pub(crate) fn field<'a>(v: &'a Value, name: &str) -> &'a str {
     v.get(name).and_then(Value::as_str).unwrap_or_default()
 }
 

@@ -47,6 +47,16 @@ impl Pipeline {
             .chain(self.requires.iter().map(|r| r.name.as_str()))
             .collect()
     }
+
+    /// The target field records of `entity` are matched on: their business key (the order
+    /// number as `YourReference`, the item code, the e-mail), for the main target entity
+    /// and the required ones.
+    pub fn match_field(&self, entity: &str) -> Option<&str> {
+        std::iter::once((&self.target.entity, &self.target.match_.field))
+            .chain(self.requires.iter().map(|r| (&r.entity, &r.match_.field)))
+            .find(|(e, _)| e.as_str() == entity)
+            .map(|(_, f)| f.as_str())
+    }
 }
 
 /// The source side of a pipeline.

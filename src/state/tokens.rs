@@ -121,6 +121,20 @@ impl TokenStore {
             path: path.to_path_buf(),
             source,
         })?;
+        Self::connect(path, sealer)
+    }
+
+    /// Opens the store at `path` only if the file exists, leaving the folder and the files'
+    /// modes as they are: `exflow doctor` reports the state as it finds it, and creates
+    /// nothing where there was nothing.
+    pub fn open_existing(path: &Path) -> Result<Option<TokenStore>, TokenStoreError> {
+        if !path.is_file() {
+            return Ok(None);
+        }
+        Self::connect(path, Sealer::from_env()).map(Some)
+    }
+
+    fn connect(path: &Path, sealer: Option<Sealer>) -> Result<TokenStore, TokenStoreError> {
         let sqlite = |source| TokenStoreError::Sqlite {
             path: path.to_path_buf(),
             source,
