@@ -237,7 +237,8 @@ pub trait StateStore: Send + Sync {
     fn log_activity(&self, activity: &Activity) -> Result<(), StateError>;
     /// The activity of one run, in order.
     fn activity(&self, run: RunId) -> Result<Vec<Activity>, StateError>;
-    /// Deletes activity older than `older_than_days`; returns how many lines went.
+    /// Deletes activity older than `older_than_days`, and finished runs and resolved
+    /// journal entries as old; returns how many activity lines went.
     fn purge_activity(&self, older_than_days: u32) -> Result<usize, StateError>;
 
     /// The target key of a source record, if it was written before.

@@ -289,9 +289,18 @@ impl StateStore for SqliteStore {
     fn purge_activity(&self, older_than_days: u32) -> Result<usize, StateError> {
         let limit = Utc::now() - Duration::days(i64::from(older_than_days));
         // RFC 3339 in UTC with the same offset spelling sorts as text in time order.
-        let n = self.conn.lock().execute(
-            "DELETE FROM activity WHERE at < ?1",
-            params![limit.to_rfc3339()],
+        let limit = limit.to_rfc3339();
+        let conn = self.conn.lock();
+        let n = conn.execute("DELETE FROM activity WHERE at < ?1", params![limit])?;
+        // The rest of a record's history goes with its activity: finished runs, and journal
+        // entries that were resolved (an open one is a create to recover, kept whatever age).
+        conn.execute(
+            "DELETE FROM runs WHERE finished IS NOT NULL AND started < ?1",
+            params![limit],
+        )?;
+        conn.execute(
+            "DELETE FROM journal WHERE state != 'open' AND resolved < ?1",
+            params![limit],
         )?;
         Ok(n)
     }
@@ -624,6 +633,54 @@ mod tests {
         assert_eq!(s.purge_activity(30).unwrap(), 1);
         assert_eq!(s.activity(run).unwrap().len(), 1);
         assert_eq!(s.purge_activity(30).unwrap(), 0);
+    }
+
+    #[test]
+    fn old_runs_and_resolved_journal_entries_go_with_the_activity() {
+        let s = store();
+        let old = s.begin_run("orders").unwrap();
+        s.finish_run(old, RunStatus::Succeeded, &json!({})).unwrap();
+        let running = s.begin_run("orders").unwrap();
+        let committed = s
+            .journal_begin(
+                "orders",
+                "SalesOrderHeader",
+                "YourReference",
+                &json!("1"),
+                &json!({}),
+            )
+            .unwrap();
+        s.journal_commit(committed, "100").unwrap();
+        let open = s
+            .journal_begin(
+                "orders",
+                "SalesOrderHeader",
+                "YourReference",
+                &json!("2"),
+                &json!({}),
+            )
+            .unwrap();
+        let past = (Utc::now() - Duration::days(40)).to_rfc3339();
+        s.with_connection(|c| {
+            c.execute("UPDATE runs SET started = ?1", params![past]).unwrap();
+            c.execute("UPDATE journal SET at = ?1, resolved = CASE WHEN resolved IS NULL THEN NULL ELSE ?1 END", params![past])
+                .unwrap();
+        });
+        s.purge_activity(30).unwrap();
+        let runs: Vec<_> = s.runs(None, 10).unwrap().iter().map(|r| r.id).collect();
+        assert_eq!(runs, [running], "a run still going is kept");
+        let left: Vec<_> = s
+            .journal_open("orders")
+            .unwrap()
+            .iter()
+            .map(|j| j.id)
+            .collect();
+        assert_eq!(left, [open], "an open create is kept to be recovered");
+        let all: i64 = s.with_connection(|c| {
+            c.query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))
+                .unwrap()
+        });
+        assert_eq!(all, 1);
     }
 
     #[test]
