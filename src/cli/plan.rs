@@ -24,7 +24,8 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// First run only: source records modified on or after this date (2026-01-31).
+    /// Read source records modified on or after this date (2026-01-31), instead of
+    /// continuing from the stored cursor.
     #[arg(long)]
     pub since: Option<String>,
 }

@@ -92,6 +92,33 @@ pub struct RunReport {
     pub failures: Vec<RecordPlan>,
 }
 
+impl RecordPlan {
+    /// The record as a person knows it: `SalesOrderHeader YourReference "10042" (source
+    /// 5b8a...)`, by its business key (the match field of `pipeline` for this entity), the
+    /// source key only beside it; a personal key (an e-mail) is hidden when `redact` is set.
+    pub fn describe(&self, pipeline: &crate::pipeline::Pipeline, redact: bool) -> String {
+        let source = self
+            .source_key
+            .as_deref()
+            .map(|k| format!(" (source {k})"))
+            .unwrap_or_default();
+        let field = pipeline.match_field(&self.entity);
+        let value = match &self.match_value {
+            Value::Null => None,
+            _ if redact && field.is_none_or(crate::state::is_personal) => {
+                Some(crate::state::REDACTED.to_string())
+            }
+            Value::String(s) => Some(s.trim().to_string()),
+            other => Some(other.to_string()),
+        };
+        match (field, value) {
+            (Some(f), Some(v)) => format!("{} {f} {v}{source}", self.entity),
+            // Failed before its business key was known: the source key is all there is.
+            _ => format!("{}{source}", self.entity),
+        }
+    }
+}
+
 impl RunReport {
     /// How many failures a report keeps.
     pub const MAX_FAILURES: usize = 100;

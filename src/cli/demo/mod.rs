@@ -98,9 +98,21 @@ impl DemoRun {
         }
     }
 
+    /// The run's summary, and the records its `requires` made or found (accounts,
+    /// assortments) under `required`, per entity.
     fn to_json(&self) -> Value {
         match &self.report {
-            Ok(r) => r.to_json(),
+            Ok(r) => {
+                let mut doc = r.to_json();
+                let required: serde_json::Map<String, Value> = r
+                    .entities
+                    .iter()
+                    .filter(|(entity, _)| **entity != r.entity)
+                    .map(|(entity, c)| (entity.clone(), json!(c)))
+                    .collect();
+                doc["required"] = Value::Object(required);
+                doc
+            }
             Err(e) => json!({"pipeline": self.name, "error": e}),
         }
     }
@@ -246,7 +258,7 @@ async fn demo(dir: &Path, sims: &Sims, text: bool, keep: bool) -> Result<Vec<Dem
                 order_calls,
             };
             if text {
-                print_run(&run);
+                print_run(&run, pipeline);
             }
             runs.push(run);
         }
@@ -339,7 +351,7 @@ fn print_intro(dir: &Path, sims: &Sims, keep: bool) {
     );
 }
 
-fn print_run(run: &DemoRun) {
+fn print_run(run: &DemoRun, pipeline: &crate::pipeline::Pipeline) {
     let report = match &run.report {
         Ok(r) => r,
         Err(e) => {
@@ -350,8 +362,7 @@ fn print_run(run: &DemoRun) {
     say!("{report}");
     for f in report.failures.iter().take(10) {
         if let Decision::Fail { reason } = &f.decision {
-            let key = f.source_key.as_deref().unwrap_or("-");
-            say!("  failed {} (source {key}): {reason}", f.entity);
+            say!("  failed {}: {reason}", f.describe(pipeline, false));
         }
     }
     if let Some(c) = &run.order_calls {
