@@ -166,6 +166,9 @@ pub fn run(args: DemoArgs) -> ExitCode {
         }
     };
     let ok = verdict(&runs, text);
+    if text && args.dir.is_some() {
+        print_continue(&dir, args.seed, orders);
+    }
     if !text {
         let list: Vec<Value> = runs.iter().map(DemoRun::to_json).collect();
         let doc = json!({ "runs": list });
@@ -262,6 +265,13 @@ async fn demo(dir: &Path, sims: &Sims, text: bool, keep: bool) -> Result<Vec<Dem
             }
             runs.push(run);
         }
+    }
+    if keep {
+        // The kept project outlives these simulators: a fresh `exflow sim` starts from its
+        // seed data, so what this state knows of their records would only mislead a run.
+        store
+            .forget_systems()
+            .map_err(|e| SetupError::Project(e.to_string()))?;
     }
     Ok(runs)
 }
@@ -375,6 +385,32 @@ fn print_run(run: &DemoRun, pipeline: &crate::pipeline::Pipeline) {
              Exact Online once, with their debtor number and revenue account)"
         );
     }
+}
+
+/// Exactly how to go on with the kept project: `exflow sim` on the addresses its
+/// `exflow.yaml` names, logging the project in, with the simulators' credentials.
+fn print_continue(dir: &Path, seed: u64, orders: usize) {
+    let (online, _) = sim_configs(seed, orders);
+    let shown = dir.display();
+    say!();
+    say!(
+        "The project is kept in {shown}. The demo's simulators are gone; it forgot their cursors          and id map (`exflow runs` still lists the demo's runs). To go on with it:"
+    );
+    say!(
+        "  exflow sim --seed {seed} --orders {orders} --customers {} --online-minutely-limit {} --project {shown}            # in another terminal: the same simulators on {} and {}, and {shown} logged in",
+        online.customers,
+        online.minutely_limit,
+        project::SIM_ONLINE_URL,
+        project::SIM_GLOBE_URL
+    );
+    say!("  cd {shown}");
+    say!(
+        "  export EXACT_ONLINE_CLIENT_ID={} EXACT_ONLINE_CLIENT_SECRET={} EXACT_GLOBE_USER=exflow EXACT_GLOBE_PASSWORD=exflow            # the simulators' own credentials",
+        online.client_id,
+        online.client_secret
+    );
+    say!("  exflow plan products   # what a run would do: the items first, orders need them");
+    say!("  exflow run             # every pipeline, items and debtors before the orders");
 }
 
 /// Prints (in text) what the demo showed; whether it did what it should: nothing failed,
