@@ -224,6 +224,26 @@ fn a_kept_demo_project_runs_against_exflow_sim_as_printed() {
     let plan_args: Vec<&str> = plan_args[1..].iter().map(String::as_str).collect();
     let (plan_code, plan, plan_err) = in_project(&plan_args);
     let (run_code, run, run_err) = in_project(&["run", "--format", "json"]);
+    // The cursor now stands at the end; `--since` reads from that date all the same.
+    let skipped = |args: &[&str]| -> u64 {
+        let (code, out, err) = in_project(args);
+        assert_eq!(
+            code, 0,
+            "{err}
+{out}"
+        );
+        let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        count(&doc["runs"][0], "skipped")
+    };
+    let again = skipped(&["run", "products", "--format", "json"]);
+    let since = skipped(&[
+        "run",
+        "products",
+        "--since",
+        "2000-01-01",
+        "--format",
+        "json",
+    ]);
     sim.kill().unwrap();
     sim.wait().unwrap();
     assert_eq!(plan_code, 0, "{plan_err}\n{plan}");
@@ -238,4 +258,6 @@ fn a_kept_demo_project_runs_against_exflow_sim_as_printed() {
         .find(|r| r["pipeline"] == "orders")
         .unwrap();
     assert!(count(orders, "created") > 0, "{orders}");
+    assert_eq!(again, 0, "a second run reads nothing new");
+    assert!(since > 0, "--since read nothing past the cursor");
 }
