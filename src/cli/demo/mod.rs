@@ -394,10 +394,10 @@ fn print_continue(dir: &Path, seed: u64, orders: usize) {
     let shown = dir.display();
     say!();
     say!(
-        "The project is kept in {shown}. The demo's simulators are gone; it forgot their cursors          and id map (`exflow runs` still lists the demo's runs). To go on with it:"
+        "The project is kept in {shown}. The demo's simulators are gone; it forgot their cursors and id map (`exflow runs` still lists the demo's runs). To go on with it:"
     );
     say!(
-        "  exflow sim --seed {seed} --orders {orders} --customers {} --online-minutely-limit {} --project {shown}            # in another terminal: the same simulators on {} and {}, and {shown} logged in",
+        "  exflow sim --seed {seed} --orders {orders} --customers {} --online-minutely-limit {} --project {shown}   # in another terminal: the same simulators on {} and {}, and {shown} logged in",
         online.customers,
         online.minutely_limit,
         project::SIM_ONLINE_URL,
@@ -405,7 +405,7 @@ fn print_continue(dir: &Path, seed: u64, orders: usize) {
     );
     say!("  cd {shown}");
     say!(
-        "  export EXACT_ONLINE_CLIENT_ID={} EXACT_ONLINE_CLIENT_SECRET={} EXACT_GLOBE_USER=exflow EXACT_GLOBE_PASSWORD=exflow            # the simulators' own credentials",
+        "  export EXACT_ONLINE_CLIENT_ID={} EXACT_ONLINE_CLIENT_SECRET={} EXACT_GLOBE_USER=exflow EXACT_GLOBE_PASSWORD=exflow   # the simulators' own credentials",
         online.client_id,
         online.client_secret
     );
