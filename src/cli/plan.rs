@@ -24,7 +24,8 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// First run only: source records modified on or after this date (2026-01-31).
+    /// Read source records modified on or after this date (2026-01-31), instead of
+    /// continuing from the stored cursor.
     #[arg(long)]
     pub since: Option<String>,
 }
@@ -104,17 +105,6 @@ pub fn run(args: PlanArgs) -> ExitCode {
 /// replaced: match values of a personal match field, created payloads, changed fields.
 /// `decisions` with personal values hidden, as `redact_payloads` asks.
 pub(crate) fn redacted(pipeline: &Pipeline, decisions: &[RecordPlan]) -> Vec<RecordPlan> {
-    let match_field = |entity: &str| -> Option<&str> {
-        std::iter::once((&pipeline.target.entity, &pipeline.target.match_.field))
-            .chain(
-                pipeline
-                    .requires
-                    .iter()
-                    .map(|r| (&r.entity, &r.match_.field)),
-            )
-            .find(|(e, _)| e.as_str() == entity)
-            .map(|(_, f)| f.as_str())
-    };
     let hide = |v: &Value| {
         if v.is_null() {
             Value::Null
@@ -126,7 +116,7 @@ pub(crate) fn redacted(pipeline: &Pipeline, decisions: &[RecordPlan]) -> Vec<Rec
         .iter()
         .map(|r| {
             let mut r = r.clone();
-            if match_field(&r.entity).is_none_or(is_personal) {
+            if pipeline.match_field(&r.entity).is_none_or(is_personal) {
                 r.match_value = hide(&r.match_value);
             }
             match &mut r.decision {

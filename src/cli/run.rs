@@ -26,7 +26,8 @@ pub struct RunArgs {
     /// Output format (`json`: `{"runs":[...]}`, one summary per pipeline run).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// First run only: source records modified on or after this date (2026-01-31).
+    /// Read source records modified on or after this date (2026-01-31), instead of
+    /// continuing from the stored cursor.
     #[arg(long)]
     pub since: Option<String>,
 }
@@ -107,7 +108,7 @@ pub fn run(args: RunArgs) -> ExitCode {
                 match args.format {
                     Format::Text => {
                         println!("{report}");
-                        print_failures(&report);
+                        print_failures(pipeline, project.config.redact_payloads, &report);
                     }
                     Format::Json => runs.push(report.to_json()),
                 }
@@ -147,11 +148,10 @@ fn latest_run(store: &dyn StateStore, pipeline: &str) -> Option<crate::state::Ru
 }
 
 /// The failed records, each with its reason (the activity log keeps them all).
-fn print_failures(report: &RunReport) {
+fn print_failures(pipeline: &crate::pipeline::Pipeline, redact: bool, report: &RunReport) {
     for f in &report.failures {
         if let crate::engine::Decision::Fail { reason } = &f.decision {
-            let key = f.source_key.as_deref().unwrap_or("-");
-            eprintln!("  failed {} (source {key}): {reason}", f.entity);
+            eprintln!("  failed {}: {reason}", f.describe(pipeline, redact));
         }
     }
     let total = report.total_failed();

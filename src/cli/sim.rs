@@ -43,6 +43,10 @@ pub struct SimArgs {
     /// Print a ready access and refresh token on stderr (they are secrets: not on stdout).
     #[arg(long)]
     pub print_tokens: bool,
+    /// Log this project in to the simulator: a fresh token pair is stored in its state, as
+    /// `exflow auth exact-online` would (a kept `exflow demo --dir` project works at once).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
     /// The Exact Globe simulator's options.
     #[command(flatten)]
     pub globe: GlobeArgs,
@@ -206,6 +210,14 @@ pub fn run(args: SimArgs) -> ExitCode {
                 return ExitCode::from(super::EXIT_FAILED);
             }
         };
+        if let Some(dir) = &args.project {
+            if let Err(e) = log_in(dir, &online) {
+                eprintln!("error: {e}");
+                online.shutdown().await;
+                return ExitCode::from(super::EXIT_INVALID);
+            }
+            eprintln!("{}: logged in to this simulator", dir.display());
+        }
         println!("exact_online {}", online.base_url());
         let globe = match GlobeSim::start(globe_config, args.globe.addr).await {
             Ok(s) => s,
@@ -238,4 +250,25 @@ pub fn run(args: SimArgs) -> ExitCode {
         globe.shutdown().await;
         ExitCode::SUCCESS
     })
+}
+
+/// Stores a token pair of `online` in the state of the project in `dir`.
+fn log_in(dir: &std::path::Path, online: &OnlineSim) -> Result<(), String> {
+    // Not strict: the credentials may be exported only where the pipelines run.
+    let (project, diags) = crate::pipeline::load(&[dir.to_path_buf()], false);
+    let project = match project {
+        Some(p) if !diags.has_errors() => p,
+        _ => {
+            return Err(format!(
+                "--project {}: the project does not load:\n{diags}",
+                dir.display()
+            ))
+        }
+    };
+    super::demo::project::log_in(
+        online,
+        &project.state_path(),
+        &OnlineSimConfig::default().client_id,
+    )
+    .map_err(|e| e.to_string())
 }

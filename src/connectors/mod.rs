@@ -36,7 +36,7 @@ pub struct FetchQuery {
     pub expand: Vec<String>,
     /// Continue after this cursor; `None` reads from `since` or from the start.
     pub cursor: Option<Cursor>,
-    /// First run only: records modified on or after this moment.
+    /// Records modified on or after this moment (the engine sets it with no cursor).
     pub since: Option<chrono::DateTime<chrono::Utc>>,
 }
 

@@ -83,7 +83,8 @@ pub struct RunOptions {
     /// Do everything but write (to either system or to the state store); count the calls a
     /// real run would spend.
     pub dry_run: bool,
-    /// First run only: read source records modified on or after this moment.
+    /// Read source records modified on or after this moment, instead of continuing from the
+    /// stored cursor (which then moves on from where this run ends).
     pub since: Option<chrono::DateTime<chrono::Utc>>,
     /// Keep every record's decision in the report (always on in a dry run).
     pub keep_decisions: bool,

@@ -92,6 +92,33 @@ pub struct RunReport {
     pub failures: Vec<RecordPlan>,
 }
 
+impl RecordPlan {
+    /// The record as a person knows it: `SalesOrderHeader YourReference "10042" (source
+    /// 5b8a...)`, by its business key (the match field of `pipeline` for this entity), the
+    /// source key only beside it; a personal key (an e-mail) is hidden when `redact` is set.
+    pub fn describe(&self, pipeline: &crate::pipeline::Pipeline, redact: bool) -> String {
+        let source = self
+            .source_key
+            .as_deref()
+            .map(|k| format!(" (source {k})"))
+            .unwrap_or_default();
+        let field = pipeline.match_field(&self.entity);
+        let value = match &self.match_value {
+            Value::Null => None,
+            _ if redact && field.is_none_or(crate::state::is_personal) => {
+                Some(crate::state::REDACTED.to_string())
+            }
+            Value::String(s) => Some(s.trim().to_string()),
+            other => Some(other.to_string()),
+        };
+        match (field, value) {
+            (Some(f), Some(v)) => format!("{} {f} {v}{source}", self.entity),
+            // Failed before its business key was known: the source key is all there is.
+            _ => format!("{}{source}", self.entity),
+        }
+    }
+}
+
 impl RunReport {
     /// How many failures a report keeps.
     pub const MAX_FAILURES: usize = 100;
@@ -228,5 +255,46 @@ impl fmt::Display for RunReport {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(entity: &str, match_value: Value) -> RecordPlan {
+        RecordPlan {
+            entity: entity.into(),
+            source_key: Some("5b8a".into()),
+            match_value,
+            decision: Decision::fail("item `KOF-9` does not exist"),
+            defaulted: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_failure_is_named_by_its_business_key_then_its_source_key() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (project, diags) = crate::pipeline::load(&[root.join("pipelines")], false);
+        let project = project.unwrap_or_else(|| panic!("{diags}"));
+        let orders = project.pipeline("orders").unwrap();
+        let order = failed("SalesOrderHeader", json!("10042"));
+        assert_eq!(
+            order.describe(orders, false),
+            "SalesOrderHeader YourReference 10042 (source 5b8a)"
+        );
+        let customer = failed("Account", json!("jan@example.nl"));
+        let field = orders.match_field("Account").unwrap();
+        assert_eq!(
+            customer.describe(orders, false),
+            format!("Account {field} jan@example.nl (source 5b8a)")
+        );
+        // An e-mail is personal: hidden when payloads are redacted.
+        assert!(!customer.describe(orders, true).contains("jan@"));
+        // Failed before its key was known: the source key is all there is.
+        assert_eq!(
+            failed("SalesOrderHeader", Value::Null).describe(orders, false),
+            "SalesOrderHeader (source 5b8a)"
+        );
     }
 }

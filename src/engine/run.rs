@@ -475,17 +475,19 @@ async fn run_pages(runner: &mut Runner<'_>, source: &dyn Connector) -> Result<()
     if runner.options.retry_only.is_some() {
         return Ok(());
     }
-    let cursor = runner.store.cursor_get(&pipeline.name)?.map(Cursor);
+    // `--since` reads from that moment whatever the stored cursor says (a user asking for
+    // last week's records wants them, also on a project that has run before); the cursor
+    // then moves on from where this run ends.
+    let cursor = match runner.options.since {
+        Some(_) => None,
+        None => runner.store.cursor_get(&pipeline.name)?.map(Cursor),
+    };
     let mut query = FetchQuery {
         entity: pipeline.source.entity.clone(),
         filter: pipeline.source.filter.clone(),
         select: Vec::new(),
         expand: pipeline.source.expand.clone(),
-        since: if cursor.is_none() {
-            runner.options.since
-        } else {
-            None
-        },
+        since: runner.options.since,
         cursor,
     };
     loop {

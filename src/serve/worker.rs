@@ -115,14 +115,7 @@ fn reload_failed(s: &Service, diagnostics: &str) {
 
 /// The business key field of failures of `entity` in `p`.
 fn key_field(p: &Pipeline, entity: &str) -> String {
-    if entity == p.target.entity {
-        return p.target.match_.field.clone();
-    }
-    p.requires
-        .iter()
-        .find(|r| r.entity == entity)
-        .map(|r| r.match_.field.clone())
-        .unwrap_or_else(|| "key".to_string())
+    p.match_field(entity).unwrap_or("key").to_string()
 }
 
 fn key_text(v: &serde_json::Value) -> Option<String> {

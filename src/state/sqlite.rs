@@ -73,6 +73,16 @@ fn wal_mode(conn: &Connection) -> Result<(), StateError> {
 }
 
 impl SqliteStore {
+    /// Forgets where every pipeline stopped and which target record each source record
+    /// became (cursors and id map), keeping the runs and the activity log: for a project
+    /// whose systems start over (the demo's simulators, kept as a project for `exflow sim`).
+    pub fn forget_systems(&self) -> Result<(), StateError> {
+        self.conn
+            .lock()
+            .execute_batch("DELETE FROM cursors; DELETE FROM id_map;")?;
+        Ok(())
+    }
+
     /// Opens (creating the folder and file when needed) and migrates the store at `path`.
     pub fn open(path: &Path, redact_payloads: bool) -> Result<SqliteStore, StateError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

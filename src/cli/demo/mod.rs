@@ -98,9 +98,21 @@ impl DemoRun {
         }
     }
 
+    /// The run's summary, and the records its `requires` made or found (accounts,
+    /// assortments) under `required`, per entity.
     fn to_json(&self) -> Value {
         match &self.report {
-            Ok(r) => r.to_json(),
+            Ok(r) => {
+                let mut doc = r.to_json();
+                let required: serde_json::Map<String, Value> = r
+                    .entities
+                    .iter()
+                    .filter(|(entity, _)| **entity != r.entity)
+                    .map(|(entity, c)| (entity.clone(), json!(c)))
+                    .collect();
+                doc["required"] = Value::Object(required);
+                doc
+            }
             Err(e) => json!({"pipeline": self.name, "error": e}),
         }
     }
@@ -154,6 +166,9 @@ pub fn run(args: DemoArgs) -> ExitCode {
         }
     };
     let ok = verdict(&runs, text);
+    if text && args.dir.is_some() {
+        print_continue(&dir, args.seed, orders);
+    }
     if !text {
         let list: Vec<Value> = runs.iter().map(DemoRun::to_json).collect();
         let doc = json!({ "runs": list });
@@ -246,10 +261,17 @@ async fn demo(dir: &Path, sims: &Sims, text: bool, keep: bool) -> Result<Vec<Dem
                 order_calls,
             };
             if text {
-                print_run(&run);
+                print_run(&run, pipeline);
             }
             runs.push(run);
         }
+    }
+    if keep {
+        // The kept project outlives these simulators: a fresh `exflow sim` starts from its
+        // seed data, so what this state knows of their records would only mislead a run.
+        store
+            .forget_systems()
+            .map_err(|e| SetupError::Project(e.to_string()))?;
     }
     Ok(runs)
 }
@@ -339,7 +361,7 @@ fn print_intro(dir: &Path, sims: &Sims, keep: bool) {
     );
 }
 
-fn print_run(run: &DemoRun) {
+fn print_run(run: &DemoRun, pipeline: &crate::pipeline::Pipeline) {
     let report = match &run.report {
         Ok(r) => r,
         Err(e) => {
@@ -350,8 +372,7 @@ fn print_run(run: &DemoRun) {
     say!("{report}");
     for f in report.failures.iter().take(10) {
         if let Decision::Fail { reason } = &f.decision {
-            let key = f.source_key.as_deref().unwrap_or("-");
-            say!("  failed {} (source {key}): {reason}", f.entity);
+            say!("  failed {}: {reason}", f.describe(pipeline, false));
         }
     }
     if let Some(c) = &run.order_calls {
@@ -364,6 +385,32 @@ fn print_run(run: &DemoRun) {
              Exact Online once, with their debtor number and revenue account)"
         );
     }
+}
+
+/// Exactly how to go on with the kept project: `exflow sim` on the addresses its
+/// `exflow.yaml` names, logging the project in, with the simulators' credentials.
+fn print_continue(dir: &Path, seed: u64, orders: usize) {
+    let (online, _) = sim_configs(seed, orders);
+    let shown = dir.display();
+    say!();
+    say!(
+        "The project is kept in {shown}. The demo's simulators are gone; it forgot their cursors and id map (`exflow runs` still lists the demo's runs). To go on with it:"
+    );
+    say!(
+        "  exflow sim --seed {seed} --orders {orders} --customers {} --online-minutely-limit {} --project {shown}   # in another terminal: the same simulators on {} and {}, and {shown} logged in",
+        online.customers,
+        online.minutely_limit,
+        project::SIM_ONLINE_URL,
+        project::SIM_GLOBE_URL
+    );
+    say!("  cd {shown}");
+    say!(
+        "  export EXACT_ONLINE_CLIENT_ID={} EXACT_ONLINE_CLIENT_SECRET={} EXACT_GLOBE_USER=exflow EXACT_GLOBE_PASSWORD=exflow   # the simulators' own credentials",
+        online.client_id,
+        online.client_secret
+    );
+    say!("  exflow plan products   # what a run would do: the items first, orders need them");
+    say!("  exflow run             # every pipeline, items and debtors before the orders");
 }
 
 /// Prints (in text) what the demo showed; whether it did what it should: nothing failed,

@@ -199,14 +199,14 @@ fn project_file(sims: &Sims) -> String {
          \n\
          connections:\n\
          \x20 exact_online:\n\
-         \x20   base_url: {online}\n\
+         \x20   base_url: ${{EXACT_ONLINE_BASE_URL:-{online}}}\n\
          \x20   division: {division}\n\
          \x20   client_id: ${{EXACT_ONLINE_CLIENT_ID}}\n\
          \x20   client_secret: ${{EXACT_ONLINE_CLIENT_SECRET}}\n\
          \x20   redirect_uri: http://127.0.0.1:8787/callback\n\
          \x20   daily_reserve: 500\n\
          \x20 exact_globe:\n\
-         \x20   base_url: {globe}\n\
+         \x20   base_url: ${{EXACT_GLOBE_BASE_URL:-{globe}}}\n\
          \x20   server_name: localhost\n\
          \x20   database_name: \"500\"\n\
          \x20   user: ${{EXACT_GLOBE_USER}}\n\
@@ -218,11 +218,16 @@ fn project_file(sims: &Sims) -> String {
          \x20 currency: EUR\n\
          \x20 prices_include_vat: false\n\
          \x20 skip_item_prefix: \"TMP-\"\n",
-        online = sims.online.base_url(),
+        online = SIM_ONLINE_URL,
         division = sims.online.division(),
-        globe = sims.globe.base_url(),
+        globe = SIM_GLOBE_URL,
     )
 }
+
+/// Where `exflow sim` serves Exact Online by default: the kept demo project points there.
+pub const SIM_ONLINE_URL: &str = "http://127.0.0.1:8900";
+/// Where `exflow sim` serves Exact Globe by default.
+pub const SIM_GLOBE_URL: &str = "http://127.0.0.1:8020";
 
 fn write(path: &Path, text: &str) -> Result<(), SetupError> {
     let fail = |source| SetupError::Write {
@@ -243,7 +248,14 @@ pub fn write_project(dir: &Path, sims: &Sims) -> Result<Project, SetupError> {
     for (name, text) in STANDARD_FILES {
         write(&dir.join("pipelines").join(name), text)?;
     }
-    let project = pipeline::load_project(dir).map_err(|d| SetupError::Project(describe(&d)))?;
+    let mut project = pipeline::load_project(dir).map_err(|d| SetupError::Project(describe(&d)))?;
+    // The file names `exflow sim`'s addresses (for later); this run talks to its own.
+    if let Some(c) = project.config.exact_online.as_mut() {
+        c.base_url = sims.online.base_url();
+    }
+    if let Some(c) = project.config.exact_globe.as_mut() {
+        c.base_url = sims.globe.base_url();
+    }
     import_tokens(&project, sims)?;
     Ok(project)
 }
@@ -259,13 +271,18 @@ fn import_tokens(project: &Project, sims: &Sims) -> Result<(), SetupError> {
             "exflow.yaml connects no Exact Online".into(),
         ));
     };
-    let (access_token, refresh_token) = sims.online.issue_tokens();
+    log_in(&sims.online, &project.state_path(), &online.client_id)
+}
+
+/// Stores a fresh token pair of `sim` in the state at `state` under `client_id`'s key, as
+/// `exflow auth exact-online` would after consent (`exflow sim --project` does the same).
+pub fn log_in(sim: &OnlineSim, state: &Path, client_id: &str) -> Result<(), SetupError> {
+    let (access_token, refresh_token) = sim.issue_tokens();
     let now = chrono::Utc::now().timestamp();
-    let store =
-        TokenStore::open(&project.state_path()).map_err(|e| SetupError::Tokens(e.to_string()))?;
+    let store = TokenStore::open(state).map_err(|e| SetupError::Tokens(e.to_string()))?;
     store
         .save(
-            &format!("exact_online:{}", online.client_id),
+            &format!("exact_online:{client_id}"),
             &StoredToken {
                 access_token,
                 refresh_token,

@@ -428,7 +428,7 @@ fn budget(project: &Project, client: &ExactOnlineClient) -> Check {
     let spent = client.calls();
     let message = format!(
         "{left} of {limit} calls left today{reset}{minutely}; runs keep {reserve} in reserve; \
-         these checks spent {}",
+         these checks made {} call(s) (current/Me is not counted)",
         spent.reads + spent.writes
     );
     let percent = u64::from(project.config.notify.budget_warning_percent);
