@@ -131,7 +131,7 @@ pub fn propose(
         .filter(|d| has(to, d))
         .or_else(|| to.and_then(|t| t.first()).map(|c| c.code.clone()));
     keys.into_iter()
-        .filter_map(|k| {
+        .map(|k| {
             let pick = std_codes
                 .get(&k)
                 .filter(|v| has(to, v))
@@ -139,7 +139,7 @@ pub fn propose(
                 .or_else(|| to.is_some_and(|_| has(to, &k)).then(|| k.clone()))
                 .or_else(|| fallback.clone())
                 .unwrap_or_else(|| k.clone());
-            Some((k, pick))
+            (k, pick)
         })
         .collect()
 }
@@ -233,12 +233,13 @@ fn back_to_online(answers: &Answers, live: &Lookups) -> Option<String> {
     let standard = Table::standard("payment_conditions_to_online");
     let online = live.online_payment.as_deref();
     let mut back = propose(&standard, live.globe_payment.as_deref(), online);
+    // Only where the user changed the forward mapping does the reverse follow it.
+    let forward = Table::standard("payment_conditions").codes();
     for (globe, to) in back.iter_mut() {
         if let Some((from, _)) = answers
             .payment_conditions
             .iter()
-            .find(|(from, g)| *g == globe && *from == globe)
-            .or_else(|| answers.payment_conditions.iter().find(|(_, g)| *g == globe))
+            .find(|(from, g)| *g == globe && forward.get(*from) != Some(*g))
         {
             *to = from.clone();
         }
