@@ -356,7 +356,8 @@ impl Settings {
 /// The redirect URI `exflow.yaml` and the README name: register this one in the App Center.
 pub const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1:8787/callback";
 
-fn chain(e: &dyn std::error::Error) -> String {
+/// An error and its causes, each said once.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

@@ -15,6 +15,7 @@ pub mod failed;
 pub mod fetch;
 pub mod fetch_online;
 pub mod functions;
+pub mod init;
 pub mod load;
 pub mod map;
 pub mod notify;
@@ -50,6 +51,8 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Set up a project: both connections, the Exact Online login, the flows and mapping.
+    Init(init::InitArgs),
     /// Check pipelines, tables, scripts and exflow.yaml; exit 2 on any error.
     Validate(validate::ValidateArgs),
     /// Show the entity catalogue of a system.
@@ -104,6 +107,7 @@ pub fn main() -> ExitCode {
         _ => init_tracing("warn", false),
     }
     match cli.command {
+        Command::Init(a) => init::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Schema(a) => schema::run(a),
         Command::Explain(a) => explain::run(a),

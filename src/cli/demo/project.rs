@@ -11,8 +11,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The standard pipelines, their tables, scripts and tests, as shipped in `pipelines/`:
-/// embedded so the demo works from any folder.
-const STANDARD_FILES: &[(&str, &str)] = &[
+/// embedded so the demo (and `exflow init`) works from any folder.
+pub(crate) const STANDARD_FILES: &[(&str, &str)] = &[
     (
         "customer_contacts.yaml",
         include_str!("../../../pipelines/customer_contacts.yaml"),
